@@ -1,0 +1,136 @@
+// The Railway API as the pipeline sees it. RailwayClient (client.ts) implements it over
+// Railway's public GraphQL API; every operation is a named document in operations.ts.
+
+import type { ServiceSettings } from "../config/types.ts";
+
+export type DeploymentStatus =
+  | "BUILDING"
+  | "CRASHED"
+  | "DEPLOYING"
+  | "FAILED"
+  | "INITIALIZING"
+  | "NEEDS_APPROVAL"
+  | "QUEUED"
+  | "REMOVED"
+  | "REMOVING"
+  | "SKIPPED"
+  | "SLEEPING"
+  | "SUCCESS"
+  | "WAITING";
+
+export interface RailwayService {
+  id: string;
+  name: string;
+}
+
+export interface RailwayEnvironment {
+  id: string;
+  name: string;
+}
+
+export interface ProjectInfo {
+  id: string;
+  name: string;
+  services: RailwayService[];
+  environments: RailwayEnvironment[];
+}
+
+export interface TokenScope {
+  kind: "account" | "project";
+  /** Set for project tokens. */
+  projectId?: string;
+  environmentId?: string;
+}
+
+export interface DeploymentInfo {
+  id: string;
+  status: DeploymentStatus;
+  serviceId?: string | null;
+  url?: string | null;
+  staticUrl?: string | null;
+  createdAt?: string;
+  canRollback?: boolean;
+  /** DeploymentMeta JSON; commitHash lives here for GitHub-sourced deploys. */
+  meta?: Record<string, unknown> | null;
+}
+
+/** Live settings of a service in an environment (ServiceInstance). */
+export interface ServiceInstanceInfo extends ServiceSettings {
+  serviceId: string;
+  environmentId: string;
+  source?: { repo?: string | null; image?: string | null } | null;
+  latestDeployment?: DeploymentInfo | null;
+  domains: {
+    serviceDomains: { domain: string }[];
+    customDomains: { domain: string; verified: boolean; certificateStatus?: string | null }[];
+  };
+}
+
+export interface DeploymentEvent {
+  step: string;
+  status: string;
+  message?: string;
+  createdAt?: string;
+}
+
+export interface LogLine {
+  message: string;
+  severity?: string | null;
+  timestamp?: string;
+}
+
+export interface RateLimitInfo {
+  limit?: number;
+  remaining?: number;
+  resetAt?: string;
+}
+
+export interface DeploymentTriggerInfo {
+  id: string;
+  branch: string;
+  repository: string;
+  checkSuites: boolean;
+}
+
+export interface RailwayApi {
+  tokenScope(): Promise<TokenScope>;
+  project(projectId: string): Promise<ProjectInfo>;
+  serviceInstance(environmentId: string, serviceId: string): Promise<ServiceInstanceInfo>;
+  updateServiceInstance(serviceId: string, environmentId: string, input: ServiceSettings): Promise<void>;
+  /** Rendered variables a deployment of the service receives. Every value is masked by the client. */
+  variablesForDeployment(projectId: string, environmentId: string, serviceId: string): Promise<Record<string, string>>;
+  upsertVariables(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+    variables: Record<string, string>,
+  ): Promise<void>;
+  deploymentTriggers(projectId: string, environmentId: string, serviceId: string): Promise<DeploymentTriggerInfo[]>;
+  /** Deploys a commit; never sends the mutation twice blindly (checks for the deployment after an ambiguous failure). */
+  deployCommit(environmentId: string, serviceId: string, commitSha: string): Promise<string>;
+  /** Source upload (what `railway up` does); returns the deployment id. */
+  uploadSource(projectId: string, environmentId: string, serviceId: string, tarball: Uint8Array): Promise<string>;
+  deployment(id: string): Promise<DeploymentInfo>;
+  /** Status of many deployments in one request (aliased fields). */
+  deploymentStatuses(ids: string[]): Promise<Map<string, DeploymentInfo>>;
+  /** Recent deployments of a service, newest first. */
+  deployments(projectId: string, environmentId: string, serviceId: string, first?: number): Promise<DeploymentInfo[]>;
+  deploymentEvents(id: string): Promise<DeploymentEvent[]>;
+  buildLogs(deploymentId: string, limit?: number): Promise<LogLine[]>;
+  deploymentLogs(deploymentId: string, limit?: number): Promise<LogLine[]>;
+  rollback(deploymentId: string): Promise<void>;
+  cancel(deploymentId: string): Promise<void>;
+  /**
+   * Follows deployments until each reaches a terminal status or the signal aborts:
+   * a WebSocket subscription when it works, batched polling with an adaptive interval otherwise.
+   * Calls onChange for every status change seen.
+   */
+  watchDeployments(
+    ids: string[],
+    options: { signal?: AbortSignal; onChange?: (d: DeploymentInfo) => void; isDone?: (d: DeploymentInfo) => boolean },
+  ): Promise<Map<string, DeploymentInfo>>;
+  /** Rate-limit headers of the latest answer. */
+  readonly rateLimit: RateLimitInfo;
+  /** Requests sent so far (HTTP requests and subscription starts). */
+  readonly requestCount: number;
+}
