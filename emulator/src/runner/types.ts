@@ -45,10 +45,11 @@ export interface DeploymentRunner {
    * Checks out, builds, runs the pre-deploy command, starts and health-checks a deployment,
    * reporting every status through the sink (QUEUED is set by the control plane before this is called).
    * When the new deployment is healthy, the runner routes the service domain to it; the control
-   * plane then stops the previous deployment after overlapSeconds.
+   * plane then stops the previous deployment after overlapSeconds. A rollback or redeploy is a new
+   * deployment whose spec repeats the earlier one's commit (a runner may reuse the earlier build).
    */
   start(spec: DeploymentSpec, sink: DeploymentSink, signal: AbortSignal): RunningDeployment;
-  /** Routes the service domain to an earlier, still-available deployment again (rollback). */
+  /** Stops every process and proxy the runner started (the emulator calls this on exit). */
   close(): Promise<void>;
 }
 
