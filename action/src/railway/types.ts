@@ -98,23 +98,41 @@ export interface RailwayApi {
   serviceInstance(environmentId: string, serviceId: string): Promise<ServiceInstanceInfo>;
   updateServiceInstance(serviceId: string, environmentId: string, input: ServiceSettings): Promise<void>;
   /** Rendered variables a deployment of the service receives. Every value is masked by the client. */
-  variablesForDeployment(projectId: string, environmentId: string, serviceId: string): Promise<Record<string, string>>;
+  variablesForDeployment(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<Record<string, string>>;
   upsertVariables(
     projectId: string,
     environmentId: string,
     serviceId: string,
     variables: Record<string, string>,
   ): Promise<void>;
-  deploymentTriggers(projectId: string, environmentId: string, serviceId: string): Promise<DeploymentTriggerInfo[]>;
+  deploymentTriggers(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<DeploymentTriggerInfo[]>;
   /** Deploys a commit; never sends the mutation twice blindly (checks for the deployment after an ambiguous failure). */
   deployCommit(environmentId: string, serviceId: string, commitSha: string): Promise<string>;
   /** Source upload (what `railway up` does); returns the deployment id. */
-  uploadSource(projectId: string, environmentId: string, serviceId: string, tarball: Uint8Array): Promise<string>;
+  uploadSource(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+    tarball: Uint8Array,
+  ): Promise<string>;
   deployment(id: string): Promise<DeploymentInfo>;
   /** Status of many deployments in one request (aliased fields). */
   deploymentStatuses(ids: string[]): Promise<Map<string, DeploymentInfo>>;
   /** Recent deployments of a service, newest first. */
-  deployments(projectId: string, environmentId: string, serviceId: string, first?: number): Promise<DeploymentInfo[]>;
+  deployments(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+    first?: number,
+  ): Promise<DeploymentInfo[]>;
   deploymentEvents(id: string): Promise<DeploymentEvent[]>;
   buildLogs(deploymentId: string, limit?: number): Promise<LogLine[]>;
   deploymentLogs(deploymentId: string, limit?: number): Promise<LogLine[]>;
@@ -127,7 +145,11 @@ export interface RailwayApi {
    */
   watchDeployments(
     ids: string[],
-    options: { signal?: AbortSignal; onChange?: (d: DeploymentInfo) => void; isDone?: (d: DeploymentInfo) => boolean },
+    options: {
+      signal?: AbortSignal;
+      onChange?: (d: DeploymentInfo) => void;
+      isDone?: (d: DeploymentInfo) => boolean;
+    },
   ): Promise<Map<string, DeploymentInfo>>;
   /** Rate-limit headers of the latest answer. */
   readonly rateLimit: RateLimitInfo;

@@ -1,0 +1,706 @@
+// RailwayClient: the RailwayApi over Railway's public GraphQL API (or the local emulator).
+// Decisions: docs/decisions/0040-railway-client.md (auth, retries, deploy dedup),
+// 0041-secret-redaction.md, 0042-dockerfile-builder.md, 0043-watching-deployments.md.
+
+import type { ServiceSettings } from "../config/types.ts";
+import { RailwayApiError, RailwayAuthError, RailwayNetworkError, RailwayNotFoundError } from "./errors.ts";
+import * as ops from "./operations.ts";
+import { SecretRegistry } from "./secrets.ts";
+import { type GraphQLAnswer, type Replay, type RetryOptions, Transport } from "./transport.ts";
+import type {
+  DeploymentEvent,
+  DeploymentInfo,
+  DeploymentStatus,
+  DeploymentTriggerInfo,
+  LogLine,
+  ProjectInfo,
+  RailwayApi,
+  RateLimitInfo,
+  ServiceInstanceInfo,
+  TokenScope,
+} from "./types.ts";
+import { type WatchOptions, watchDeployments } from "./watch.ts";
+
+export const DEFAULT_ENDPOINT = "https://backboard.railway.com/graphql/v2";
+
+export interface RailwayClientOptions {
+  /** GraphQL endpoint; subscriptions use the same path over WebSocket. */
+  endpoint?: string;
+  token: string;
+  /** "auto" (default) asks Railway through the `projectToken` query. */
+  tokenKind?: "account" | "project" | "auto";
+  /** Called for the token and for every variable value read (the action passes core.setSecret). */
+  onSecret?: (value: string) => void;
+  retry?: RetryOptions;
+  /** Per-request timeout for headers and body (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Diagnostic lines (retries, fallbacks); already redacted. */
+  log?: (message: string) => void;
+  watch?: WatchOptions;
+  /** Clock skew tolerated when matching a deployment created by an interrupted deploy request (default 5 s). */
+  deployLookupSkewMs?: number;
+}
+
+export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
+  "SUCCESS",
+  "FAILED",
+  "CRASHED",
+  "REMOVED",
+  "SKIPPED",
+  "NEEDS_APPROVAL",
+]);
+
+type Json = Record<string, unknown>;
+
+export class RailwayClient implements RailwayApi {
+  readonly endpoint: string;
+  readonly secrets: SecretRegistry;
+  readonly #token: string;
+  readonly #transport: Transport;
+  readonly #log: (message: string) => void;
+  readonly #watch: WatchOptions;
+  readonly #skewMs: number;
+  #kind: "account" | "project" | "auto";
+  #scope?: Promise<TokenScope>;
+  /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
+  #tokenAccepted = false;
+
+  constructor(options: RailwayClientOptions) {
+    if (!options.token)
+      throw new RailwayAuthError(
+        "invalid-or-expired",
+        "No Railway token was given. Set the RAILWAY_TOKEN secret.",
+      );
+    this.endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+    this.secrets = new SecretRegistry(options.onSecret);
+    this.#token = options.token;
+    this.secrets.add(options.token);
+    this.#kind = options.tokenKind ?? "auto";
+    const log = options.log;
+    this.#log = log ? (m) => log(this.secrets.redact(m)) : () => {};
+    this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
+    this.#watch = options.watch ?? {};
+    this.#skewMs = options.deployLookupSkewMs ?? 5_000;
+  }
+
+  get rateLimit(): RateLimitInfo {
+    return this.#transport.rateLimit;
+  }
+
+  get requestCount(): number {
+    return this.#transport.requestCount;
+  }
+
+  /** Releases the HTTP connection pool. */
+  async close(): Promise<void> {
+    await this.#transport.close();
+  }
+
+  /** The auth headers for the resolved token kind (HTTP and WebSocket upgrade alike). */
+  async authHeaders(): Promise<Record<string, string>> {
+    const scope = await this.tokenScope();
+    return scope.kind === "project"
+      ? { "Project-Access-Token": this.#token }
+      : { Authorization: `Bearer ${this.#token}` };
+  }
+
+  /** Counts a request made outside the HTTP transport (a subscription start). */
+  countRequest(): void {
+    this.#transport.requestCount++;
+  }
+
+  get log(): (message: string) => void {
+    return this.#log;
+  }
+
+  tokenScope(): Promise<TokenScope> {
+    this.#scope ??= this.#resolveScope();
+    return this.#scope;
+  }
+
+  async #resolveScope(): Promise<TokenScope> {
+    if (this.#kind === "account") return { kind: "account" };
+    const answer = await this.#transport.graphql(
+      this.endpoint,
+      "ProjectToken",
+      { "Project-Access-Token": this.#token },
+      ops.ProjectTokenQuery,
+      {},
+      "always",
+    );
+    const token = answer.data?.projectToken as { projectId: string; environmentId: string } | undefined;
+    if (answer.errors.length === 0 && token) {
+      this.#kind = "project";
+      this.#tokenAccepted = true;
+      return { kind: "project", projectId: token.projectId, environmentId: token.environmentId };
+    }
+    if (this.#kind === "project") {
+      throw new RailwayAuthError(
+        "invalid-or-expired",
+        "Railway refused the project token (Not Authorized): it is wrong, expired or was deleted. " +
+          "Create a project token for the target environment (Project Settings → Tokens) and store it as the RAILWAY_TOKEN secret.",
+        "ProjectToken",
+      );
+    }
+    this.#kind = "account";
+    return { kind: "account" };
+  }
+
+  /** Project tokens are scoped to one project and environment: refuse other targets before asking Railway. */
+  async #checkScope(
+    projectId: string | undefined,
+    environmentId: string | undefined,
+    operation: string,
+  ): Promise<void> {
+    const scope = await this.tokenScope();
+    if (scope.kind !== "project") return;
+    if (projectId !== undefined && scope.projectId !== projectId) {
+      throw new RailwayAuthError(
+        "wrong-project",
+        `The project token belongs to project ${scope.projectId}, not ${projectId} (${operation}). ` +
+          "Use a token of the configured project, or fix the project id in the workflow.",
+        operation,
+      );
+    }
+    if (environmentId !== undefined && scope.environmentId !== environmentId) {
+      throw new RailwayAuthError(
+        "wrong-environment",
+        `The project token is scoped to environment ${scope.environmentId}, not ${environmentId} (${operation}). ` +
+          "Create a project token for the environment being deployed, or use an account/workspace token.",
+        operation,
+      );
+    }
+  }
+
+  /** Runs one operation; GraphQL errors become typed errors. */
+  async #call(
+    operation: string,
+    query: string,
+    variables: Json,
+    options: { replay?: Replay; projectId?: string; environmentId?: string; allowErrors?: boolean } = {},
+  ): Promise<GraphQLAnswer> {
+    await this.#checkScope(options.projectId, options.environmentId, operation);
+    const headers = await this.authHeaders();
+    const answer = await this.#transport.graphql(
+      this.endpoint,
+      operation,
+      headers,
+      query,
+      variables,
+      options.replay ?? "always",
+    );
+    if (answer.errors.length === 0) {
+      this.#tokenAccepted = true;
+      return answer;
+    }
+    if (answer.errors.some((e) => /not authori[sz]ed/i.test(e.message))) {
+      throw await this.#authError(operation, options.projectId, query.trimStart().startsWith("mutation"));
+    }
+    if (options.allowErrors) return answer;
+    throw new RailwayApiError(
+      `Railway rejected ${operation}: ${answer.errors.map((e) => e.message).join("; ")}`,
+      {
+        operation,
+        details: answer.errors.map((e) => e.message),
+      },
+    );
+  }
+
+  async #authError(
+    operation: string,
+    projectId: string | undefined,
+    isMutation: boolean,
+  ): Promise<RailwayAuthError> {
+    const scope = await this.tokenScope();
+    if (!this.#tokenAccepted && scope.kind === "account") {
+      // Tell a bad token from a token without access to this project.
+      const probe = await this.#transport.graphql(
+        this.endpoint,
+        "AccountProbe",
+        await this.authHeaders(),
+        ops.AccountProbeQuery,
+        {},
+        "always",
+      );
+      this.#tokenAccepted = probe.errors.length === 0;
+      if (!this.#tokenAccepted) {
+        return new RailwayAuthError(
+          "invalid-or-expired",
+          "Railway refused the token (Not Authorized): it is neither a valid project token nor a valid account/workspace token, " +
+            "or it has expired. Create a new token and store it as the RAILWAY_TOKEN secret.",
+          operation,
+        );
+      }
+    }
+    if (scope.kind === "account" && projectId !== undefined && !isMutation) {
+      return new RailwayAuthError(
+        "wrong-project",
+        `The account/workspace token has no access to project ${projectId} (${operation}). ` +
+          "Use a token of the workspace that owns the project, or fix the project id.",
+        operation,
+      );
+    }
+    return new RailwayAuthError(
+      "insufficient-scope",
+      `The token is valid but may not run ${operation} (Not Authorized). ` +
+        "Use a token with deploy rights on this project and environment (a project token of the environment, or an account token of a member).",
+      operation,
+    );
+  }
+
+  async project(projectId: string): Promise<ProjectInfo> {
+    const { data } = await this.#call("Project", ops.ProjectQuery, { id: projectId }, { projectId });
+    const p = data?.project as {
+      id: string;
+      name: string;
+      services: { edges: { node: { id: string; name: string } }[] };
+      environments: { edges: { node: { id: string; name: string } }[] };
+    };
+    return {
+      id: p.id,
+      name: p.name,
+      services: p.services.edges.map((e) => e.node),
+      environments: p.environments.edges.map((e) => e.node),
+    };
+  }
+
+  async serviceInstance(environmentId: string, serviceId: string): Promise<ServiceInstanceInfo> {
+    const { data } = await this.#call(
+      "ServiceInstance",
+      ops.ServiceInstanceQuery,
+      { environmentId, serviceId },
+      { environmentId },
+    );
+    const si = data?.serviceInstance as Json & {
+      domains: {
+        serviceDomains: { domain: string }[];
+        customDomains: { domain: string; status: { verified: boolean; certificateStatus?: string | null } }[];
+      };
+      latestDeployment?: Json | null;
+    };
+    const settings: Record<string, unknown> = {};
+    for (const key of SETTINGS_KEYS) {
+      if (key in si) settings[key] = si[key];
+    }
+    if (typeof si.dockerfilePath === "string" && si.dockerfilePath !== "") settings.builder = "DOCKERFILE";
+    return {
+      ...(settings as ServiceSettings),
+      serviceId: String(si.serviceId),
+      environmentId: String(si.environmentId),
+      source: (si.source as ServiceInstanceInfo["source"]) ?? null,
+      latestDeployment: si.latestDeployment ? toDeployment(si.latestDeployment) : null,
+      domains: {
+        serviceDomains: si.domains.serviceDomains.map((d) => ({ domain: d.domain })),
+        customDomains: si.domains.customDomains.map((d) => ({
+          domain: d.domain,
+          verified: d.status.verified,
+          certificateStatus: d.status.certificateStatus ?? null,
+        })),
+      },
+    };
+  }
+
+  async updateServiceInstance(
+    serviceId: string,
+    environmentId: string,
+    settings: ServiceSettings,
+  ): Promise<void> {
+    await this.#call(
+      "ServiceInstanceUpdate",
+      ops.ServiceInstanceUpdateMutation,
+      { serviceId, environmentId, input: toUpdateInput(settings) },
+      { environmentId },
+    );
+  }
+
+  async variablesForDeployment(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<Record<string, string>> {
+    const { data } = await this.#call(
+      "VariablesForServiceDeployment",
+      ops.VariablesForServiceDeploymentQuery,
+      { projectId, environmentId, serviceId },
+      { projectId, environmentId },
+    );
+    return this.#secretMap(data?.variablesForServiceDeployment);
+  }
+
+  /** Service variables (or shared ones without serviceId); unrendered shows `${{ ... }}` references as written. */
+  async variables(
+    projectId: string,
+    environmentId: string,
+    serviceId?: string,
+    unrendered = false,
+  ): Promise<Record<string, string>> {
+    const { data } = await this.#call(
+      "Variables",
+      ops.VariablesQuery,
+      { projectId, environmentId, serviceId: serviceId ?? null, unrendered },
+      { projectId, environmentId },
+    );
+    return this.#secretMap(data?.variables);
+  }
+
+  #secretMap(value: unknown): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+      const s = v === null || v === undefined ? "" : String(v);
+      this.secrets.add(s);
+      out[k] = s;
+    }
+    return out;
+  }
+
+  /** Upserts service variables without triggering deploys (the pipeline deploys explicitly). */
+  async upsertVariables(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+    variables: Record<string, string>,
+  ): Promise<void> {
+    for (const value of Object.values(variables)) this.secrets.add(value);
+    await this.#call(
+      "VariableCollectionUpsert",
+      ops.VariableCollectionUpsertMutation,
+      { input: { projectId, environmentId, serviceId, variables, skipDeploys: true } },
+      { projectId, environmentId },
+    );
+  }
+
+  async deploymentTriggers(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<DeploymentTriggerInfo[]> {
+    const { data } = await this.#call(
+      "DeploymentTriggers",
+      ops.DeploymentTriggersQuery,
+      { projectId, environmentId, serviceId },
+      { projectId, environmentId },
+    );
+    const conn = data?.deploymentTriggers as { edges: { node: DeploymentTriggerInfo }[] };
+    return conn.edges.map((e) => ({
+      id: e.node.id,
+      branch: e.node.branch,
+      repository: e.node.repository,
+      checkSuites: e.node.checkSuites,
+    }));
+  }
+
+  async deployCommit(environmentId: string, serviceId: string, commitSha: string): Promise<string> {
+    const maxSends = 3;
+    for (let send = 1; ; send++) {
+      const startedAt = Date.now();
+      try {
+        const { data } = await this.#call(
+          "ServiceInstanceDeployV2",
+          ops.ServiceInstanceDeployV2Mutation,
+          { environmentId, serviceId, commitSha },
+          { environmentId, replay: "unsent-only" },
+        );
+        return String(data?.serviceInstanceDeployV2);
+      } catch (error) {
+        if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+        // The mutation may have run: look for the deployment before sending it again.
+        const recent = await this.#recentDeployments({ environmentId, serviceId }, 10);
+        const created = recent.find(
+          (d) =>
+            d.meta?.commitHash === commitSha &&
+            d.createdAt !== undefined &&
+            Date.parse(d.createdAt) >= startedAt - this.#skewMs,
+        );
+        if (created) {
+          this.#log(
+            `The deploy request for ${commitSha.slice(0, 7)} was interrupted but created deployment ${created.id}; not sending it again.`,
+          );
+          return created.id;
+        }
+        if (send >= maxSends) throw error;
+        this.#log(
+          `The deploy request for ${commitSha.slice(0, 7)} was interrupted and created no deployment; sending it again.`,
+        );
+      }
+    }
+  }
+
+  async redeployService(environmentId: string, serviceId: string): Promise<void> {
+    await this.#call(
+      "ServiceInstanceRedeploy",
+      ops.ServiceInstanceRedeployMutation,
+      { environmentId, serviceId },
+      { environmentId, replay: "unsent-only" },
+    );
+  }
+
+  async redeployDeployment(deploymentId: string): Promise<DeploymentInfo> {
+    const { data } = await this.#call(
+      "DeploymentRedeploy",
+      ops.DeploymentRedeployMutation,
+      { id: deploymentId },
+      { replay: "unsent-only" },
+    );
+    return toDeployment(data?.deploymentRedeploy as Json);
+  }
+
+  async uploadSource(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+    tarball: Uint8Array,
+  ): Promise<string> {
+    const operation = "source upload";
+    await this.#checkScope(projectId, environmentId, operation);
+    const url = new URL(
+      `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
+      this.endpoint,
+    );
+    url.searchParams.set("serviceId", serviceId);
+    const { status, text } = await this.#transport.post(
+      url.toString(),
+      operation,
+      { "content-type": "application/gzip", ...(await this.authHeaders()) },
+      tarball,
+      "unsent-only",
+    );
+    let body: { deploymentId?: string; message?: string } = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // handled below
+    }
+    if (status === 200 && body.deploymentId) return body.deploymentId;
+    if (status === 401 || status === 403) throw await this.#authError(operation, projectId, true);
+    if (status === 413) {
+      throw new RailwayApiError(
+        "The source tarball is too large for Railway's upload. Exclude build output and dependencies.",
+        {
+          operation,
+          httpStatus: status,
+        },
+      );
+    }
+    throw new RailwayApiError(
+      `Railway refused the source upload (HTTP ${status})${body.message ? `: ${this.secrets.redact(body.message)}` : ""}.`,
+      { operation, httpStatus: status },
+    );
+  }
+
+  async deployment(id: string): Promise<DeploymentInfo> {
+    const { data, errors } = await this.#call(
+      "Deployment",
+      ops.DeploymentQuery,
+      { id },
+      { allowErrors: true },
+    );
+    if (errors.length > 0 || !data?.deployment) {
+      throw new RailwayNotFoundError(
+        `Railway has no deployment ${id} visible to this token: ${errors.map((e) => e.message).join("; ")}`,
+        "Deployment",
+      );
+    }
+    return toDeployment(data.deployment as Json);
+  }
+
+  async deploymentStatuses(ids: string[]): Promise<Map<string, DeploymentInfo>> {
+    const out = new Map<string, DeploymentInfo>();
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return out;
+    const variables: Json = {};
+    unique.forEach((id, i) => {
+      variables[ops.batchAlias(i)] = id;
+    });
+    const { data, errors } = await this.#call(
+      "DeploymentStatuses",
+      ops.deploymentStatusesQuery(unique.length),
+      variables,
+      { allowErrors: true },
+    );
+    if (errors.length > 0) {
+      const missing = errors
+        .map((e) => (typeof e.path?.[0] === "string" ? variables[e.path[0]] : undefined))
+        .filter((id): id is string => typeof id === "string");
+      throw new RailwayNotFoundError(
+        `Railway could not read deployment${missing.length === 1 ? "" : "s"} ${missing.join(", ") || unique.join(", ")}: ${errors.map((e) => e.message).join("; ")}`,
+        "DeploymentStatuses",
+      );
+    }
+    unique.forEach((id, i) => {
+      const d = data?.[ops.batchAlias(i)] as Json | undefined;
+      if (d) out.set(id, toDeployment(d));
+    });
+    return out;
+  }
+
+  async deployments(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+    first = 10,
+  ): Promise<DeploymentInfo[]> {
+    await this.#checkScope(projectId, environmentId, "Deployments");
+    return this.#recentDeployments({ projectId, environmentId, serviceId }, first);
+  }
+
+  async #recentDeployments(input: Json, first: number): Promise<DeploymentInfo[]> {
+    const { data } = await this.#call("Deployments", ops.DeploymentsQuery, { input, first });
+    const conn = data?.deployments as { edges: { node: Json }[] };
+    return conn.edges
+      .map((e) => toDeployment(e.node))
+      .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
+  }
+
+  async deploymentEvents(id: string): Promise<DeploymentEvent[]> {
+    const { data } = await this.#call("DeploymentEvents", ops.DeploymentEventsQuery, { id, first: 100 });
+    const conn = data?.deploymentEvents as {
+      edges: {
+        node: {
+          step: string;
+          createdAt: string;
+          completedAt?: string | null;
+          payload?: { error?: string | null; detail?: string | null; reason?: string | null } | null;
+        };
+      }[];
+    };
+    return conn.edges.map(({ node }) => {
+      const error = node.payload?.error ?? undefined;
+      const message = error ?? node.payload?.detail ?? node.payload?.reason ?? undefined;
+      return {
+        step: node.step,
+        status: error ? "FAILED" : node.completedAt ? "SUCCEEDED" : "STARTED",
+        ...(message ? { message: this.secrets.redact(message) } : {}),
+        createdAt: node.createdAt,
+      };
+    });
+  }
+
+  async buildLogs(deploymentId: string, limit = 500): Promise<LogLine[]> {
+    const { data } = await this.#call("BuildLogs", ops.BuildLogsQuery, { deploymentId, limit });
+    return this.#logLines(data?.buildLogs);
+  }
+
+  async deploymentLogs(deploymentId: string, limit = 500): Promise<LogLine[]> {
+    const { data } = await this.#call("DeploymentLogs", ops.DeploymentLogsQuery, { deploymentId, limit });
+    return this.#logLines(data?.deploymentLogs);
+  }
+
+  #logLines(value: unknown): LogLine[] {
+    return ((value ?? []) as LogLine[]).map((l) => ({
+      message: this.secrets.redact(l.message),
+      severity: l.severity ?? null,
+      timestamp: l.timestamp,
+    }));
+  }
+
+  /** Railway answers Boolean: the new deployment shows up in deployments(). Never repeated blindly. */
+  async rollback(deploymentId: string): Promise<void> {
+    await this.#call(
+      "DeploymentRollback",
+      ops.DeploymentRollbackMutation,
+      { id: deploymentId },
+      { replay: "unsent-only" },
+    );
+  }
+
+  async cancel(deploymentId: string): Promise<void> {
+    await this.#call("DeploymentCancel", ops.DeploymentCancelMutation, { id: deploymentId });
+  }
+
+  async domains(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Promise<ServiceInstanceInfo["domains"]> {
+    const { data } = await this.#call(
+      "Domains",
+      ops.DomainsQuery,
+      { projectId, environmentId, serviceId },
+      { projectId, environmentId },
+    );
+    const d = data?.domains as {
+      serviceDomains: { domain: string }[];
+      customDomains: { domain: string; status: { verified: boolean; certificateStatus?: string | null } }[];
+    };
+    return {
+      serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
+      customDomains: d.customDomains.map((c) => ({
+        domain: c.domain,
+        verified: c.status.verified,
+        certificateStatus: c.status.certificateStatus ?? null,
+      })),
+    };
+  }
+
+  watchDeployments(
+    ids: string[],
+    options: {
+      signal?: AbortSignal;
+      onChange?: (d: DeploymentInfo) => void;
+      isDone?: (d: DeploymentInfo) => boolean;
+    } = {},
+  ): Promise<Map<string, DeploymentInfo>> {
+    return watchDeployments(this, ids, {
+      ...this.#watch,
+      ...options,
+      isDone: options.isDone ?? ((d) => TERMINAL_STATUSES.has(d.status)),
+    });
+  }
+}
+
+const SETTINGS_KEYS = [
+  "builder",
+  "buildCommand",
+  "dockerfilePath",
+  "watchPatterns",
+  "rootDirectory",
+  "railwayConfigFile",
+  "nixpacksPlan",
+  "startCommand",
+  "preDeployCommand",
+  "numReplicas",
+  "region",
+  "healthcheckPath",
+  "healthcheckTimeout",
+  "restartPolicyType",
+  "restartPolicyMaxRetries",
+  "cronSchedule",
+  "sleepApplication",
+  "overlapSeconds",
+  "drainingSeconds",
+  "ipv6EgressEnabled",
+] as const;
+
+/** ServiceSettings → ServiceInstanceUpdateInput. Railway's Builder enum has no DOCKERFILE: a Dockerfile path selects it. */
+export function toUpdateInput(settings: ServiceSettings): Json {
+  const input: Json = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (value !== undefined) input[key] = value;
+  }
+  if (settings.builder === "DOCKERFILE") {
+    delete input.builder;
+    input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
+  }
+  return input;
+}
+
+export function toDeployment(d: Json): DeploymentInfo {
+  let meta = d.meta as DeploymentInfo["meta"];
+  if (typeof meta === "string") {
+    try {
+      meta = JSON.parse(meta);
+    } catch {
+      meta = null;
+    }
+  }
+  return {
+    id: String(d.id),
+    status: d.status as DeploymentStatus,
+    serviceId: (d.serviceId as string | null | undefined) ?? null,
+    url: (d.url as string | null | undefined) ?? null,
+    staticUrl: (d.staticUrl as string | null | undefined) ?? null,
+    ...(typeof d.createdAt === "string" ? { createdAt: d.createdAt } : {}),
+    ...(typeof d.canRollback === "boolean" ? { canRollback: d.canRollback } : {}),
+    meta: meta ?? null,
+  };
+}

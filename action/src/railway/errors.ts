@@ -1,0 +1,71 @@
+// Typed errors of the Railway client. Every message says what happened and what to do;
+// none carries a token or a variable value (texts from the server are redacted first).
+
+export type RailwayAuthErrorKind =
+  | "invalid-or-expired"
+  | "wrong-project"
+  | "wrong-environment"
+  | "insufficient-scope";
+
+export class RailwayError extends Error {
+  override name = "RailwayError";
+  /** The GraphQL operation (or endpoint) that failed, when known. */
+  readonly operation?: string;
+  constructor(message: string, operation?: string) {
+    super(message);
+    this.operation = operation;
+  }
+}
+
+export class RailwayAuthError extends RailwayError {
+  override name = "RailwayAuthError";
+  readonly kind: RailwayAuthErrorKind;
+  constructor(kind: RailwayAuthErrorKind, message: string, operation?: string) {
+    super(message, operation);
+    this.kind = kind;
+  }
+}
+
+/** The API answered with GraphQL errors or an unexpected HTTP status. */
+export class RailwayApiError extends RailwayError {
+  override name = "RailwayApiError";
+  readonly httpStatus?: number;
+  /** Server messages, redacted. */
+  readonly details: string[];
+  constructor(
+    message: string,
+    options: { operation?: string; httpStatus?: number; details?: string[] } = {},
+  ) {
+    super(message, options.operation);
+    this.httpStatus = options.httpStatus;
+    this.details = options.details ?? [];
+  }
+}
+
+/** Railway's rate limit held after every retry the client allows. */
+export class RailwayRateLimitError extends RailwayError {
+  override name = "RailwayRateLimitError";
+  readonly retryAfterSeconds?: number;
+  constructor(message: string, operation?: string, retryAfterSeconds?: number) {
+    super(message, operation);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The API could not be reached (or the connection failed) after every retry. */
+export class RailwayNetworkError extends RailwayError {
+  override name = "RailwayNetworkError";
+  /** True when the request may have reached the server (timeout, dropped connection, 5xx). */
+  readonly ambiguous: boolean;
+  readonly httpStatus?: number;
+  constructor(message: string, options: { operation?: string; ambiguous: boolean; httpStatus?: number }) {
+    super(message, options.operation);
+    this.ambiguous = options.ambiguous;
+    this.httpStatus = options.httpStatus;
+  }
+}
+
+/** A deployment id the API does not know (e.g. deleted, or from another project). */
+export class RailwayNotFoundError extends RailwayError {
+  override name = "RailwayNotFoundError";
+}

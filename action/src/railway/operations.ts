@@ -1,0 +1,237 @@
+// Every GraphQL operation the client sends, as a named document. operations.test.ts
+// validates each one against Railway's real schema (../shared/railway/schema.json).
+
+const DEPLOYMENT_FIELDS = `
+fragment DeploymentFields on Deployment {
+  id
+  status
+  serviceId
+  url
+  staticUrl
+  createdAt
+  canRollback
+  meta
+}`;
+
+export const ProjectTokenQuery = `
+query ProjectToken {
+  projectToken {
+    projectId
+    environmentId
+  }
+}`;
+
+/** Cheap read any valid account/workspace token may do: tells a bad token from one without access. */
+export const AccountProbeQuery = `
+query AccountProbe {
+  projects(first: 1) {
+    edges { node { id } }
+  }
+}`;
+
+export const ProjectQuery = `
+query Project($id: String!) {
+  project(id: $id) {
+    id
+    name
+    services {
+      edges { node { id name } }
+    }
+    environments {
+      edges { node { id name } }
+    }
+  }
+}`;
+
+export const ServiceInstanceQuery = `
+query ServiceInstance($environmentId: String!, $serviceId: String!) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+    serviceId
+    environmentId
+    builder
+    buildCommand
+    dockerfilePath
+    watchPatterns
+    rootDirectory
+    railwayConfigFile
+    nixpacksPlan
+    startCommand
+    preDeployCommand
+    numReplicas
+    region
+    healthcheckPath
+    healthcheckTimeout
+    restartPolicyType
+    restartPolicyMaxRetries
+    cronSchedule
+    sleepApplication
+    overlapSeconds
+    drainingSeconds
+    ipv6EgressEnabled
+    source { repo image }
+    latestDeployment { ...DeploymentFields }
+    domains {
+      serviceDomains { domain }
+      customDomains { domain status { verified certificateStatus } }
+    }
+  }
+}
+${DEPLOYMENT_FIELDS}`;
+
+export const ServiceInstanceUpdateMutation = `
+mutation ServiceInstanceUpdate($serviceId: String!, $environmentId: String!, $input: ServiceInstanceUpdateInput!) {
+  serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input)
+}`;
+
+export const VariablesForServiceDeploymentQuery = `
+query VariablesForServiceDeployment($projectId: String!, $environmentId: String!, $serviceId: String!) {
+  variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId)
+}`;
+
+export const VariablesQuery = `
+query Variables($projectId: String!, $environmentId: String!, $serviceId: String, $unrendered: Boolean) {
+  variables(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId, unrendered: $unrendered)
+}`;
+
+export const VariableCollectionUpsertMutation = `
+mutation VariableCollectionUpsert($input: VariableCollectionUpsertInput!) {
+  variableCollectionUpsert(input: $input)
+}`;
+
+export const DeploymentTriggersQuery = `
+query DeploymentTriggers($projectId: String!, $environmentId: String!, $serviceId: String!) {
+  deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+    edges { node { id branch repository checkSuites } }
+  }
+}`;
+
+export const ServiceInstanceDeployV2Mutation = `
+mutation ServiceInstanceDeployV2($environmentId: String!, $serviceId: String!, $commitSha: String) {
+  serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
+}`;
+
+export const ServiceInstanceRedeployMutation = `
+mutation ServiceInstanceRedeploy($environmentId: String!, $serviceId: String!) {
+  serviceInstanceRedeploy(environmentId: $environmentId, serviceId: $serviceId)
+}`;
+
+export const DeploymentRedeployMutation = `
+mutation DeploymentRedeploy($id: String!) {
+  deploymentRedeploy(id: $id) { ...DeploymentFields }
+}
+${DEPLOYMENT_FIELDS}`;
+
+export const DeploymentQuery = `
+query Deployment($id: String!) {
+  deployment(id: $id) { ...DeploymentFields }
+}
+${DEPLOYMENT_FIELDS}`;
+
+export const DeploymentsQuery = `
+query Deployments($input: DeploymentListInput!, $first: Int) {
+  deployments(input: $input, first: $first) {
+    edges { node { ...DeploymentFields } }
+  }
+}
+${DEPLOYMENT_FIELDS}`;
+
+export const DeploymentEventsQuery = `
+query DeploymentEvents($id: String!, $first: Int) {
+  deploymentEvents(id: $id, first: $first) {
+    edges {
+      node { id step createdAt completedAt payload { error detail reason skipped } }
+    }
+  }
+}`;
+
+export const BuildLogsQuery = `
+query BuildLogs($deploymentId: String!, $limit: Int) {
+  buildLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
+}`;
+
+export const DeploymentLogsQuery = `
+query DeploymentLogs($deploymentId: String!, $limit: Int) {
+  deploymentLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
+}`;
+
+export const DeploymentRollbackMutation = `
+mutation DeploymentRollback($id: String!) {
+  deploymentRollback(id: $id)
+}`;
+
+export const DeploymentCancelMutation = `
+mutation DeploymentCancel($id: String!) {
+  deploymentCancel(id: $id)
+}`;
+
+export const DomainsQuery = `
+query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) {
+  domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+    serviceDomains { domain }
+    customDomains { domain status { verified certificateStatus } }
+  }
+}`;
+
+export const DeploymentStatusSubscription = `
+subscription DeploymentStatus($id: String!) {
+  deployment(id: $id) { ...DeploymentFields }
+}
+${DEPLOYMENT_FIELDS}`;
+
+export const BuildLogsSubscription = `
+subscription BuildLogsStream($deploymentId: String!, $limit: Int) {
+  buildLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
+}`;
+
+export const DeploymentLogsSubscription = `
+subscription DeploymentLogsStream($deploymentId: String!, $limit: Int) {
+  deploymentLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
+}`;
+
+/** The alias under which the batched status query reads the i-th deployment. */
+export function batchAlias(index: number): string {
+  return `d${index}`;
+}
+
+/** One query reading many deployments: `d0: deployment(id: $d0) {...} d1: ...`. */
+export function deploymentStatusesQuery(count: number): string {
+  const params: string[] = [];
+  const fields: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const alias = batchAlias(i);
+    params.push(`$${alias}: String!`);
+    fields.push(`  ${alias}: deployment(id: $${alias}) { ...DeploymentFields }`);
+  }
+  return `
+query DeploymentStatuses(${params.join(", ")}) {
+${fields.join("\n")}
+}
+${DEPLOYMENT_FIELDS}`;
+}
+
+/** Every fixed document, by name (the batched query is built per call; the test checks a sample). */
+export const operations: Record<string, string> = {
+  ProjectTokenQuery,
+  AccountProbeQuery,
+  ProjectQuery,
+  ServiceInstanceQuery,
+  ServiceInstanceUpdateMutation,
+  VariablesForServiceDeploymentQuery,
+  VariablesQuery,
+  VariableCollectionUpsertMutation,
+  DeploymentTriggersQuery,
+  ServiceInstanceDeployV2Mutation,
+  ServiceInstanceRedeployMutation,
+  DeploymentRedeployMutation,
+  DeploymentQuery,
+  DeploymentsQuery,
+  DeploymentEventsQuery,
+  BuildLogsQuery,
+  DeploymentLogsQuery,
+  DeploymentRollbackMutation,
+  DeploymentCancelMutation,
+  DomainsQuery,
+  DeploymentStatusSubscription,
+  BuildLogsSubscription,
+  DeploymentLogsSubscription,
+};
