@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { triggeringFiles, watchMatcher } from "./watch.ts";
+
+describe("watch patterns", () => {
+  const backend = ["/backend/**", "!/backend/test/**", "!/backend/**/*.md"];
+
+  it("matches files under an anchored folder", () => {
+    const m = watchMatcher(backend);
+    expect(m.matches("backend/src/api.ts")).toBe(true);
+    expect(m.matches("backend/Dockerfile")).toBe(true);
+  });
+
+  it("lets negated patterns exclude tests and docs", () => {
+    const m = watchMatcher(backend);
+    expect(m.matches("backend/test/api.test.ts")).toBe(false);
+    expect(m.matches("backend/README.md")).toBe(false);
+    expect(m.matches("backend/src/notes.md")).toBe(false);
+  });
+
+  it("does not match the same folder name elsewhere, because the pattern is anchored", () => {
+    const m = watchMatcher(backend);
+    expect(m.matches("frontend/backend/x.ts")).toBe(false);
+    expect(m.matches("backend-tools/x.ts")).toBe(false);
+  });
+
+  it("matches unanchored patterns at any depth", () => {
+    const m = watchMatcher(["*.sql"]);
+    expect(m.matches("db/migrations/001.sql")).toBe(true);
+    expect(m.matches("db/migrations/001.ts")).toBe(false);
+  });
+
+  it("counts every change when a service has no watch patterns", () => {
+    expect(triggeringFiles(["a.txt", "b/c.ts"], [])).toEqual(["a.txt", "b/c.ts"]);
+    expect(triggeringFiles(["a.txt"], undefined)).toEqual(["a.txt"]);
+  });
+
+  it("returns only the triggering files", () => {
+    const changed = ["frontend/app/page.tsx", "backend/src/db.ts", "backend/test/db.test.ts", "README.md"];
+    expect(triggeringFiles(changed, backend)).toEqual(["backend/src/db.ts"]);
+    expect(triggeringFiles(changed, ["/frontend/**"])).toEqual(["frontend/app/page.tsx"]);
+  });
+});

@@ -1,0 +1,140 @@
+// Stage 3: which services to deploy, and why. Finding changed files (git) is separate from
+// matching them (watch.ts), so each is tested alone.
+import type { ServiceConfig, ServiceSettings } from "../config/types.ts";
+import { changedFiles, fetchHistoryFor, hasCommit, isAncestor, isShallow } from "../git/git.ts";
+import { triggeringFiles } from "../git/watch.ts";
+import type { DeploymentInfo } from "../railway/types.ts";
+import type { ServicePlan } from "./types.ts";
+
+export interface LiveService {
+  config: ServiceConfig;
+  serviceId: string;
+  /** The deployment currently serving (latest SUCCESS), if any. */
+  live?: DeploymentInfo;
+  settingsDiffer: boolean;
+  source: "commit" | "upload";
+  wanted: ServiceSettings;
+}
+
+export function commitOf(deployment: DeploymentInfo | undefined): string | undefined {
+  const hash = deployment?.meta?.commitHash;
+  return typeof hash === "string" && /^[0-9a-f]{7,64}$/i.test(hash) ? hash : undefined;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+
+/** Decides per service; `explicit` is a dispatch list (or "all") that overrides change detection. */
+export async function planChanges(
+  repoDir: string,
+  commitSha: string,
+  services: LiveService[],
+  explicit: string[] | "all" | undefined,
+  notes: string[],
+): Promise<ServicePlan[]> {
+  const shallow = await isShallow(repoDir);
+  let deepenTried = false;
+  const plans: ServicePlan[] = [];
+  const diffCache = new Map<string, string[]>();
+
+  for (const service of services) {
+    const base: ServicePlan = {
+      service: service.config.name,
+      serviceId: service.serviceId,
+      deploy: false,
+      reason: "",
+      liveDeploymentId: service.live?.id,
+      liveCommit: commitOf(service.live),
+      source: service.source,
+    };
+    if (explicit !== undefined) {
+      const chosen = explicit === "all" || explicit.includes(service.config.name);
+      plans.push({
+        ...base,
+        deploy: chosen,
+        reason: chosen
+          ? `requested (${explicit === "all" ? "all services" : "dispatch list"})`
+          : "not in the requested services",
+      });
+      continue;
+    }
+    const settingsNote = service.settingsDiffer ? "; settings differ from Railway" : "";
+    if (!service.live) {
+      plans.push({ ...base, deploy: true, reason: "no live deployment in this environment" });
+      continue;
+    }
+    const liveCommit = base.liveCommit;
+    if (!liveCommit) {
+      plans.push({
+        ...base,
+        deploy: true,
+        reason: "the live deployment records no commit (source upload?), so changes cannot be compared",
+      });
+      continue;
+    }
+    if (liveCommit === commitSha) {
+      plans.push({
+        ...base,
+        deploy: service.settingsDiffer,
+        reason: service.settingsDiffer
+          ? `settings differ from Railway (live runs this commit ${short(commitSha)})`
+          : `live deployment already runs ${short(commitSha)}`,
+      });
+      continue;
+    }
+    let present = await hasCommit(repoDir, liveCommit);
+    if (!present && shallow && !deepenTried) {
+      deepenTried = true;
+      notes.push(`shallow clone: fetching more history to find live commit ${short(liveCommit)}`);
+      present = await fetchHistoryFor(repoDir, liveCommit);
+    } else if (!present && shallow) {
+      present = await hasCommit(repoDir, liveCommit);
+    }
+    if (!present) {
+      plans.push({
+        ...base,
+        deploy: true,
+        reason: shallow
+          ? `live commit ${short(liveCommit)} is not in this shallow clone and could not be fetched, so changes cannot be compared (use fetch-depth: 0)`
+          : `live commit ${short(liveCommit)} is not in this repository's history (force-push?)`,
+      });
+      continue;
+    }
+    if (!(await isAncestor(repoDir, liveCommit, commitSha))) {
+      plans.push({
+        ...base,
+        deploy: true,
+        reason: `live commit ${short(liveCommit)} is not an ancestor of ${short(commitSha)} (history was rewritten, e.g. a force-push)`,
+      });
+      continue;
+    }
+    let changed = diffCache.get(liveCommit);
+    if (!changed) {
+      changed = await changedFiles(repoDir, liveCommit, commitSha);
+      diffCache.set(liveCommit, changed);
+    }
+    const triggering = triggeringFiles(changed, service.wanted.watchPatterns);
+    if (triggering.length > 0) {
+      const sample =
+        triggering.slice(0, 3).join(", ") + (triggering.length > 3 ? `, +${triggering.length - 3} more` : "");
+      plans.push({
+        ...base,
+        deploy: true,
+        changedFiles: triggering,
+        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${settingsNote}`,
+      });
+    } else if (service.settingsDiffer) {
+      plans.push({
+        ...base,
+        deploy: true,
+        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)})`,
+      });
+    } else {
+      plans.push({
+        ...base,
+        deploy: false,
+        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere)`,
+      });
+    }
+  }
+  return plans;
+}

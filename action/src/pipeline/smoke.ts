@@ -1,0 +1,203 @@
+// Stage 8: the frontend-to-API path works, from the outside, with retries until a deadline.
+import { existsSync } from "node:fs";
+import type { SmokeCheck } from "./types.ts";
+
+export interface SmokeTargets {
+  api?: { url: string; versionPath: string; healthPath?: string; expectedCommit?: string };
+  frontend?: { url: string; buildInfoPath: string; expectedCommit?: string; expectedApiUrl?: string };
+  browserPath?: string;
+  deadline: number;
+  /** Pause between attempts. */
+  intervalMs?: number;
+}
+
+export const BROWSER_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** http:// for loopback hosts (the emulator's "127.0.0.1:PORT" domains), https:// otherwise. */
+export function urlForDomain(domain: string): string {
+  if (/^https?:\/\//.test(domain)) return domain.replace(/\/+$/, "");
+  const host = domain.split(":")[0] ?? "";
+  const loopback = host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return `${loopback ? "http" : "https"}://${domain}`;
+}
+
+export function sameCommit(reported: unknown, expected: string): boolean {
+  if (typeof reported !== "string" || reported.length < 7) return false;
+  const a = reported.toLowerCase();
+  const b = expected.toLowerCase();
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+function sameUrl(a: unknown, b: string): boolean {
+  return typeof a === "string" && a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+}
+
+/** The commit a version document reports, whatever it calls it. */
+export function reportedCommit(body: unknown): unknown {
+  if (!body || typeof body !== "object") return undefined;
+  const doc = body as Record<string, unknown>;
+  for (const key of ["commit", "commitSha", "sha", "gitCommit", "gitSha"]) {
+    if (typeof doc[key] === "string") return doc[key];
+  }
+  if (doc.commit && typeof doc.commit === "object") return (doc.commit as Record<string, unknown>).sha;
+  return undefined;
+}
+
+class CheckFailed extends Error {}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: "follow" });
+  if (!response.ok) throw new CheckFailed(`${url} answered HTTP ${response.status}`);
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckFailed(`${url} did not answer JSON`);
+  }
+}
+
+const describe = (error: unknown) =>
+  error instanceof CheckFailed
+    ? error.message
+    : `request failed: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`;
+
+async function retry(
+  name: string,
+  deadline: number,
+  intervalMs: number,
+  attempt: () => Promise<string>,
+): Promise<SmokeCheck> {
+  let detail = "not attempted: the deadline had passed";
+  let tries = 0;
+  do {
+    tries += 1;
+    try {
+      return { name, ok: true, detail: await attempt() };
+    } catch (error) {
+      detail = describe(error);
+    }
+    if (Date.now() + intervalMs >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  } while (Date.now() < deadline);
+  return { name, ok: false, detail: `${detail} (after ${tries} attempt${tries === 1 ? "" : "s"})` };
+}
+
+export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]> {
+  const interval = targets.intervalMs ?? 2000;
+  const checks: Promise<SmokeCheck>[] = [];
+  const { api, frontend } = targets;
+  if (api) {
+    const healthPath = api.healthPath ?? "/health";
+    checks.push(
+      retry(`api ${healthPath}`, targets.deadline, interval, async () => {
+        const response = await fetch(`${api.url}${healthPath}`, { signal: AbortSignal.timeout(10_000) });
+        await response.arrayBuffer();
+        if (!response.ok) throw new CheckFailed(`${api.url}${healthPath} answered HTTP ${response.status}`);
+        return `HTTP ${response.status}`;
+      }),
+      retry(`api ${api.versionPath}`, targets.deadline, interval, async () => {
+        const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
+        if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
+          throw new CheckFailed(
+            `the API runs commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${api.expectedCommit.slice(0, 12)}`,
+          );
+        }
+        return `serves commit ${String(commit).slice(0, 12)}`;
+      }),
+    );
+  }
+  if (frontend) {
+    checks.push(
+      retry(`frontend ${frontend.buildInfoPath}`, targets.deadline, interval, async () => {
+        const info = (await getJson(`${frontend.url}${frontend.buildInfoPath}`)) as Record<string, unknown>;
+        const commit = reportedCommit(info);
+        if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
+          throw new CheckFailed(
+            `the frontend was built from commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${frontend.expectedCommit.slice(0, 12)}`,
+          );
+        }
+        if (frontend.expectedApiUrl && !sameUrl(info.apiUrl, frontend.expectedApiUrl)) {
+          throw new CheckFailed(
+            `the frontend was built with API URL ${JSON.stringify(info.apiUrl ?? null)}, but the API is at ${frontend.expectedApiUrl}: set NEXT_PUBLIC_API_URL and redeploy the frontend`,
+          );
+        }
+        return `built from ${String(commit).slice(0, 12)} for ${String(info.apiUrl)}`;
+      }),
+    );
+  }
+  if (api && frontend) {
+    const origin = new URL(frontend.url).origin;
+    checks.push(
+      retry("CORS preflight", targets.deadline, interval, async () => {
+        const response = await fetch(`${api.url}${api.versionPath}`, {
+          method: "OPTIONS",
+          headers: { Origin: origin, "Access-Control-Request-Method": "GET" },
+          signal: AbortSignal.timeout(10_000),
+        });
+        await response.arrayBuffer();
+        const allowed = response.headers.get("access-control-allow-origin");
+        if (response.status >= 400 || (allowed !== origin && allowed !== "*")) {
+          throw new CheckFailed(
+            `the API does not allow requests from ${origin} (HTTP ${response.status}, Access-Control-Allow-Origin: ${allowed ?? "absent"}): check CORS_ORIGIN`,
+          );
+        }
+        return `${origin} allowed`;
+      }),
+    );
+  }
+  const results = await Promise.all(checks);
+  if (frontend && targets.browserPath) results.push(await browserCheck(frontend.url, targets));
+  return results;
+}
+
+async function browserCheck(url: string, targets: SmokeTargets): Promise<SmokeCheck> {
+  const name = "browser loads the frontend and its API call succeeds";
+  if (!existsSync(targets.browserPath as string)) {
+    return { name, ok: false, detail: `no browser at ${targets.browserPath}` };
+  }
+  let chromium: typeof import("playwright-core").chromium;
+  try {
+    // A variable specifier keeps the bundler from inlining playwright-core into the action.
+    const specifier = "playwright-core";
+    chromium = ((await import(specifier)) as typeof import("playwright-core")).chromium;
+  } catch {
+    return { name, ok: false, detail: "playwright-core is not installed next to the action" };
+  }
+  const browser = await chromium.launch({ executablePath: targets.browserPath, args: BROWSER_ARGS });
+  try {
+    return await retry(name, targets.deadline, targets.intervalMs ?? 2000, async () => {
+      const page = await browser.newPage();
+      try {
+        await page.goto(url, { timeout: 15_000 });
+        const status = page.locator(
+          '[data-testid="stack-status"][data-api-state="ok"], [data-testid="stack-status"][data-api-state="error"]',
+        );
+        await status.first().waitFor({ timeout: 15_000 });
+        const state = await status.first().getAttribute("data-api-state");
+        if (state !== "ok") {
+          const text = (await status.first().textContent())?.trim().slice(0, 200) ?? "";
+          throw new CheckFailed(`the page shows the API call failing${text ? `: ${text}` : ""}`);
+        }
+        return "stack-status is ok";
+      } catch (error) {
+        if (error instanceof CheckFailed) throw error;
+        throw new CheckFailed(
+          `the page did not show a stack status: ${(error as Error).message.split("\n")[0]}`,
+        );
+      } finally {
+        await page.close();
+      }
+    });
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,96 @@
+// Stage 2: which project, environment and Railway services this run acts on.
+import type { ServiceConfig } from "../config/types.ts";
+import type { RailwayApi, RailwayEnvironment, RailwayService } from "../railway/types.ts";
+import { PipelineError } from "./types.ts";
+
+export interface Target {
+  projectId: string;
+  projectName: string;
+  environment: RailwayEnvironment;
+  /** Config services matched to Railway services by name. */
+  services: { config: ServiceConfig; railway: RailwayService }[];
+  notes: string[];
+}
+
+export async function resolveTarget(
+  api: RailwayApi,
+  configServices: ServiceConfig[],
+  options: { projectId?: string; environment: string },
+): Promise<Target> {
+  const scope = await api.tokenScope();
+  let projectId = options.projectId;
+  if (scope.kind === "project") {
+    if (projectId && scope.projectId && projectId !== scope.projectId) {
+      throw new PipelineError(
+        `the Railway token belongs to project ${scope.projectId}, not to project-id ${projectId}: use a token of that project`,
+      );
+    }
+    projectId = projectId ?? scope.projectId;
+  }
+  if (!projectId) {
+    throw new PipelineError(
+      "no Railway project: set project-id (an account token does not name one project)",
+    );
+  }
+  const project = await api.project(projectId);
+  const environment = project.environments.find((env) => env.name === options.environment);
+  if (!environment) {
+    const names = project.environments.map((env) => env.name).join(", ") || "none";
+    throw new PipelineError(
+      `environment "${options.environment}" does not exist in Railway project ${project.name} (environments: ${names})`,
+    );
+  }
+  if (scope.kind === "project" && scope.environmentId && scope.environmentId !== environment.id) {
+    const scoped =
+      project.environments.find((env) => env.id === scope.environmentId)?.name ?? scope.environmentId;
+    throw new PipelineError(
+      `the Railway project token is scoped to environment "${scoped}", not "${environment.name}": use a token for "${environment.name}"`,
+    );
+  }
+
+  const byName = new Map(project.services.map((service) => [service.name, service]));
+  const missing = configServices.filter((service) => !byName.has(service.name));
+  if (missing.length > 0) {
+    const list = missing.map((s) => `"${s.name}" (${s.file}:${s.location.line})`).join(", ");
+    throw new PipelineError(
+      `config names service${missing.length > 1 ? "s" : ""} ${list} that Railway project ${project.name} does not have: create ${missing.length > 1 ? "them" : "it"} in Railway or fix the name`,
+    );
+  }
+  const managed = new Set(configServices.map((service) => service.name));
+  const notes: string[] = [];
+  const unmanaged = project.services.filter((service) => !managed.has(service.name));
+  if (unmanaged.length > 0) {
+    notes.push(
+      `Railway services not managed by any railway.toml (left alone): ${unmanaged.map((s) => s.name).join(", ")}`,
+    );
+  }
+  return {
+    projectId,
+    projectName: project.name,
+    environment,
+    services: configServices.map((config) => ({
+      config,
+      railway: byName.get(config.name) as RailwayService,
+    })),
+    notes,
+  };
+}
+
+/** Services ordered so that every service comes after the ones it depends on. */
+export function dependencyOrder(services: ServiceConfig[]): string[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const order: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]) => {
+    const seen = state.get(name);
+    if (seen === "done") return;
+    if (seen === "visiting")
+      throw new PipelineError(`dependsOn forms a cycle: ${[...path, name].join(" → ")}`);
+    state.set(name, "visiting");
+    for (const dep of byName.get(name)?.dependsOn ?? []) if (byName.has(dep)) visit(dep, [...path, name]);
+    state.set(name, "done");
+    order.push(name);
+  };
+  for (const service of services) visit(service.name, []);
+  return order;
+}

@@ -1,0 +1,132 @@
+// The pipeline's plain values: what goes in (PipelineOptions) and what comes out
+// (PipelineResult). The front doors (main.ts, cli.ts) turn results into output.
+import type { Finding, ServiceSettings, SourceLocation } from "../config/types.ts";
+import type { DeploymentStatus } from "../railway/types.ts";
+
+export type Mode = "validate" | "plan" | "deploy" | "redeploy";
+
+export interface PipelineOptions {
+  mode: Mode;
+  /** The repository checkout (config files and git history). */
+  repoDir: string;
+  /** Commit to deploy; defaults to HEAD of repoDir. */
+  commitSha?: string;
+  /** Branch being deployed (for the double-deploy and Wait-for-CI checks). */
+  branch?: string;
+  /** Config files, repo-relative; default: every railway.toml the loader finds. */
+  configFiles?: string[];
+  projectId?: string;
+  environment: string;
+  /** redeploy: an explicit list or "all". deploy/plan: restricts the run to these services. */
+  services?: string[] | "all";
+  timeoutMs: number;
+  concurrency: number;
+  rollback: boolean;
+  smoke: boolean;
+  smokeTimeoutMs: number;
+  /** A deployment that crashes within this window after SUCCESS counts as failed. */
+  stabilityMs: number;
+  browserPath?: string;
+  apiUrl?: string;
+  frontendUrl?: string;
+}
+
+export type PipelineEvent =
+  | { kind: "stage"; stage: string }
+  | { kind: "info"; message: string }
+  | { kind: "warning"; message: string }
+  | { kind: "deployment"; service: string; deploymentId: string; status: DeploymentStatus };
+
+export interface ServicePlan {
+  service: string;
+  serviceId?: string;
+  deploy: boolean;
+  reason: string;
+  /** The commit the live deployment runs, when known. */
+  liveCommit?: string;
+  liveDeploymentId?: string;
+  changedFiles?: string[];
+  /** "commit" deploys through GitHub (serviceInstanceDeployV2), "upload" sends a tarball. */
+  source?: "commit" | "upload";
+}
+
+export interface VariableProblem {
+  name: string;
+  problem: "missing" | "empty";
+  location: SourceLocation;
+}
+
+export interface VariableCheck {
+  service: string;
+  ok: boolean;
+  problems: VariableProblem[];
+  /** Fixed variables from config that differ from Railway (names only). */
+  fixedToSet: string[];
+}
+
+export interface SettingChange {
+  field: keyof ServiceSettings;
+  live: unknown;
+  wanted: unknown;
+}
+
+export interface SettingsDiff {
+  service: string;
+  changes: SettingChange[];
+  applied: boolean;
+}
+
+export interface DeploymentFailure {
+  step?: string;
+  message: string;
+  logTail: string[];
+}
+
+export interface DeploymentRecord {
+  service: string;
+  deploymentId?: string;
+  status: DeploymentStatus | "NOT_STARTED" | "TIMED_OUT" | "WAITING_FOR_CI";
+  startedAt?: number;
+  durationMs?: number;
+  url?: string;
+  failure?: DeploymentFailure;
+}
+
+export interface SmokeCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface RollbackRecord {
+  service: string;
+  toDeploymentId?: string;
+  newDeploymentId?: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PipelineResult {
+  mode: Mode;
+  ok: boolean;
+  /** The one clear reason for a failure. */
+  reason?: string;
+  commitSha?: string;
+  projectId?: string;
+  environment: string;
+  findings: Finding[];
+  notes: string[];
+  plan: ServicePlan[];
+  variables: VariableCheck[];
+  settings: SettingsDiff[];
+  deployments: DeploymentRecord[];
+  smoke: SmokeCheck[];
+  rollbacks: RollbackRecord[];
+  urls: { api?: string; frontend?: string; services: Record<string, string> };
+  budget?: { requests: number; remaining?: number; limit?: number; resetAt?: string };
+}
+
+/** A failure meant for a person, thrown by stages and caught by the pipeline. */
+export class PipelineError extends Error {
+  override readonly name = "PipelineError";
+}

@@ -1,0 +1,31 @@
+// Stage 4: required variables exist and render non-empty. Values are compared, never kept
+// or printed: the result holds names only.
+import type { ServiceConfig } from "../config/types.ts";
+import type { VariableCheck, VariableProblem } from "./types.ts";
+
+export function checkVariables(config: ServiceConfig, rendered: Record<string, string>): VariableCheck {
+  const problems: VariableProblem[] = [];
+  const seen = new Set<string>();
+  for (const required of config.requiredVariables) {
+    if (seen.has(required.name)) continue;
+    seen.add(required.name);
+    // A fixed variable from config is set by the pipeline itself before deploying.
+    if (config.fixedVariables[required.name] !== undefined) continue;
+    if (!(required.name in rendered)) {
+      problems.push({ name: required.name, problem: "missing", location: required.location });
+    } else if ((rendered[required.name] ?? "").trim() === "") {
+      problems.push({ name: required.name, problem: "empty", location: required.location });
+    }
+  }
+  const fixedToSet = Object.entries(config.fixedVariables)
+    .filter(([name, value]) => rendered[name] !== value)
+    .map(([name]) => name);
+  return { service: config.name, ok: problems.length === 0, problems, fixedToSet };
+}
+
+export function describeProblem(service: string, problem: VariableProblem): string {
+  const where = `${problem.location.file}:${problem.location.line}`;
+  return problem.problem === "missing"
+    ? `${service}: required variable ${problem.name} is not set in Railway (required at ${where})`
+    : `${service}: required variable ${problem.name} renders empty in Railway: it is blank or references a variable that does not exist (required at ${where})`;
+}
