@@ -25,6 +25,8 @@ export interface ServiceSettings {
   overlapSeconds?: number | null;
   drainingSeconds?: number | null;
   ipv6EgressEnabled?: boolean | null;
+  /** Private registry login; the password should be a Railway variable reference. */
+  registryCredentials?: { username: string; password: string } | null;
 }
 
 /** Where a finding or a declaration sits in a file (1-based line and column). */

@@ -1,0 +1,213 @@
+// Public API of the config validator: load and validate every railway.toml/json,
+// resolve a service's effective settings, format findings for a terminal.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { join, posix, relative, sep } from "node:path";
+import { sortFindings } from "./format.ts";
+import { isTable, type ParsedConfigFile, tableAt } from "./model.ts";
+import { parseConfigText } from "./parse.ts";
+import { locateIn, schemaFindings } from "./schema-check.ts";
+import { crossFileFindings, fileFindings } from "./semantic.ts";
+import type { Finding, ServiceConfig, SmokeRole, SourceLocation } from "./types.ts";
+
+export { formatFindings, sortFindings } from "./format.ts";
+export { resolveServiceSettings, UnknownServiceError } from "./resolve.ts";
+export type { Finding, ServiceConfig, ServiceSettings, SmokeRole, SourceLocation } from "./types.ts";
+
+export interface ConfigFile {
+  /** Repo-relative path, e.g. "backend/railway.toml". */
+  path: string;
+  /** Absolute repo path of the file's folder, e.g. "/backend". */
+  rootDirectory: string;
+  /** Parsed content; undefined when the file has a syntax error. */
+  data: unknown;
+}
+
+export interface LoadedConfig {
+  files: ConfigFile[];
+  services: ServiceConfig[];
+  findings: Finding[];
+}
+
+export interface LoadConfigOptions {
+  repoDir: string;
+  /** Repo-relative paths; default: every railway.toml / railway.json under repoDir. */
+  files?: string[];
+  /** Environment names of the Railway project, when it could be read (`pr` is always allowed). */
+  environments?: string[];
+  /** Default true. False skips checks that read the disk besides the config files (Dockerfiles). */
+  checkFilesystem?: boolean;
+}
+
+const CONFIG_NAMES = new Set(["railway.toml", "railway.json"]);
+const SKIPPED_DIRECTORIES = new Set(["node_modules", ".git", "fixtures", "__fixtures__"]);
+
+/** Every railway.toml / railway.json under repoDir, repo-relative, sorted. */
+export function discoverConfigFiles(repoDir: string): string[] {
+  const found: string[] = [];
+  const walk = (directory: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(directory, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(join(directory, entry.name));
+      } else if (entry.isFile() && CONFIG_NAMES.has(entry.name)) {
+        found.push(relative(repoDir, join(directory, entry.name)).split(sep).join("/"));
+      }
+    }
+  };
+  walk(repoDir);
+  return found.sort();
+}
+
+function rootDirectoryOf(path: string): string {
+  const folder = posix.dirname(path);
+  return folder === "." ? "/" : `/${folder}`;
+}
+
+function normalizeRepoPath(path: string): string {
+  return posix.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
+}
+
+function smokeOf(value: unknown): SmokeRole | undefined {
+  if (!isTable(value)) return undefined;
+  if (value.role === "api" && typeof value.versionPath === "string") {
+    return typeof value.healthPath === "string"
+      ? { role: "api", versionPath: value.versionPath, healthPath: value.healthPath }
+      : { role: "api", versionPath: value.versionPath };
+  }
+  if (
+    value.role === "frontend" &&
+    typeof value.buildInfoPath === "string" &&
+    typeof value.apiUrlVariable === "string"
+  ) {
+    return { role: "frontend", buildInfoPath: value.buildInfoPath, apiUrlVariable: value.apiUrlVariable };
+  }
+  return undefined;
+}
+
+function stringList(value: unknown): { value: string; index: number }[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry, index) => (typeof entry === "string" ? [{ value: entry, index }] : []));
+}
+
+function servicesOf(
+  file: ParsedConfigFile,
+  dependsOnLocations: Map<ServiceConfig, SourceLocation[]>,
+): ServiceConfig[] {
+  const services = tableAt(file.data, ["services"]);
+  if (services === undefined) return [];
+  const fileVariables = tableAt(file.data, ["variables"]);
+  const result: ServiceConfig[] = [];
+  for (const [name, table] of Object.entries(services)) {
+    if (!isTable(table)) continue;
+    const variables = tableAt(table, ["variables"]);
+    const requiredVariables: ServiceConfig["requiredVariables"] = [];
+    const seen = new Set<string>();
+    for (const [segments, list] of [
+      [["variables", "required"], fileVariables?.required],
+      [["services", name, "variables", "required"], variables?.required],
+    ] as const) {
+      for (const { value, index } of stringList(list)) {
+        if (seen.has(value)) continue;
+        seen.add(value);
+        requiredVariables.push({
+          name: value,
+          location: locateIn(file.path, file.positions, [...segments, String(index)], "value"),
+        });
+      }
+    }
+    const fixedVariables: Record<string, string> = {};
+    for (const set of [tableAt(fileVariables, ["set"]), tableAt(variables, ["set"])]) {
+      for (const [key, value] of Object.entries(set ?? {}))
+        if (typeof value === "string") fixedVariables[key] = value;
+    }
+    const dependsOn = stringList(table.dependsOn);
+    const smoke = smokeOf(table.smoke);
+    const service: ServiceConfig = {
+      name,
+      file: file.path,
+      rootDirectory: file.rootDirectory,
+      requiredVariables,
+      fixedVariables,
+      dependsOn: dependsOn.map((entry) => entry.value),
+      ...(smoke === undefined ? {} : { smoke }),
+      location: locateIn(file.path, file.positions, ["services", name], "key"),
+    };
+    dependsOnLocations.set(
+      service,
+      dependsOn.map((entry) =>
+        locateIn(file.path, file.positions, ["services", name, "dependsOn", String(entry.index)], "value"),
+      ),
+    );
+    result.push(service);
+  }
+  return result;
+}
+
+/** Parses and validates one file's text (no cross-file checks). */
+export function validateConfigText(
+  path: string,
+  text: string,
+  options: { repoDir?: string; environments?: string[]; checkFilesystem?: boolean } = {},
+): { file: ParsedConfigFile; findings: Finding[] } {
+  const parsed = parseConfigText(path, text);
+  const file: ParsedConfigFile = {
+    path,
+    rootDirectory: rootDirectoryOf(path),
+    data: parsed.data,
+    positions: parsed.positions,
+  };
+  const findings = [...parsed.findings];
+  if (parsed.data !== undefined) {
+    findings.push(...schemaFindings(path, parsed.data, parsed.positions));
+    findings.push(
+      ...fileFindings(file, {
+        repoDir: options.repoDir ?? ".",
+        checkFilesystem: options.checkFilesystem ?? options.repoDir !== undefined,
+        ...(options.environments === undefined ? {} : { environments: options.environments }),
+      }),
+    );
+  }
+  return { file, findings };
+}
+
+/**
+ * Loads every config file, validates each (syntax, schema, semantic checks) and the
+ * set as a whole. Never throws on bad input: every problem is a finding.
+ */
+export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
+  const paths = (options.files ?? discoverConfigFiles(options.repoDir)).map(normalizeRepoPath);
+  const files: ConfigFile[] = [];
+  const services: ServiceConfig[] = [];
+  const findings: Finding[] = [];
+  const dependsOnLocations = new Map<ServiceConfig, SourceLocation[]>();
+  for (const path of [...new Set(paths)]) {
+    let text: string;
+    try {
+      text = readFileSync(join(options.repoDir, path), "utf8");
+    } catch {
+      findings.push({
+        severity: "error",
+        code: "file-not-found",
+        message: `cannot read ${path}`,
+        location: { file: path, line: 1, column: 1 },
+      });
+      continue;
+    }
+    const { file, findings: fileProblems } = validateConfigText(path, text, {
+      repoDir: options.repoDir,
+      checkFilesystem: options.checkFilesystem ?? true,
+      ...(options.environments === undefined ? {} : { environments: options.environments }),
+    });
+    findings.push(...fileProblems);
+    files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
+    services.push(...servicesOf(file, dependsOnLocations));
+  }
+  findings.push(...crossFileFindings(services, dependsOnLocations));
+  return { files, services, findings: sortFindings(findings) };
+}

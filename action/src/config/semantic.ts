@@ -1,0 +1,412 @@
+// Checks the schema cannot express: files on disk, cron and glob syntax, paths,
+// references between services, and environment names.
+
+import { existsSync, statSync } from "node:fs";
+import { join, posix } from "node:path";
+import { CronExpressionParser } from "cron-parser";
+import ignore from "ignore";
+import {
+  allBlocks,
+  environmentNames,
+  isTable,
+  layers,
+  mergeLayers,
+  type ParsedConfigFile,
+  tableAt,
+} from "./model.ts";
+import { closest, displayPath, locateIn } from "./schema-check.ts";
+import type { Finding, ServiceConfig, SourceLocation } from "./types.ts";
+
+export interface SemanticOptions {
+  repoDir: string;
+  /** Known Railway environment names; undefined when the project could not be read. */
+  environments?: string[];
+  /** False for files outside a checkout (the corpus): skip Dockerfile existence checks. */
+  checkFilesystem: boolean;
+}
+
+const CRON_MIN_INTERVAL_MS = 5 * 60 * 1000;
+
+function at(
+  file: ParsedConfigFile,
+  segments: readonly string[],
+  prefer: "key" | "value" = "value",
+): SourceLocation {
+  return locateIn(file.path, file.positions, segments, prefer);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return existsSync(path) && statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Repo-relative path of a Dockerfile path as Railway reads it: from the service root, or the repo root with a leading `/`. */
+function dockerfileRepoPath(rootDirectory: string, dockerfilePath: string): string {
+  const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
+  return posix.normalize(joined).replace(/^\/+/, "");
+}
+
+function checkCommand(file: ParsedConfigFile, segments: string[], value: unknown, findings: Finding[]): void {
+  if (typeof value === "string" && value.trim() === "") {
+    findings.push({
+      severity: "error",
+      code: "empty-command",
+      message: `\`${displayPath(segments)}\` is an empty command`,
+      suggestion: "remove the key to keep the default, or write the command",
+      location: at(file, segments),
+    });
+  }
+}
+
+function checkUrlPath(file: ParsedConfigFile, segments: string[], value: unknown, findings: Finding[]): void {
+  if (typeof value !== "string") return;
+  if (value === "") {
+    findings.push({
+      severity: "warning",
+      code: "empty-path",
+      message: `\`${displayPath(segments)}\` is empty, which means no health check`,
+      suggestion: "remove the key, or give a path such as `/health`",
+      location: at(file, segments),
+    });
+  } else if (!value.startsWith("/")) {
+    findings.push({
+      severity: "error",
+      code: "bad-path",
+      message: `\`${displayPath(segments)}\` must start with \`/\`, got ${JSON.stringify(value)}`,
+      suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?`,
+      location: at(file, segments),
+    });
+  }
+}
+
+function checkCron(file: ParsedConfigFile, segments: string[], value: unknown, findings: Finding[]): void {
+  if (typeof value !== "string") return;
+  const location = at(file, segments);
+  const name = displayPath(segments);
+  const fields = value.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5) {
+    findings.push({
+      severity: "error",
+      code: "bad-cron",
+      message: `\`${name}\` must have 5 fields (minute hour day-of-month month day-of-week), found ${fields.length}`,
+      location,
+    });
+    return;
+  }
+  try {
+    const expression = CronExpressionParser.parse(value, {
+      tz: "UTC",
+      currentDate: new Date("2026-01-01T00:00:00Z"),
+    });
+    let previous = expression.next().getTime();
+    for (let run = 0; run < 12; run += 1) {
+      const next = expression.next().getTime();
+      if (next - previous < CRON_MIN_INTERVAL_MS) {
+        findings.push({
+          severity: "warning",
+          code: "cron-too-frequent",
+          message: `\`${name}\` runs more often than every 5 minutes, which Railway does not allow`,
+          location,
+        });
+        break;
+      }
+      previous = next;
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "invalid expression";
+    findings.push({
+      severity: "error",
+      code: "bad-cron",
+      message: `\`${name}\` is not a valid cron expression: ${reason}`,
+      location,
+    });
+  }
+}
+
+function watchPatternProblem(pattern: string): { message: string; suggestion?: string } | undefined {
+  const body = pattern.startsWith("!") ? pattern.slice(1) : pattern;
+  if (pattern.trim() === "") return { message: "is empty and matches nothing" };
+  if (body.trim() === "") return { message: "negates nothing (`!` alone)" };
+  if (pattern.startsWith("#"))
+    return {
+      message: "starts with `#`, which gitignore syntax reads as a comment",
+      suggestion: `write \`\\${pattern}\` to match a literal #`,
+    };
+  if (body.startsWith("./")) {
+    return {
+      message: "starts with `./`, which gitignore syntax never matches",
+      suggestion: `did you mean \`/${body.slice(2)}\`?`,
+    };
+  }
+  if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
+  const unclosed = /\[(?![^\]]*\])/.exec(body.replace(/\\./g, ""));
+  if (unclosed !== null) return { message: "has a `[` without a closing `]`" };
+  try {
+    ignore().add(pattern).ignores("railyard-probe/file");
+  } catch (error) {
+    return {
+      message: `is not a valid gitignore pattern: ${error instanceof Error ? error.message : "invalid"}`,
+    };
+  }
+  return undefined;
+}
+
+function checkWatchPatterns(
+  file: ParsedConfigFile,
+  segments: string[],
+  value: unknown,
+  findings: Finding[],
+): void {
+  if (!Array.isArray(value)) return;
+  value.forEach((pattern, index) => {
+    if (typeof pattern !== "string") return;
+    const problem = watchPatternProblem(pattern);
+    if (problem === undefined) return;
+    findings.push({
+      severity: "error",
+      code: "bad-watch-pattern",
+      message: `watch pattern ${JSON.stringify(pattern)} ${problem.message}`,
+      ...(problem.suggestion === undefined ? {} : { suggestion: problem.suggestion }),
+      location: at(file, [...segments, String(index)]),
+    });
+  });
+}
+
+function checkBlocks(file: ParsedConfigFile, options: SemanticOptions, findings: Finding[]): void {
+  for (const { segments, block } of allBlocks(file.data, "deploy")) {
+    checkCommand(file, [...segments, "startCommand"], block.startCommand, findings);
+    const preDeploy = block.preDeployCommand;
+    if (typeof preDeploy === "string")
+      checkCommand(file, [...segments, "preDeployCommand"], preDeploy, findings);
+    if (Array.isArray(preDeploy))
+      preDeploy.forEach((command, index) => {
+        checkCommand(file, [...segments, "preDeployCommand", String(index)], command, findings);
+      });
+    checkUrlPath(file, [...segments, "healthcheckPath"], block.healthcheckPath, findings);
+    checkCron(file, [...segments, "cronSchedule"], block.cronSchedule, findings);
+  }
+  for (const { segments, block } of allBlocks(file.data, "build")) {
+    checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
+    const dockerfilePath = block.dockerfilePath;
+    if (typeof dockerfilePath === "string" && options.checkFilesystem) {
+      const repoPath = dockerfileRepoPath(file.rootDirectory, dockerfilePath);
+      if (dockerfilePath.trim() === "" || !isFile(join(options.repoDir, repoPath))) {
+        findings.push({
+          severity: "error",
+          code: "dockerfile-not-found",
+          message: `Dockerfile ${JSON.stringify(dockerfilePath)} not found (looked for ${repoPath || "an empty path"})`,
+          suggestion:
+            "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+          location: at(file, [...segments, "dockerfilePath"]),
+        });
+      }
+    }
+  }
+}
+
+/** A DOCKERFILE builder with no dockerfilePath reads `Dockerfile` in the service root. */
+function checkDefaultDockerfile(file: ParsedConfigFile, options: SemanticOptions, findings: Finding[]): void {
+  if (!options.checkFilesystem) return;
+  const services = Object.keys(tableAt(file.data, ["services"]) ?? {});
+  const contexts: (string | undefined)[] = services.length > 0 ? services : [undefined];
+  const environments: (string | undefined)[] = [undefined, ...environmentNames(file.data)];
+  const reported = new Set<string>();
+  for (const service of contexts) {
+    for (const environment of environments) {
+      const merged = mergeLayers(layers(file.data, service, environment, "build"));
+      const builder = merged.get("builder");
+      if (typeof builder?.value !== "string" || builder.value.toUpperCase() !== "DOCKERFILE") continue;
+      const path = merged.get("dockerfilePath")?.value;
+      if (typeof path === "string") continue;
+      const repoPath = dockerfileRepoPath(file.rootDirectory, "Dockerfile");
+      if (isFile(join(options.repoDir, repoPath))) continue;
+      const location = at(file, builder.segments);
+      const identity = `${location.line}:${location.column}`;
+      if (reported.has(identity)) continue;
+      reported.add(identity);
+      findings.push({
+        severity: "error",
+        code: "dockerfile-not-found",
+        message: `builder is DOCKERFILE but there is no Dockerfile at ${repoPath}`,
+        suggestion: "add the Dockerfile, or set `dockerfilePath`",
+        location,
+      });
+    }
+  }
+}
+
+function checkEnvironmentNames(file: ParsedConfigFile, options: SemanticOptions, findings: Finding[]): void {
+  const known = options.environments;
+  if (known === undefined) return;
+  const check = (segments: string[]) => {
+    for (const name of Object.keys(tableAt(file.data, segments) ?? {})) {
+      if (name === "pr" || known.includes(name)) continue;
+      const near =
+        closest(name, [...known, "pr"]) ??
+        known.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+      findings.push({
+        severity: "error",
+        code: "unknown-environment",
+        message: `environment \`${name}\` does not exist in the Railway project (it has ${known.length === 0 ? "none" : known.map((k) => `\`${k}\``).join(", ")}; \`pr\` means PR environments)`,
+        ...(near === undefined ? {} : { suggestion: `did you mean \`${near}\`?` }),
+        location: at(file, [...segments, name], "key"),
+      });
+    }
+  };
+  check(["environments"]);
+  for (const service of Object.keys(tableAt(file.data, ["services"]) ?? {}))
+    check(["services", service, "environments"]);
+}
+
+function checkServiceTables(file: ParsedConfigFile, findings: Finding[]): void {
+  const services = tableAt(file.data, ["services"]) ?? {};
+  const fileVariables = tableAt(file.data, ["variables"]);
+  for (const [name, service] of Object.entries(services)) {
+    if (!isTable(service)) continue;
+    const smoke = service.smoke;
+    if (isTable(smoke)) {
+      for (const key of ["versionPath", "healthPath", "buildInfoPath"]) {
+        const value = smoke[key];
+        if (typeof value === "string" && !value.startsWith("/"))
+          checkUrlPath(file, ["services", name, "smoke", key], value, findings);
+      }
+    }
+    // Required names declared twice, or both required and set, across file and service level.
+    const serviceVariables = tableAt(service, ["variables"]);
+    const setNames = new Set([
+      ...Object.keys(tableAt(fileVariables, ["set"]) ?? {}),
+      ...Object.keys(tableAt(serviceVariables, ["set"]) ?? {}),
+    ]);
+    const seen = new Set<string>();
+    const scopes: [string[], unknown][] = [
+      [["variables", "required"], fileVariables?.required],
+      [["services", name, "variables", "required"], serviceVariables?.required],
+    ];
+    for (const [segments, list] of scopes) {
+      if (!Array.isArray(list)) continue;
+      list.forEach((variable, index) => {
+        if (typeof variable !== "string") return;
+        const location = at(file, [...segments, String(index)]);
+        if (seen.has(variable)) {
+          findings.push({
+            severity: "warning",
+            code: "duplicate-variable",
+            message: `\`${variable}\` is required twice for service \`${name}\``,
+            location,
+          });
+        } else if (setNames.has(variable)) {
+          findings.push({
+            severity: "warning",
+            code: "required-and-set",
+            message: `\`${variable}\` is both required and set for service \`${name}\`; the set value always satisfies the requirement`,
+            suggestion: `remove \`${variable}\` from \`required\``,
+            location,
+          });
+        }
+        seen.add(variable);
+      });
+    }
+  }
+}
+
+/** All single-file checks. */
+export function fileFindings(file: ParsedConfigFile, options: SemanticOptions): Finding[] {
+  const findings: Finding[] = [];
+  if (!isTable(file.data)) return findings;
+  checkBlocks(file, options, findings);
+  checkDefaultDockerfile(file, options, findings);
+  checkEnvironmentNames(file, options, findings);
+  checkServiceTables(file, findings);
+  return findings;
+}
+
+/** Checks across files: unique names, dependsOn references and cycles, one smoke API and frontend. */
+export function crossFileFindings(
+  services: ServiceConfig[],
+  dependsOnLocations: Map<ServiceConfig, SourceLocation[]>,
+): Finding[] {
+  const findings: Finding[] = [];
+  const firstByName = new Map<string, ServiceConfig>();
+  for (const service of services) {
+    const first = firstByName.get(service.name);
+    if (first === undefined) {
+      firstByName.set(service.name, service);
+      continue;
+    }
+    findings.push({
+      severity: "error",
+      code: "duplicate-service",
+      message: `service \`${service.name}\` is already defined in ${first.file}:${first.location.line}`,
+      location: service.location,
+    });
+  }
+  const names = [...firstByName.keys()];
+  for (const service of services) {
+    const locations = dependsOnLocations.get(service) ?? [];
+    service.dependsOn.forEach((dependency, index) => {
+      const location = locations[index] ?? service.location;
+      if (dependency === service.name) {
+        findings.push({
+          severity: "error",
+          code: "depends-on-self",
+          message: `service \`${service.name}\` depends on itself`,
+          location,
+        });
+      } else if (!firstByName.has(dependency)) {
+        const near = closest(dependency, names);
+        findings.push({
+          severity: "error",
+          code: "unknown-service",
+          message: `\`dependsOn\` names \`${dependency}\`, which no railway.toml defines`,
+          ...(near === undefined ? {} : { suggestion: `did you mean \`${near}\`?` }),
+          location,
+        });
+      }
+    });
+  }
+  // Cycles: depth-first search over first definitions; report each cycle once.
+  const state = new Map<string, "visiting" | "done">();
+  const reportedCycles = new Set<string>();
+  const visit = (name: string, trail: string[]) => {
+    state.set(name, "visiting");
+    const service = firstByName.get(name);
+    for (const dependency of service?.dependsOn ?? []) {
+      if (dependency === name || !firstByName.has(dependency)) continue;
+      if (state.get(dependency) === "visiting") {
+        const cycle = [...trail.slice(trail.indexOf(dependency)), name, dependency];
+        const identity = [...new Set(cycle)].sort().join(",");
+        if (reportedCycles.has(identity)) continue;
+        reportedCycles.add(identity);
+        const index = service?.dependsOn.indexOf(dependency) ?? 0;
+        findings.push({
+          severity: "error",
+          code: "dependency-cycle",
+          message: `services depend on each other in a cycle: ${cycle.join(" → ")}`,
+          location: (service && dependsOnLocations.get(service)?.[index]) ??
+            service?.location ?? { file: "", line: 1, column: 1 },
+        });
+      } else if (state.get(dependency) === undefined) {
+        visit(dependency, [...trail, name]);
+      }
+    }
+    state.set(name, "done");
+  };
+  for (const name of names) if (state.get(name) === undefined) visit(name, []);
+
+  for (const role of ["api", "frontend"] as const) {
+    const withRole = services.filter((service) => service.smoke?.role === role);
+    for (const extra of withRole.slice(1)) {
+      const first = withRole[0] as ServiceConfig;
+      findings.push({
+        severity: "error",
+        code: "duplicate-smoke-role",
+        message: `service \`${extra.name}\` and service \`${first.name}\` both have smoke role \`${role}\`; the smoke test needs exactly one`,
+        location: extra.location,
+      });
+    }
+  }
+  return findings;
+}
