@@ -1,0 +1,130 @@
+// The terminal front door: `railyard validate [files]`, `railyard plan|deploy|redeploy ...`.
+// Same settings and core as the action; prints a report for a person. Exit codes:
+// 0 success, 1 the run failed (config, variables, deploy, smoke), 2 bad usage or input.
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { formatFindings } from "./config/index.ts";
+import { InputError, readSettings } from "./inputs.ts";
+import { describeEvent, runSession } from "./pipeline/session.ts";
+import { terminalReport } from "./report/render.ts";
+
+const USAGE = `usage:
+  railyard validate [files...]
+  railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
+           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--no-smoke]
+           [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
+           [--commit SHA] [--repo DIR] [--config-files a,b]
+  The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
+
+export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    console.error(`railyard: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!["validate", "plan", "deploy", "redeploy"].includes(command)) {
+    console.error(`railyard: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    return 2;
+  }
+  const files =
+    command === "validate" && positionals.length > 1
+      ? positionals.slice(1).join(",")
+      : values["config-files"];
+  const inputs: Record<string, string | undefined> = {
+    mode: command,
+    "railway-token": env.RAILWAY_TOKEN || env.RAILWAY_API_TOKEN,
+    "project-id": values.project ?? env.RAILWAY_PROJECT_ID,
+    environment: values.environment,
+    services: values.services,
+    endpoint: values.endpoint ?? env.RAILWAY_ENDPOINT,
+    "timeout-minutes": values["timeout-minutes"],
+    "smoke-timeout-minutes": values["smoke-timeout-minutes"],
+    concurrency: values.concurrency,
+    rollback: values["no-rollback"] ? "false" : undefined,
+    smoke: values["no-smoke"] ? "false" : undefined,
+    "browser-path": values["browser-path"],
+    "stability-seconds": values["stability-seconds"],
+    "api-url": values["api-url"],
+    "frontend-url": values["frontend-url"],
+    "commit-sha": values.commit,
+    "config-files": files,
+    "working-directory": values.repo,
+  };
+  let settings: ReturnType<typeof readSettings>;
+  try {
+    settings = readSettings((name) => inputs[name] ?? "");
+  } catch (error) {
+    if (error instanceof InputError) {
+      const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
+      console.error(`railyard: ${flag}: ${error.message.replace(/^input [^:]+: /, "")}`);
+      return 2;
+    }
+    throw error;
+  }
+  const result = await runSession(settings, process.cwd(), {
+    emit: (event) => console.error(describeEvent(event)),
+    log: values.verbose ? (message) => console.error(`   railway: ${message}`) : undefined,
+  });
+  if (result.findings.length > 0)
+    console.log(formatFindings(result.findings, { color: process.stdout.isTTY }));
+  if (command === "validate") {
+    if (!result.ok && result.findings.length === 0) console.error(`railyard: ${result.reason}`);
+    return result.ok ? 0 : 1;
+  }
+  console.log(terminalReport(result));
+  return result.ok ? 0 : 1;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      project: { type: "string" },
+      environment: { type: "string" },
+      services: { type: "string" },
+      endpoint: { type: "string" },
+      "timeout-minutes": { type: "string" },
+      "smoke-timeout-minutes": { type: "string" },
+      concurrency: { type: "string" },
+      "no-rollback": { type: "boolean" },
+      "no-smoke": { type: "boolean" },
+      "browser-path": { type: "string" },
+      "stability-seconds": { type: "string" },
+      "api-url": { type: "string" },
+      "frontend-url": { type: "string" },
+      commit: { type: "string" },
+      repo: { type: "string" },
+      "config-files": { type: "string" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+function invokedDirectly(): boolean {
+  try {
+    // npm's bin links point at the bundle through a symlink.
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly() || process.env.RAILYARD_CLI === "1") {
+  cli(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`railyard: unexpected error: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,55 @@
+// What both front doors do between reading settings and printing: build the Railway client
+// with secret masking wired in, run the pipeline, release the client.
+import { resolve } from "node:path";
+import { pipelineOptions, type Settings } from "../inputs.ts";
+import { RailwayClient } from "../railway/client.ts";
+import { runPipeline } from "./run.ts";
+import type { PipelineEvent, PipelineResult } from "./types.ts";
+
+export interface SessionHooks {
+  /** Called with the token and every variable value the client reads (core.setSecret). */
+  onSecret?: (value: string) => void;
+  emit?: (event: PipelineEvent) => void;
+  /** Client diagnostics (retries, fallbacks), already redacted. */
+  log?: (message: string) => void;
+  branch?: string;
+}
+
+export async function runSession(
+  settings: Settings,
+  baseDir: string,
+  hooks: SessionHooks = {},
+): Promise<PipelineResult> {
+  const repoDir = resolve(baseDir, settings.workingDirectory);
+  const client =
+    settings.mode === "validate" || !settings.token
+      ? undefined
+      : new RailwayClient({
+          endpoint: settings.endpoint,
+          token: settings.token,
+          tokenKind: "auto",
+          onSecret: hooks.onSecret,
+          log: hooks.log,
+        });
+  try {
+    return await runPipeline(pipelineOptions(settings, repoDir, hooks.branch), {
+      api: client,
+      emit: hooks.emit,
+    });
+  } finally {
+    await client?.close();
+  }
+}
+
+export function describeEvent(event: PipelineEvent): string {
+  switch (event.kind) {
+    case "stage":
+      return `── ${event.stage}`;
+    case "info":
+      return event.message;
+    case "warning":
+      return `warning: ${event.message}`;
+    case "deployment":
+      return `   ${event.service}: ${event.status} (${event.deploymentId})`;
+  }
+}
