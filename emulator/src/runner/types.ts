@@ -23,6 +23,13 @@ export interface DeploymentSpec {
   variables: Record<string, string>;
   /** Simulated deployments (benchmarks): run no process, end in `outcome` after `durationMs`. */
   simulate?: { durationMs: number; outcome: "SUCCESS" | "FAILED" | "CRASHED" };
+  /**
+   * A fault applied for real by the runner (tests, benchmarks): the build step exits non-zero;
+   * the process is SIGKILLed afterMs (default 1000) after it becomes healthy and after every
+   * restart, so the restart policy runs out and the deployment ends CRASHED; or the health check
+   * probes a path that never answers 200.
+   */
+  fault?: { kind: "build-fails" | "crash-after-healthy" | "healthcheck-never-passes"; afterMs?: number };
 }
 
 export interface DeploymentSink {
