@@ -1,46 +1,20 @@
 // Every field Railway documents for Config as Code, in each documented form, is
 // accepted: enums in any letter case, nulls in JSON, preDeployCommand as array or string.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import schema from "../../../schemas/railway.schema.json" with { type: "json" };
 import { loadConfig, validateConfigText } from "./index.ts";
 
-const valid = fileURLToPath(new URL("../../../test/fixtures/config/valid/", import.meta.url));
+const fixtures = fileURLToPath(new URL("../../../test/fixtures/config/", import.meta.url));
+const valid = join(fixtures, "valid");
 
-const documented = {
-  build: [
-    "builder",
-    "watchPatterns",
-    "buildCommand",
-    "dockerfilePath",
-    "railpackVersion",
-    "nixpacksConfigPath",
-    "nixpacksPlan",
-    "nixpacksVersion",
-  ],
-  deploy: [
-    "startCommand",
-    "preDeployCommand",
-    "multiRegionConfig",
-    "numReplicas",
-    "region",
-    "healthcheckPath",
-    "healthcheckTimeout",
-    "restartPolicyType",
-    "restartPolicyMaxRetries",
-    "cronSchedule",
-    "sleepApplication",
-    "overlapSeconds",
-    "drainingSeconds",
-    "preDeployTimeoutSeconds",
-    "runtime",
-    "registryCredentials",
-    "limitOverride",
-    "requiredMountPath",
-    "ipv6EgressEnabled",
-  ],
-};
+const documented = JSON.parse(readFileSync(join(fixtures, "documented-fields.json"), "utf8")) as Record<
+  "build" | "deploy",
+  string[]
+>;
 
 function findingsFor(path: string, text: string) {
   return validateConfigText(path, text).findings;

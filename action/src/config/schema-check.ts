@@ -148,6 +148,9 @@ function sectionName(segments: readonly string[]): string {
 }
 
 function unknownKeySuggestion(key: string, parent: readonly string[], allowed: string[]): string | undefined {
+  if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
+    return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
+  }
   const alias = knownAliases[key];
   if (alias !== undefined && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
   const near = closest(key, allowed);
@@ -279,10 +282,17 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
         };
       }
       const expected = expectedTypes(error, context.isJson).map(describeType);
+      const composeStyle = path === "services" && Array.isArray(value);
       return {
         severity: "error",
         code: "wrong-type",
         message: `${subject} must be ${joinAlternatives(expected)}, not ${describeValue(value)}`,
+        ...(composeStyle
+          ? {
+              suggestion:
+                "Railyard names each service as a table: [services.<railway service name>], not [[services]]",
+            }
+          : {}),
         location: locate(context, segments, "value"),
       };
     }
