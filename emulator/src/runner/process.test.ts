@@ -91,6 +91,7 @@ describe("ProcessRunner", () => {
       expect(env.RAILYARD_RUNNER_SECRET).toBeUndefined();
       expect(env.RAILWAY_SERVICE_NAME).toBe("app");
       expect(env.RAILWAY_GIT_COMMIT_SHA).toBe(repo.v1);
+      expect(env.RAILWAY_PUBLIC_DOMAIN).toBe(domain);
       expect(sink.deployLines).toContain(`listening on ${env.PORT}`);
 
       // Bodies stream through the edge both ways.

@@ -150,6 +150,11 @@ export class ProcessRunner implements DeploymentRunner {
     return this.containerAvailable;
   }
 
+  /** The runner's own diagnostics. */
+  note(message: string): void {
+    this.log(message);
+  }
+
   get engine(): ContainerEngine | undefined {
     return this.containerEngine;
   }
@@ -206,6 +211,7 @@ class DeploymentRun {
   private stopPromise: Promise<void> | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private routedEdge: EdgeProxy | null = null;
+  private publicDomain: string | null = null;
   private resolveSettled: () => void = () => {};
   /** Resolves when the deployment's pipeline has finished (terminal status, stopped or cancelled). */
   readonly settled = new Promise<void>((resolve) => {
@@ -276,6 +282,10 @@ class DeploymentRun {
 
     sink.status("BUILDING");
     sink.event("BUILD", "STARTED");
+    // The service domain exists before the build: RAILWAY_PUBLIC_DOMAIN is known at build time on Railway too.
+    this.publicDomain = await this.runner.serviceDomain(spec.serviceId, spec.environmentId);
+    if (this.stopping) return;
+    this.runner.note(`deployment ${spec.deploymentId} of ${spec.serviceName}: building`);
     let prepared: PreparedBuild;
     let plan: RunPlan;
     try {
@@ -326,6 +336,9 @@ class DeploymentRun {
     if (this.stopping) return;
     edge.route(spec.deploymentId, port);
     this.routedEdge = edge;
+    this.runner.note(
+      `deployment ${spec.deploymentId} of ${spec.serviceName}: live on ${edge.domain} (port ${port})`,
+    );
     sink.status("SUCCESS");
     await this.supervise(workload, plan, env);
   }
@@ -517,6 +530,7 @@ class DeploymentRun {
       RAILWAY_SERVICE_NAME: spec.serviceName,
     };
     if (spec.commitSha) defaults.RAILWAY_GIT_COMMIT_SHA = spec.commitSha;
+    if (this.publicDomain) defaults.RAILWAY_PUBLIC_DOMAIN = this.publicDomain;
     return defaults;
   }
 
