@@ -1,0 +1,59 @@
+import pg from "pg";
+import { connectionReason, ShutdownRequested, StartupError, sleep } from "./errors.ts";
+import { describeError, type Logger } from "./log.ts";
+
+export type Pool = pg.Pool;
+
+// node-postgres returns NUMERIC and BIGINT as strings; prices and sequences fit a double.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * A small pool whose idle-client errors (a restarted PostgreSQL) are logged instead of
+ * crashing the process; the pool replaces broken clients on the next query.
+ */
+export function createPool(url: string, variable: string, log: Logger, max = 5): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    query_timeout: 15_000,
+    application_name: "railyard-backend",
+  });
+  pool.on("error", (error) => log.warn("postgres_idle_client_error", { database: variable, ...describeError(error) }));
+  return pool;
+}
+
+/** Runs `check` until it succeeds, backing off, until the deadline; then throws a StartupError naming the variable. */
+export async function retryUntilReady(
+  variable: string,
+  check: () => Promise<void>,
+  options: { timeoutMs: number; log: Logger; signal?: AbortSignal },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let delay = 250;
+  let attempt = 0;
+  for (;;) {
+    attempt += 1;
+    try {
+      await check();
+      if (attempt > 1) options.log.info("dependency_ready", { variable, attempts: attempt });
+      return;
+    } catch (error) {
+      if (error instanceof StartupError) throw error;
+      const reason = connectionReason(error);
+      if (options.signal?.aborted) throw new ShutdownRequested();
+      if (Date.now() + delay > deadline) {
+        throw new StartupError(
+          variable,
+          `unreachable after ${Math.round(options.timeoutMs / 1000)} s and ${attempt} attempts (${reason})`,
+        );
+      }
+      options.log.warn("dependency_unavailable", { variable, attempt, reason, retryInMs: delay });
+      await sleep(delay, options.signal);
+      if (options.signal?.aborted) throw new ShutdownRequested();
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
