@@ -1,0 +1,160 @@
+// The story of a deploy, end to end on this machine: the frontend built once (global
+// setup) with NEXT_PUBLIC_API_URL and RAILWAY_GIT_COMMIT_SHA, started with `npm start`;
+// the real backend api and data-poller on fresh PostgreSQL databases and Redis; a headless
+// Chromium loads the page and sees their live data, then the error state once the api stops.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type BackendStack, prepareBackend } from "./support/backend.ts";
+import {
+  ARTIFACTS_DIR,
+  childEnv,
+  FRONTEND_DIR,
+  freePort,
+  type RunningProcess,
+  startProcess,
+  waitForHttp,
+} from "./support/processes.ts";
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+interface ApiStatusBody {
+  api: { commit: string | null };
+  workers: Record<string, { status: string }>;
+  prices: Array<{ symbol: string; price: number }>;
+  orders: { total: number };
+}
+
+const built = inject("builtFrontend");
+let frontend: RunningProcess | undefined;
+let frontendOrigin = "";
+
+beforeAll(async () => {
+  const port = await freePort();
+  frontendOrigin = `http://127.0.0.1:${port}`;
+  // The runtime environment deliberately disagrees with the build: the served values must
+  // still be the ones inlined at build time.
+  frontend = startProcess("frontend-start", "npm", ["start", "--", "--hostname", "127.0.0.1"], {
+    cwd: FRONTEND_DIR,
+    env: childEnv({
+      PORT: String(port),
+      RAILWAY_GIT_COMMIT_SHA: "runtime-commit-must-not-show",
+      NEXT_PUBLIC_API_URL: "http://runtime-api-url-must-not-show.invalid",
+    }),
+  });
+  await waitForHttp(`${frontendOrigin}/healthz`, frontend);
+});
+
+afterAll(async () => {
+  await frontend?.stop();
+});
+
+describe("frontend /healthz", () => {
+  it("reports the commit and API URL the bundle was built with, not the runtime environment's", async () => {
+    const response = await fetch(`${frontendOrigin}/healthz`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toEqual({
+      status: "ok",
+      service: "frontend",
+      commit: built.commit,
+      apiUrl: built.apiUrl,
+      builtAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(Date.parse(String(body.builtAt))).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe("stack status page in a headless Chromium", () => {
+  let backend: BackendStack | undefined;
+  let browser: Browser | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+    await backend?.dispose();
+  });
+
+  it("shows live data from the running api, the error state when it stops, and recovers", async () => {
+    if (!built.backend.ok) {
+      throw new Error(`the real backend cannot run, so the page cannot be checked: ${built.backend.reason}`);
+    }
+    const apiCommit = `api-${randomBytes(8).toString("hex")}`;
+    backend = await prepareBackend({ corsOrigin: frontendOrigin });
+    const apiEnv = { PORT: String(built.apiPort), RAILWAY_GIT_COMMIT_SHA: apiCommit };
+    let api = backend.start("api", apiEnv);
+    await waitForHttp(`${built.apiUrl}/health`, api);
+    const poller = backend.start("data-poller", { PORT: "0" });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const statusRequests: string[] = [];
+    page.on("request", (request) => {
+      if (request.url() === `${built.apiUrl}/api/status`) statusRequests.push(request.url());
+    });
+
+    await page.goto(frontendOrigin);
+    const panel = page.getByTestId("stack-status");
+    await expect.poll(() => panel.getAttribute("data-api-state"), { timeout: 15_000 }).toBe("ok");
+
+    // Live data: the data-poller's heartbeat and ticks reach the page through the api.
+    await expect.poll(() => workerStatus(page, "data-poller"), { timeout: 60_000, interval: 500 }).toBe("ok");
+    await expect
+      .poll(() => page.getByTestId("price-row").count(), { timeout: 60_000, interval: 500 })
+      .toBeGreaterThan(0);
+    await expect(page.getByTestId("api-commit").getAttribute("title")).resolves.toBe(apiCommit);
+
+    // What the page lists is what the api answers right now.
+    const direct = (await (await fetch(`${built.apiUrl}/api/status`)).json()) as ApiStatusBody;
+    expect(direct.api.commit).toBe(apiCommit);
+    const apiSymbols = direct.prices.map((quote) => quote.symbol).sort();
+    await expect.poll(() => pageSymbols(page), { timeout: 10_000 }).toEqual(apiSymbols);
+    expect(apiSymbols.length).toBeGreaterThan(0);
+
+    // It keeps refreshing on its own.
+    const requestsSoFar = statusRequests.length;
+    await expect
+      .poll(() => statusRequests.length, { timeout: 15_000, interval: 500 })
+      .toBeGreaterThanOrEqual(requestsSoFar + 2);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, "stack-status-ok.png"), fullPage: true });
+
+    // The api goes away: the page says so instead of showing old data as current.
+    await api.stop("SIGTERM");
+    await expect
+      .poll(() => panel.getAttribute("data-api-state"), { timeout: 20_000, interval: 250 })
+      .toBe("error");
+    await expect(page.getByTestId("api-error").textContent()).resolves.toContain("Cannot reach the API");
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, "stack-status-error.png"), fullPage: true });
+
+    // And it comes back by itself when the api does.
+    api = backend.start("api", apiEnv);
+    await waitForHttp(`${built.apiUrl}/health`, api);
+    await expect
+      .poll(() => panel.getAttribute("data-api-state"), { timeout: 20_000, interval: 250 })
+      .toBe("ok");
+    expect(poller.child.exitCode).toBeNull();
+  });
+});
+
+async function workerStatus(page: Page, worker: string): Promise<string | null> {
+  const row = page.locator(`[data-testid="worker-row"][data-worker="${worker}"]`);
+  return (await row.count()) === 1 ? row.getAttribute("data-status") : null;
+}
+
+async function pageSymbols(page: Page): Promise<string[]> {
+  const symbols = await page
+    .getByTestId("price-row")
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-symbol") ?? ""));
+  return symbols.sort();
+}
