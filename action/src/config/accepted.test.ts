@@ -1,9 +1,10 @@
 // Every field Railway documents for Config as Code, in each documented form, is
 // accepted: enums in any letter case, nulls in JSON, preDeployCommand as array or string.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import schema from "../../../schemas/railway.schema.json" with { type: "json" };
 import { loadConfig, validateConfigText } from "./index.ts";
@@ -33,6 +34,20 @@ describe("documented Railway fields", () => {
       for (const [key, property] of Object.entries(definitions[section]?.properties ?? {})) {
         expect(property.description, `${section}.${key}`).toMatch(/\w/);
       }
+    }
+  });
+
+  it("is a strict draft-07 schema (ajv strict mode compiles it)", () => {
+    const ajv = new Ajv({ strict: true, discriminator: true, allowUnionTypes: true });
+    expect(() => ajv.compile(schema)).not.toThrow();
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
+  });
+
+  it("is what the project's railway.toml files point editors at (#:schema)", () => {
+    for (const file of ["backend/railway.toml", "frontend/railway.toml"]) {
+      const directive = /^#:schema (.+)$/m.exec(readFileSync(join(fixtures, "../../..", file), "utf8"))?.[1];
+      expect(directive, file).toBeDefined();
+      expect(existsSync(join(fixtures, "../../..", file, "..", directive ?? ""))).toBe(true);
     }
   });
 

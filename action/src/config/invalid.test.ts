@@ -494,7 +494,7 @@ const cases: [string, Expected[]][] = [
         column: 18,
         severity: "error",
         code: "bad-enum",
-        message: '`services.api.smoke.role` must be "api" or "frontend"',
+        message: '`services.api.smoke.role` must be "api" or "frontend", not "backend"',
       },
     ],
   ],

@@ -305,14 +305,18 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
         location: locate(context, segments, "key"),
       };
     }
-    case "discriminator": {
-      if (error.params.error === "tag" && (value === null || typeof value !== "object" || !("role" in value)))
-        return undefined;
+    case "discriminator":
+      // The role's own enum or type error already says what is wrong.
+      return undefined;
+    case "enum": {
+      const allowedValues = Array.isArray(error.params.allowedValues)
+        ? (error.params.allowedValues as unknown[])
+        : [];
       return {
         severity: "error",
         code: "bad-enum",
-        message: `\`${displayPath([...segments, "role"])}\` must be "api" or "frontend"`,
-        location: locate(context, [...segments, "role"], "value"),
+        message: `${subject} must be ${joinAlternatives(allowedValues.map((v) => JSON.stringify(v)))}, not ${typeof value === "string" ? JSON.stringify(value) : describeValue(value)}`,
+        location: locate(context, segments, "value"),
       };
     }
     case "pattern": {
