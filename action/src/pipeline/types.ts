@@ -96,6 +96,8 @@ export interface SmokeCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** The check could not run here (no browser library); it neither passes nor fails the run. */
+  skipped?: boolean;
 }
 
 export interface RollbackRecord {

@@ -155,7 +155,8 @@ export function markdownReport(result: PipelineResult): string {
   }
   if (result.smoke.length > 0) {
     lines.push("### Smoke test", "", "| check | result |", "|---|---|");
-    for (const s of result.smoke) lines.push(`| ${cell(s.name)} | ${s.ok ? "✅" : "❌"} ${cell(s.detail)} |`);
+    for (const s of result.smoke)
+      lines.push(`| ${cell(s.name)} | ${s.skipped ? "⏭️" : s.ok ? "✅" : "❌"} ${cell(s.detail)} |`);
     lines.push("");
   }
   if (result.rollbacks.length > 0) {
@@ -212,7 +213,8 @@ export function terminalReport(result: PipelineResult): string {
   }
   if (result.smoke.length > 0) {
     lines.push("", "smoke test:");
-    for (const s of result.smoke) lines.push(`  ${s.ok ? "✓" : "✗"} ${s.name}: ${s.detail}`);
+    for (const s of result.smoke)
+      lines.push(`  ${s.skipped ? "-" : s.ok ? "✓" : "✗"} ${s.name}: ${s.detail}`);
   }
   if (result.rollbacks.length > 0) {
     lines.push("", "rollback:");
