@@ -92,10 +92,10 @@ describe("stack status page in a headless Chromium", () => {
     }
     const apiCommit = `api-${randomBytes(8).toString("hex")}`;
     backend = await prepareBackend({ corsOrigin: frontendOrigin });
-    const apiEnv = { PORT: String(built.apiPort), RAILWAY_GIT_COMMIT_SHA: apiCommit };
+    const apiEnv = { PORT: String(built.apiPort), HOST: "127.0.0.1", RAILWAY_GIT_COMMIT_SHA: apiCommit };
     let api = backend.start("api", apiEnv);
     await waitForHttp(`${built.apiUrl}/health`, api);
-    const poller = backend.start("data-poller", { PORT: "0" });
+    const poller = backend.start("data-poller", { POLL_INTERVAL_MS: "500" });
 
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });

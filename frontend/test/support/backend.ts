@@ -60,6 +60,7 @@ export async function prepareBackend(options: { corsOrigin: string }): Promise<B
     REDIS_KEY_PREFIX: `${id}:`,
     MASTER_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
     CORS_ORIGIN: options.corsOrigin,
+    HEARTBEAT_INTERVAL_MS: "1000",
   };
   const started: RunningProcess[] = [];
   const stack: BackendStack = {
