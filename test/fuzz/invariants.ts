@@ -1,0 +1,91 @@
+// The properties every run of the config path must keep, whatever the input:
+// no throw, positioned findings with a readable message, and settings that resolve
+// for every declared service. Pure: takes what loadConfig returned (or threw).
+
+/** The environments settings resolution is exercised in (the two the action deploys to). */
+export const FUZZ_ENVIRONMENTS = ["production", "pr"] as const;
+
+export interface FindingLike {
+  severity?: unknown;
+  code?: unknown;
+  message?: unknown;
+  location?: { file?: unknown; line?: unknown; column?: unknown } | null;
+}
+
+export interface LoadResultLike {
+  files?: unknown;
+  services?: unknown;
+  findings?: unknown;
+}
+
+/** A stack frame line as V8 prints it; a message containing one leaked an internal error. */
+const STACK_FRAME = /^\s{2,}at\s/m;
+
+/** Checks one finding; returns the broken invariants, each a short sentence. */
+export function findingViolations(finding: FindingLike, lineCounts: ReadonlyMap<string, number>): string[] {
+  const problems: string[] = [];
+  const where = describeFinding(finding);
+  const location = finding.location;
+  if (!location || typeof location !== "object") return [`finding without a location: ${where}`];
+  if (typeof location.file !== "string" || location.file.length === 0)
+    problems.push(`finding without a file: ${where}`);
+  if (typeof location.line !== "number" || !Number.isInteger(location.line) || location.line < 1)
+    problems.push(`finding with line ${String(location.line)} (must be an integer >= 1): ${where}`);
+  if (typeof location.column !== "number" || !Number.isInteger(location.column) || location.column < 1)
+    problems.push(`finding with column ${String(location.column)} (must be an integer >= 1): ${where}`);
+  const lines = typeof location.file === "string" ? lineCounts.get(location.file) : undefined;
+  if (lines !== undefined && typeof location.line === "number" && location.line > lines + 1)
+    problems.push(
+      `finding at line ${location.line} past the end of ${location.file} (${lines} lines): ${where}`,
+    );
+  if (typeof finding.message !== "string" || finding.message.trim().length === 0)
+    problems.push(`finding with an empty message: ${where}`);
+  else if (STACK_FRAME.test(finding.message))
+    problems.push(`finding message contains a stack trace: ${where}`);
+  if (finding.severity !== "error" && finding.severity !== "warning")
+    problems.push(`finding with severity ${String(finding.severity)}: ${where}`);
+  return problems;
+}
+
+/** Checks a whole loadConfig result. */
+export function resultViolations(result: LoadResultLike, lineCounts: ReadonlyMap<string, number>): string[] {
+  if (!result || typeof result !== "object") return [`loadConfig returned ${typeof result}, not an object`];
+  if (!Array.isArray(result.findings)) return ["loadConfig result has no findings array"];
+  if (!Array.isArray(result.services)) return ["loadConfig result has no services array"];
+  return result.findings.flatMap((finding) => findingViolations(finding as FindingLike, lineCounts));
+}
+
+/** A config is valid when it produced no error finding; only then must every service resolve. */
+export function isValidResult(result: LoadResultLike): boolean {
+  return (
+    Array.isArray(result.findings) &&
+    result.findings.every((finding) => (finding as FindingLike).severity !== "error")
+  );
+}
+
+/** Names of the services a result declares (tolerates odd shapes: the checks above report those). */
+export function serviceNames(result: LoadResultLike): string[] {
+  if (!Array.isArray(result.services)) return [];
+  return result.services
+    .map((service) => (service as { name?: unknown }).name)
+    .filter((name): name is string => typeof name === "string");
+}
+
+/** One line per thrown value: its name and message, without the stack. */
+export function describeThrown(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message.split("\n")[0]}`;
+  return `non-Error value ${String(error).slice(0, 200)}`;
+}
+
+function describeFinding(finding: FindingLike): string {
+  const location = finding.location ?? {};
+  const message = typeof finding.message === "string" ? finding.message.split("\n")[0]?.slice(0, 160) : "";
+  return `[${String(finding.code)}] ${String(location.file)}:${String(location.line)}:${String(location.column)} ${message}`;
+}
+
+/** Number of lines of a file's text, counting a final line without a newline. */
+export function countLines(text: string): number {
+  if (text.length === 0) return 1;
+  const newlines = text.split(/\r\n|\r|\n/).length;
+  return newlines;
+}

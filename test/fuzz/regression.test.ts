@@ -1,0 +1,92 @@
+// Replays the fuzzer's regression corpus (test/fixtures/fuzz/) and a short deterministic fuzz
+// run through the config path's invariants. A fixture fails here until the bug it records is fixed.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ConfigPathRunner, loadFixtures, loadSeeds, makeInput, Random, runFuzz } from "./fuzzer.ts";
+import { findingViolations, resultViolations } from "./invariants.ts";
+
+describe("invariant checks", () => {
+  const lines = new Map([["railway.toml", 3]]);
+  const good = {
+    severity: "error",
+    code: "x",
+    message: "bad value",
+    location: { file: "railway.toml", line: 2, column: 1 },
+  };
+
+  test("accept a positioned finding with a message", () => {
+    expect(findingViolations(good, lines)).toEqual([]);
+  });
+
+  test("reject line 0, column 0, a line past the end, an empty file and an empty message", () => {
+    expect(
+      findingViolations({ ...good, location: { file: "railway.toml", line: 0, column: 1 } }, lines),
+    ).toHaveLength(1);
+    expect(
+      findingViolations({ ...good, location: { file: "railway.toml", line: 1, column: 0 } }, lines),
+    ).toHaveLength(1);
+    expect(
+      findingViolations({ ...good, location: { file: "railway.toml", line: 9, column: 1 } }, lines),
+    ).toHaveLength(1);
+    expect(findingViolations({ ...good, location: { file: "", line: 1, column: 1 } }, lines)).toHaveLength(1);
+    expect(findingViolations({ ...good, message: "  " }, lines)).toHaveLength(1);
+  });
+
+  test("reject a message carrying a stack trace", () => {
+    const message = "TypeError: x is undefined\n    at parse (file:///action/src/config/parse.ts:10:5)";
+    expect(findingViolations({ ...good, message }, lines)[0]).toMatch(/stack trace/);
+  });
+
+  test("reject a result without findings or services", () => {
+    expect(resultViolations({ services: [] }, lines)).toEqual(["loadConfig result has no findings array"]);
+    expect(resultViolations({ findings: [] }, lines)).toEqual(["loadConfig result has no services array"]);
+  });
+});
+
+describe("input generation", () => {
+  test("is deterministic for a seed", () => {
+    const { seeds } = loadSeeds();
+    const first = Array.from(
+      { length: 20 },
+      (
+        (random) => () =>
+          makeInput(random, seeds)
+      )(new Random(42)),
+    );
+    const second = Array.from(
+      { length: 20 },
+      (
+        (random) => () =>
+          makeInput(random, seeds)
+      )(new Random(42)),
+    );
+    expect(second.map((input) => input.content.toString("base64"))).toEqual(
+      first.map((input) => input.content.toString("base64")),
+    );
+    expect(new Set(first.map((input) => input.recipe.join())).size).toBeGreaterThan(1);
+  });
+});
+
+describe("regression corpus", () => {
+  const fixtures = loadFixtures();
+  let runner: ConfigPathRunner;
+  beforeAll(() => {
+    runner = new ConfigPathRunner(5000);
+  });
+  afterAll(() => runner.close());
+
+  test.each(fixtures.map((fixture) => [fixture.name, fixture.note.violations[0] ?? "", fixture] as const))(
+    "%s (found: %s) keeps every invariant",
+    async (_name, _found, fixture) => {
+      const verdict = await runner.check(fixture.input);
+      expect(verdict.answer?.unavailable).toBeUndefined();
+      expect(verdict.violations).toEqual([]);
+    },
+  );
+});
+
+test("a 300-input fuzz run with a fixed seed keeps every invariant", async () => {
+  const stats = await runFuzz({ iterations: 300, seed: 20261124, timeoutMs: 5000 });
+  expect(stats.unavailable).toBeUndefined();
+  expect(stats.iterations).toBe(300);
+  expect(stats.failures.map((failure) => failure.violations[0])).toEqual([]);
+}, 300_000);
