@@ -1,0 +1,238 @@
+// The main command (`npm run local`): installs what is missing, then deploys this repository's
+// HEAD to a local Railway emulator that runs the real services on this machine's PostgreSQL
+// and Redis, smoke-tests the frontend-to-API path with a browser, prints the report and the
+// URLs, and keeps serving until Ctrl-C (`--exit` stops after the report).
+//
+//   node scripts/local.mjs [--exit] [--keep-databases] [--no-browser]
+//
+// Only Node's built-ins are imported at the top: the npm packages are installed first.
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const args = new Set(process.argv.slice(2));
+const say = (message) => console.log(`railyard local: ${message}`);
+const fail = (message) => {
+  console.error(`railyard local: ${message}`);
+  process.exit(1);
+};
+
+const PG = {
+  host: process.env.PGHOST ?? "127.0.0.1",
+  port: Number(process.env.PGPORT ?? 5432),
+  user: process.env.PGUSER ?? "postgres",
+};
+const REDIS = { host: process.env.REDIS_HOST ?? "127.0.0.1", port: Number(process.env.REDIS_PORT ?? 6379) };
+
+/** Sends `payload` and resolves with the first answer, or rejects with why it could not connect. */
+function probe(host, port, payload) {
+  return new Promise((resolvePromise, reject) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error("no answer within 3 s"));
+    }, 3000);
+    socket.on("connect", () => {
+      if (!payload) {
+        clearTimeout(timer);
+        socket.end();
+        resolvePromise("");
+      } else socket.write(payload);
+    });
+    socket.on("data", (data) => {
+      clearTimeout(timer);
+      socket.end();
+      resolvePromise(data.toString());
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+async function checkServices() {
+  const missing = [];
+  try {
+    await probe(PG.host, PG.port);
+    execFileSync(
+      "psql",
+      ["-h", PG.host, "-p", String(PG.port), "-U", PG.user, "-d", "postgres", "-tAc", "select 1"],
+      {
+        stdio: "pipe",
+      },
+    );
+  } catch (error) {
+    missing.push(
+      `PostgreSQL is not reachable at ${PG.host}:${PG.port} as user ${PG.user} (${error.code ?? error.message.split("\n")[0]}).\n` +
+        "  Start it, e.g. `sudo service postgresql start`, or `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16`;\n" +
+        "  set PGHOST / PGPORT / PGUSER if it runs elsewhere.",
+    );
+  }
+  try {
+    const answer = await probe(REDIS.host, REDIS.port, "PING\r\n");
+    if (!answer.startsWith("+PONG"))
+      throw new Error(`unexpected answer ${JSON.stringify(answer.slice(0, 40))}`);
+  } catch (error) {
+    missing.push(
+      `Redis is not reachable at ${REDIS.host}:${REDIS.port} (${error.code ?? error.message}).\n` +
+        "  Start it, e.g. `sudo service redis-server start`, or `docker run -d -p 6379:6379 redis:7`;\n" +
+        "  set REDIS_HOST / REDIS_PORT if it runs elsewhere.",
+    );
+  }
+  if (missing.length > 0) fail(`cannot deploy locally:\n${missing.map((m) => `- ${m}`).join("\n")}`);
+}
+
+function psql(sql) {
+  execFileSync(
+    "psql",
+    [
+      "-h",
+      PG.host,
+      "-p",
+      String(PG.port),
+      "-U",
+      PG.user,
+      "-d",
+      "postgres",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-qc",
+      sql,
+    ],
+    {
+      stdio: "pipe",
+    },
+  );
+}
+
+/** The example state with this machine's databases, and variables set the way an operator would. */
+export function localState(example, { userDb, generalDb, redisPrefix, masterKey, token }) {
+  const state = structuredClone(example);
+  const project = state.projects[0];
+  const env = project.environments.find((e) => e.name === "production") ?? project.environments[0];
+  const service = (name) => {
+    const found = project.services.find((s) => s.name === name);
+    if (!found) fail(`emulator/examples/stack.json has no service named "${name}"`);
+    found.variables ??= {};
+    found.variables[env.name] ??= {};
+    return found.variables[env.name];
+  };
+  const pg = (db) => `postgresql://${PG.user}@${PG.host}:${PG.port}/${db}`;
+  Object.assign(service("User Data DB"), { DATABASE_URL: pg(userDb) });
+  Object.assign(service("General Data DB"), { DATABASE_URL: pg(generalDb) });
+  Object.assign(service("Redis"), { REDIS_URL: `redis://${REDIS.host}:${REDIS.port}` });
+  const backend = {
+    USER_DATABASE_URL: "${{User Data DB.DATABASE_URL}}",
+    GENERAL_DATABASE_URL: "${{General Data DB.DATABASE_URL}}",
+    REDIS_URL: "${{Redis.REDIS_URL}}",
+    REDIS_KEY_PREFIX: redisPrefix,
+    MASTER_ENCRYPTION_KEY: "${{shared.MASTER_ENCRYPTION_KEY}}",
+  };
+  for (const name of ["api", "data-poller", "trading-engine"]) Object.assign(service(name), backend);
+  Object.assign(service("api"), { CORS_ORIGIN: "http://${{frontend.RAILWAY_PUBLIC_DOMAIN}}" });
+  Object.assign(service("frontend"), { NEXT_PUBLIC_API_URL: "http://${{api.RAILWAY_PUBLIC_DOMAIN}}" });
+  project.sharedVariables ??= {};
+  project.sharedVariables[env.name] = {
+    ...(project.sharedVariables[env.name] ?? {}),
+    MASTER_ENCRYPTION_KEY: masterKey,
+  };
+  state.tokens = [{ kind: "project", token, name: "local", project: project.id, environment: env.id }];
+  return { state, projectId: project.id, environment: env.name };
+}
+
+async function main() {
+  say("installing npm packages (node scripts/setup.mjs)");
+  const setup = spawnSync(process.execPath, [join(root, "scripts/setup.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (setup.status !== 0) fail("setup failed (see above)");
+  await checkServices();
+
+  const suffix = randomBytes(4).toString("hex");
+  const userDb = `railyard_local_user_${suffix}`;
+  const generalDb = `railyard_local_general_${suffix}`;
+  psql(`CREATE DATABASE ${userDb}`);
+  psql(`CREATE DATABASE ${generalDb}`);
+  say(`created databases ${userDb} and ${generalDb}`);
+  const masterKey = randomBytes(32).toString("hex");
+  const token = `local-${randomBytes(16).toString("hex")}`;
+  const example = JSON.parse(readFileSync(join(root, "emulator/examples/stack.json"), "utf8"));
+  const { state, projectId, environment } = localState(example, {
+    userDb,
+    generalDb,
+    redisPrefix: `railyard-local-${suffix}:`,
+    masterKey,
+    token,
+  });
+
+  await import("tsx/esm/api").then((tsx) => tsx.register());
+  const { startEmulator } = await import(pathToFileURL(join(root, "emulator/src/index.ts")).href);
+  const { runSession, describeEvent } = await import(
+    pathToFileURL(join(root, "action/src/pipeline/session.ts")).href
+  );
+  const { readSettings } = await import(pathToFileURL(join(root, "action/src/inputs.ts")).href);
+  const { terminalReport } = await import(pathToFileURL(join(root, "action/src/report/render.ts")).href);
+
+  const workDir = mkdtempSync(join(tmpdir(), "railyard-local-"));
+  let emulator;
+  let stopping = false;
+  const cleanUp = async () => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping the services and the emulator");
+    await emulator?.stop().catch(() => undefined);
+    if (!args.has("--keep-databases")) {
+      for (const db of [userDb, generalDb]) {
+        try {
+          psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+        } catch {
+          console.error(`railyard local: could not drop database ${db}; drop it by hand`);
+        }
+      }
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  process.on("SIGINT", () => cleanUp().then(() => process.exit(130)));
+  process.on("SIGTERM", () => cleanUp().then(() => process.exit(143)));
+
+  let ok = false;
+  try {
+    emulator = await startEmulator({ state, repoDir: root, runner: "process", workDir });
+    say(`emulator at ${emulator.graphqlUrl}`);
+    const inputs = {
+      mode: "deploy",
+      "railway-token": token,
+      "project-id": projectId,
+      environment,
+      endpoint: emulator.graphqlUrl,
+      "browser-path": args.has("--no-browser") ? "none" : "auto",
+      "stability-seconds": "5",
+      "timeout-minutes": "20",
+      "smoke-timeout-minutes": "3",
+    };
+    const settings = readSettings((name) => inputs[name] ?? "");
+    const result = await runSession(settings, root, { emit: (event) => console.log(describeEvent(event)) });
+    console.log(`\n${terminalReport(result)}`);
+    ok = result.ok;
+    if (ok && !args.has("--exit")) {
+      console.log(
+        `\nServing until Ctrl-C:\n  frontend  ${result.urls.frontend ?? "?"}\n  api       ${result.urls.api ?? "?"}`,
+      );
+      await new Promise(() => undefined);
+    }
+  } catch (error) {
+    console.error(`railyard local: ${error.message}`);
+  } finally {
+    await cleanUp();
+  }
+  process.exit(ok ? 0 : 1);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
