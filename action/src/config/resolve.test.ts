@@ -137,11 +137,19 @@ describe("resolveServiceSettings on backend/railway.toml and frontend/railway.to
       },
     ]);
     const api = config.services[0];
-    expect(api?.location).toEqual({ file: "backend/railway.toml", line: 29, column: 11 });
+    expect(api?.location).toEqual({
+      file: "backend/railway.toml",
+      line: 29,
+      column: 11,
+      endLine: 29,
+      endColumn: 14,
+    });
     expect(api?.requiredVariables.at(-1)?.location).toEqual({
       file: "backend/railway.toml",
       line: 33,
       column: 13,
+      endLine: 33,
+      endColumn: 26,
     });
   });
 

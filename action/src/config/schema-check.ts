@@ -136,7 +136,14 @@ export function locateIn(
 ): SourceLocation {
   const found = positionsAt(positions, segments);
   const position = prefer === "key" ? (found?.key ?? found?.value) : (found?.value ?? found?.key);
-  return { file, line: position?.line ?? 1, column: position?.column ?? 1 };
+  if (position === undefined) return { file, line: 1, column: 1 };
+  return {
+    file,
+    line: position.line,
+    column: position.column,
+    endLine: position.endLine,
+    endColumn: position.endColumn,
+  };
 }
 
 function locate(context: Context, segments: readonly string[], prefer: "key" | "value"): SourceLocation {
