@@ -3,6 +3,7 @@
 // registry; a process 'exit' hook SIGKILLs whatever is left when the emulator itself ends.
 
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 export interface ProcessExit {
@@ -55,8 +56,32 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Whether any member of the group still runs. Zombies do not count: a member orphaned by its
+ * leader is reparented to init, which may take a while to reap it, yet it runs no code.
+ */
 function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  if (!signalGroup(pgid, 0)) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true; // no procfs: trust kill(2)
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the command name, which may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const state = fields[0];
+    if (Number(fields[2]) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -93,6 +118,7 @@ export function spawnGroup(options: SpawnGroupOptions): GroupProcess {
   liveGroups.add(pid);
 
   let openStreams = 0;
+  let stopDeadline: number | null = null;
   for (const [stream, name] of [
     [child.stdout, "stdout"],
     [child.stderr, "stderr"],
@@ -114,7 +140,9 @@ export function spawnGroup(options: SpawnGroupOptions): GroupProcess {
       const settle = async () => {
         const deadline = Date.now() + 500;
         while (openStreams > 0 && Date.now() < deadline) await sleep(10);
-        // Members left behind by the leader would be orphans: end them with the leader.
+        // Members left behind by the leader would be orphans: end them with the leader, after
+        // the grace of a stop in progress (`sh` dies of SIGTERM at once, its node child may drain).
+        if (stopDeadline !== null) await waitGroupGone(pid, Math.max(0, stopDeadline - Date.now()));
         signalGroup(pid, "SIGKILL");
         await waitGroupGone(pid, 2_000);
         liveGroups.delete(pid);
@@ -126,6 +154,7 @@ export function spawnGroup(options: SpawnGroupOptions): GroupProcess {
 
   const stop = async (graceMs: number): Promise<void> => {
     if (!liveGroups.has(pid)) return;
+    stopDeadline = Date.now() + graceMs;
     signalGroup(pid, "SIGTERM");
     const gone = await waitGroupGone(pid, graceMs);
     if (!gone) signalGroup(pid, "SIGKILL");

@@ -191,20 +191,27 @@ export function fixtureSpec(repo: FixtureRepo, overrides: Partial<DeploymentSpec
       rootDirectory: "/app",
       buildCommand: "node build.js",
       startCommand: "node server.js",
+      healthcheckPath: "/health",
     },
     variables: { GREETING: "hi", BUILD_MARK: "m1" },
     ...overrides,
   };
 }
 
-/** Process ids, among those given, that still exist (zombies included), as `ps` sees them. */
+/**
+ * Processes, as `ps` sees them, whose id or process group is among those given. Zombies awaiting
+ * init's reaping are left out: they run nothing and hold no port.
+ */
 export function livingProcesses(pids: number[]): number[] {
-  const table = execFileSync("ps", ["-eo", "pid=,pgid="], { encoding: "utf8" });
+  const table = execFileSync("ps", ["-eo", "pid=,pgid=,stat="], { encoding: "utf8" });
   const alive = new Set<number>();
   for (const line of table.split("\n")) {
-    const [pid, pgid] = line.trim().split(/\s+/).map(Number);
-    if (pid !== undefined && pids.includes(pid)) alive.add(pid);
-    if (pgid !== undefined && pid !== undefined && pids.includes(pgid)) alive.add(pid);
+    const [pidText, pgidText, state] = line.trim().split(/\s+/);
+    if (state === undefined || state.startsWith("Z")) continue;
+    const pid = Number(pidText);
+    const pgid = Number(pgidText);
+    if (pids.includes(pid)) alive.add(pid);
+    if (pids.includes(pgid)) alive.add(pid);
   }
   return [...alive];
 }
