@@ -149,11 +149,38 @@ function servicesOf(
   return result;
 }
 
-/** Parses and validates one file's text (no cross-file checks). */
+/** Parses and validates one file's text (no cross-file checks). Never throws. */
 export function validateConfigText(
   path: string,
   text: string,
   options: { repoDir?: string; environments?: string[]; checkFilesystem?: boolean } = {},
+): { file: ParsedConfigFile; findings: Finding[] } {
+  try {
+    return validateParsedText(path, text, options);
+  } catch (error) {
+    // Pathological input (thousands of nested arrays) can exhaust the stack in a parser
+    // or a checker; it is still a finding about the file, never a crash.
+    const tooDeep = error instanceof RangeError;
+    return {
+      file: { path, rootDirectory: rootDirectoryOf(path), data: undefined, positions: new Map() },
+      findings: [
+        {
+          severity: "error",
+          code: tooDeep ? "too-deep" : "unreadable",
+          message: tooDeep
+            ? "the file nests tables or arrays too deeply to be read"
+            : `the file could not be validated (${error instanceof Error ? error.name : "unknown error"})`,
+          location: { file: path, line: 1, column: 1 },
+        },
+      ],
+    };
+  }
+}
+
+function validateParsedText(
+  path: string,
+  text: string,
+  options: { repoDir?: string; environments?: string[]; checkFilesystem?: boolean },
 ): { file: ParsedConfigFile; findings: Finding[] } {
   const parsed = parseConfigText(path, text);
   const file: ParsedConfigFile = {

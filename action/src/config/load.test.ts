@@ -110,6 +110,21 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reports absurdly deep nesting as a finding, not a stack overflow", async () => {
+    const depth = 20_000;
+    const dir = scratch({
+      "a/railway.toml": `deep = ${"[".repeat(depth)}${"]".repeat(depth)}\n`,
+      "b/railway.json": `{"deep": ${"[".repeat(depth)}${"]".repeat(depth)}}`,
+      "c/railway.toml": `[${Array.from({ length: depth }, () => "a").join(".")}]\n`,
+    });
+    const config = await loadConfig({ repoDir: dir });
+    expect(brief(config)).toEqual([
+      "a/railway.toml:1:1 too-deep: the file nests tables or arrays too deeply to be read",
+      "b/railway.json:1:1 too-deep: the file nests tables or arrays too deeply to be read",
+      "c/railway.toml:1:1 too-deep: the file nests tables or arrays too deeply to be read",
+    ]);
+  });
+
   it("never puts a fixed variable's value or a registry password in a message", async () => {
     const dir = scratch({
       "railway.toml":

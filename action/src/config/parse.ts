@@ -13,6 +13,21 @@ export interface ParsedFile {
   findings: Finding[];
 }
 
+function tooDeep(file: string): ParsedFile {
+  return {
+    data: undefined,
+    positions: new Map(),
+    findings: [
+      {
+        severity: "error",
+        code: "too-deep",
+        message: "the file nests tables or arrays too deeply to be read",
+        location: { file, line: 1, column: 1 },
+      },
+    ],
+  };
+}
+
 export function isJsonPath(path: string): boolean {
   return path.toLowerCase().endsWith(".json");
 }
@@ -47,6 +62,7 @@ export function parseConfigText(file: string, text: string): ParsedFile {
       }));
       return { data: parsed.data, positions: parsed.positions, findings };
     } catch (error) {
+      if (error instanceof RangeError) return tooDeep(file);
       const syntax = error instanceof JsonSyntaxError ? error : undefined;
       return {
         data: undefined,
@@ -67,6 +83,7 @@ export function parseConfigText(file: string, text: string): ParsedFile {
   try {
     data = toPlain(TOML.parse(text));
   } catch (error) {
+    if (error instanceof RangeError) return tooDeep(file);
     const details = error as { message?: unknown; line?: unknown; col?: unknown };
     let line = typeof details.line === "number" ? details.line + 1 : 1;
     let column = typeof details.col === "number" ? details.col + 1 : 1;
