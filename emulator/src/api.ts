@@ -1,0 +1,612 @@
+// The GraphQL API of the emulator: emulator/schema.graphql executed by graphql-js with
+// resolvers over EmulatorState and the Deployer. Authorization follows Railway: a wrong token,
+// or one without access, gets "Not Authorized".
+
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
+import type { ServiceSettings } from "../../action/src/config/types.ts";
+import { DeployError, type Deployer } from "./deployer.ts";
+import {
+  type ChangeEvent,
+  type DeploymentRecord,
+  type EmulatorState,
+  type EnvironmentRecord,
+  type LogRecord,
+  normalizeSettings,
+  type ProjectRecord,
+  type ServiceInstanceRecord,
+  type ServiceRecord,
+} from "./state.ts";
+import type { TokenFile } from "./state-file.ts";
+
+export const SDL_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../schema.graphql");
+
+export type Auth = TokenFile | null;
+
+export interface ApiContext {
+  auth: Auth;
+  state: EmulatorState;
+  deployer: Deployer;
+}
+
+/** Finds the token a request presents: `Authorization: Bearer` (account) or `Project-Access-Token`. */
+export function authenticate(state: EmulatorState, headers: Record<string, unknown>): Auth {
+  const lower: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (typeof v === "string") lower[k.toLowerCase()] = v;
+    else if (Array.isArray(v) && typeof v[0] === "string") lower[k.toLowerCase()] = v[0];
+  }
+  const projectToken = lower["project-access-token"];
+  if (projectToken) return state.tokens.find((t) => t.kind === "project" && t.token === projectToken) ?? null;
+  const bearer = /^Bearer\s+(.+)$/i.exec(lower.authorization ?? "")?.[1]?.trim();
+  if (bearer) return state.tokens.find((t) => t.kind === "account" && t.token === bearer) ?? null;
+  return null;
+}
+
+/** The token a request presents, whether or not it is valid (for rate limiting). */
+export function presentedToken(headers: Record<string, unknown>): string | undefined {
+  const get = (name: string) => {
+    const v = headers[name];
+    return typeof v === "string" ? v : undefined;
+  };
+  return get("project-access-token") ?? get("authorization")?.replace(/^Bearer\s+/i, "");
+}
+
+const notAuthorized = () => new GraphQLError("Not Authorized", { extensions: { code: "UNAUTHORIZED" } });
+const notFound = (what: string) =>
+  new GraphQLError(`${what} not found`, { extensions: { code: "NOT_FOUND" } });
+
+function requireAuth(ctx: ApiContext): TokenFile {
+  if (!ctx.auth) throw notAuthorized();
+  return ctx.auth;
+}
+
+function canAccess(auth: TokenFile, projectId: string, environmentId?: string): boolean {
+  if (auth.kind === "project") {
+    return auth.project === projectId && (environmentId === undefined || auth.environment === environmentId);
+  }
+  return auth.projects === undefined || auth.projects.includes(projectId);
+}
+
+function requireAccess(ctx: ApiContext, projectId: string, environmentId?: string, write = false): void {
+  const auth = requireAuth(ctx);
+  if (!canAccess(auth, projectId, environmentId)) throw notAuthorized();
+  if (write && auth.kind === "account" && auth.readOnly) throw notAuthorized();
+}
+
+function normalizeTokenEnvironments(state: EmulatorState): void {
+  // Project tokens may name their environment by name in the state file: store ids.
+  for (const token of state.tokens) {
+    if (token.kind !== "project") continue;
+    const env = state
+      .project(token.project)
+      ?.environments.find((e) => e.id === token.environment || e.name === token.environment);
+    if (env) token.environment = env.id;
+  }
+}
+
+function connection<T>(nodes: T[], first?: number | null) {
+  const list = typeof first === "number" && first >= 0 ? nodes.slice(0, first) : nodes;
+  return {
+    edges: list.map((node, i) => ({ cursor: String(i), node })),
+    pageInfo: {
+      hasNextPage: list.length < nodes.length,
+      hasPreviousPage: false,
+      startCursor: list.length ? "0" : null,
+      endCursor: list.length ? String(list.length - 1) : null,
+    },
+  };
+}
+
+const serviceView = (s: ServiceRecord) => ({ id: s.id, name: s.name, projectId: s.projectId, icon: null });
+const environmentView = (e: EnvironmentRecord) => ({ ...e });
+
+function projectView(p: ProjectRecord) {
+  return {
+    id: p.id,
+    name: p.name,
+    services: ({ first }: { first?: number }) => connection(p.services.map(serviceView), first),
+    environments: ({ first, isEphemeral }: { first?: number; isEphemeral?: boolean | null }) =>
+      connection(
+        p.environments
+          .filter((e) => isEphemeral === undefined || isEphemeral === null || e.isEphemeral === isEphemeral)
+          .map(environmentView),
+        first,
+      ),
+  };
+}
+
+function deploymentView(state: EmulatorState, d: DeploymentRecord) {
+  const domain = state.instance(d.serviceId, d.environmentId)?.serviceDomain;
+  const service = state.service(d.serviceId) as ServiceRecord;
+  const environment = state.environment(d.environmentId) as EnvironmentRecord;
+  return {
+    id: d.id,
+    status: d.status,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    statusUpdatedAt: d.statusUpdatedAt,
+    projectId: d.projectId,
+    environmentId: d.environmentId,
+    serviceId: d.serviceId,
+    url: domain ? `http://${domain}` : null,
+    staticUrl: domain ?? null,
+    canRollback: d.everSucceeded,
+    canRedeploy: true,
+    deploymentStopped: ["REMOVED", "FAILED", "CRASHED", "SKIPPED"].includes(d.status),
+    meta: { ...d.meta },
+    service: serviceView(service),
+    environment: environmentView(environment),
+  };
+}
+
+function domainsView(state: EmulatorState, instance: ServiceInstanceRecord) {
+  const service = state.service(instance.serviceId) as ServiceRecord;
+  const port = instance.serviceDomain ? Number(/:(\d+)$/.exec(instance.serviceDomain)?.[1]) || null : null;
+  return {
+    serviceDomains: instance.serviceDomain
+      ? [
+          {
+            id: `${instance.id}-domain`,
+            domain: instance.serviceDomain,
+            environmentId: instance.environmentId,
+            projectId: service.projectId,
+            serviceId: instance.serviceId,
+            suffix: null,
+            targetPort: port,
+          },
+        ]
+      : [],
+    customDomains: instance.customDomains.map((d) => ({
+      id: d.id,
+      domain: d.domain,
+      environmentId: instance.environmentId,
+      projectId: service.projectId,
+      serviceId: instance.serviceId,
+      targetPort: port,
+      status: {
+        verified: d.verified,
+        certificateStatus: d.certificateStatus,
+        certificateErrorMessage: null,
+        dnsRecords: [
+          {
+            currentValue: d.verified ? (instance.serviceDomain ?? "") : "",
+            fqdn: d.domain,
+            hostlabel: d.domain.split(".")[0] ?? "",
+            purpose: "DNS_RECORD_PURPOSE_TRAFFIC_ROUTE",
+            recordType: "DNS_RECORD_TYPE_CNAME",
+            requiredValue: instance.serviceDomain ?? "",
+            status: d.verified ? "DNS_RECORD_STATUS_PROPAGATED" : "DNS_RECORD_STATUS_REQUIRES_UPDATE",
+            zone: d.domain.split(".").slice(1).join("."),
+          },
+        ],
+      },
+    })),
+  };
+}
+
+function instanceView(state: EmulatorState, instance: ServiceInstanceRecord) {
+  const s = instance.settings;
+  const service = state.service(instance.serviceId) as ServiceRecord;
+  const deployments = state.deploymentsOf(instance.serviceId, instance.environmentId);
+  return {
+    id: instance.id,
+    serviceId: instance.serviceId,
+    serviceName: service.name,
+    environmentId: instance.environmentId,
+    builder: s.builder && s.builder !== "DOCKERFILE" ? s.builder : "RAILPACK",
+    buildCommand: s.buildCommand ?? null,
+    dockerfilePath: s.dockerfilePath ?? null,
+    watchPatterns: s.watchPatterns ?? [],
+    rootDirectory: s.rootDirectory ?? null,
+    railwayConfigFile: s.railwayConfigFile ?? null,
+    nixpacksPlan: s.nixpacksPlan ?? null,
+    startCommand: s.startCommand ?? null,
+    preDeployCommand: s.preDeployCommand ?? null,
+    numReplicas: s.numReplicas ?? 1,
+    region: s.region ?? null,
+    healthcheckPath: s.healthcheckPath ?? null,
+    healthcheckTimeout: s.healthcheckTimeout ?? null,
+    restartPolicyType: s.restartPolicyType ?? "ON_FAILURE",
+    restartPolicyMaxRetries: s.restartPolicyMaxRetries ?? 10,
+    cronSchedule: s.cronSchedule ?? null,
+    sleepApplication: s.sleepApplication ?? false,
+    overlapSeconds: s.overlapSeconds ?? null,
+    drainingSeconds: s.drainingSeconds ?? null,
+    ipv6EgressEnabled: s.ipv6EgressEnabled ?? null,
+    source: service.source
+      ? { repo: service.source.repo ?? null, image: service.source.image ?? null }
+      : null,
+    latestDeployment: deployments[0] ? deploymentView(state, deployments[0]) : null,
+    activeDeployments: deployments.filter((d) => d.status === "SUCCESS").map((d) => deploymentView(state, d)),
+    domains: domainsView(state, instance),
+  };
+}
+
+function logView(d: DeploymentRecord, l: LogRecord) {
+  return {
+    message: l.message,
+    severity: l.severity,
+    timestamp: l.timestamp,
+    attributes: [],
+    tags: {
+      deploymentId: d.id,
+      environmentId: d.environmentId,
+      projectId: d.projectId,
+      serviceId: d.serviceId,
+    },
+  };
+}
+
+function selectLogs(logs: LogRecord[], filter?: string | null, limit?: number | null): LogRecord[] {
+  const filtered = filter ? logs.filter((l) => l.message.includes(filter)) : logs;
+  const n = Math.min(Math.max(limit ?? 100, 0), 5000);
+  return filtered.slice(Math.max(0, filtered.length - n));
+}
+
+function deploymentFor(ctx: ApiContext, id: string, write = false): DeploymentRecord {
+  requireAuth(ctx);
+  const d = ctx.state.deployments.get(id);
+  if (!d) throw notFound("Deployment");
+  requireAccess(ctx, d.projectId, d.environmentId, write);
+  return d;
+}
+
+function serviceIn(ctx: ApiContext, projectId: string, serviceId: string): ServiceRecord {
+  const service = ctx.state.service(serviceId);
+  if (!service || service.projectId !== projectId) throw notFound("Service");
+  return service;
+}
+
+function instanceFor(
+  ctx: ApiContext,
+  environmentId: string,
+  serviceId: string,
+  write = false,
+): ServiceInstanceRecord {
+  requireAuth(ctx);
+  const env = ctx.state.environment(environmentId);
+  const instance = ctx.state.instance(serviceId, environmentId);
+  if (!env || !instance) throw notFound("ServiceInstance");
+  requireAccess(ctx, env.projectId, environmentId, write);
+  return instance;
+}
+
+async function guard<T>(work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DeployError)
+      throw new GraphQLError(error.message, { extensions: { code: "BAD_REQUEST" } });
+    throw error;
+  }
+}
+
+const SETTING_KEYS = [
+  "buildCommand",
+  "builder",
+  "cronSchedule",
+  "dockerfilePath",
+  "drainingSeconds",
+  "healthcheckPath",
+  "healthcheckTimeout",
+  "ipv6EgressEnabled",
+  "multiRegionConfig",
+  "nixpacksPlan",
+  "numReplicas",
+  "overlapSeconds",
+  "preDeployCommand",
+  "railwayConfigFile",
+  "region",
+  "restartPolicyMaxRetries",
+  "restartPolicyType",
+  "rootDirectory",
+  "sleepApplication",
+  "startCommand",
+  "watchPatterns",
+] as const;
+
+type Args = Record<string, unknown>;
+
+/** Builds the executable schema: query and mutation resolvers as root values, subscriptions on the fields. */
+export function buildApi(state: EmulatorState): {
+  schema: GraphQLSchema;
+  rootValue: Record<string, unknown>;
+} {
+  normalizeTokenEnvironments(state);
+  const schema = buildSchema(readFileSync(SDL_PATH, "utf8"));
+
+  const rootValue: Record<string, (args: Args, ctx: ApiContext) => unknown> = {
+    projectToken: (_args, ctx) => {
+      const auth = requireAuth(ctx);
+      if (auth.kind !== "project") throw notAuthorized();
+      const project = state.project(auth.project) as ProjectRecord;
+      const env = state.environment(auth.environment) as EnvironmentRecord;
+      return {
+        id: `token-${auth.name ?? "project"}`,
+        name: auth.name ?? "project token",
+        projectId: project.id,
+        environmentId: env.id,
+        project: projectView(project),
+        environment: environmentView(env),
+      };
+    },
+    projects: (args, ctx) => {
+      const auth = requireAuth(ctx);
+      if (auth.kind !== "account") throw notAuthorized();
+      const visible = [...state.projects.values()].filter((p) => canAccess(auth, p.id));
+      return connection(visible.map(projectView), args.first as number | undefined);
+    },
+    project: (args, ctx) => {
+      requireAuth(ctx);
+      const project = state.project(String(args.id));
+      if (!project) throw notFound("Project");
+      requireAccess(ctx, project.id);
+      return projectView(project);
+    },
+    environments: (args, ctx) => {
+      const project = state.project(String(args.projectId));
+      requireAuth(ctx);
+      if (!project) throw notFound("Project");
+      requireAccess(ctx, project.id);
+      const envs = project.environments.filter(
+        (e) =>
+          args.isEphemeral === undefined || args.isEphemeral === null || e.isEphemeral === args.isEphemeral,
+      );
+      return connection(envs.map(environmentView), args.first as number | undefined);
+    },
+    serviceInstance: (args, ctx) =>
+      instanceView(state, instanceFor(ctx, String(args.environmentId), String(args.serviceId))),
+    variables: (args, ctx) => {
+      const projectId = String(args.projectId);
+      const environmentId = String(args.environmentId);
+      requireAccess(ctx, projectId, environmentId);
+      const serviceId = (args.serviceId as string | null | undefined) ?? null;
+      if (serviceId) serviceIn(ctx, projectId, serviceId);
+      return state.variables(projectId, environmentId, serviceId, args.unrendered === true);
+    },
+    variablesForServiceDeployment: (args, ctx) => {
+      const projectId = String(args.projectId);
+      const environmentId = String(args.environmentId);
+      requireAccess(ctx, projectId, environmentId);
+      serviceIn(ctx, projectId, String(args.serviceId));
+      return state.variablesForDeployment(projectId, environmentId, String(args.serviceId));
+    },
+    deploymentTriggers: (args, ctx) => {
+      requireAccess(ctx, String(args.projectId), String(args.environmentId));
+      const triggers = state.triggers.filter(
+        (t) =>
+          t.projectId === args.projectId &&
+          t.environmentId === args.environmentId &&
+          t.serviceId === args.serviceId,
+      );
+      return connection(
+        triggers.map((t) => ({ ...t, provider: "github" })),
+        args.first as number | undefined,
+      );
+    },
+    deployment: (args, ctx) => deploymentView(state, deploymentFor(ctx, String(args.id))),
+    deployments: (args, ctx) => {
+      const auth = requireAuth(ctx);
+      const input = (args.input ?? {}) as {
+        projectId?: string | null;
+        environmentId?: string | null;
+        serviceId?: string | null;
+        status?: { in?: string[] | null; notIn?: string[] | null } | null;
+      };
+      const list = [...state.deployments.values()]
+        .reverse()
+        .filter(
+          (d) =>
+            canAccess(auth, d.projectId, d.environmentId) &&
+            (!input.projectId || d.projectId === input.projectId) &&
+            (!input.environmentId || d.environmentId === input.environmentId) &&
+            (!input.serviceId || d.serviceId === input.serviceId) &&
+            (!input.status?.in || input.status.in.includes(d.status)) &&
+            (!input.status?.notIn || !input.status.notIn.includes(d.status)),
+        );
+      return connection(
+        list.map((d) => deploymentView(state, d)),
+        (args.first as number | undefined) ?? 100,
+      );
+    },
+    deploymentEvents: (args, ctx) => {
+      const d = deploymentFor(ctx, String(args.id));
+      return connection(
+        d.events.map((e) => ({ ...e })),
+        args.first as number | undefined,
+      );
+    },
+    buildLogs: (args, ctx) => {
+      const d = deploymentFor(ctx, String(args.deploymentId));
+      return selectLogs(d.buildLogs, args.filter as string | null, args.limit as number | null).map((l) =>
+        logView(d, l),
+      );
+    },
+    deploymentLogs: (args, ctx) => {
+      const d = deploymentFor(ctx, String(args.deploymentId));
+      return selectLogs(d.deployLogs, args.filter as string | null, args.limit as number | null).map((l) =>
+        logView(d, l),
+      );
+    },
+    domains: (args, ctx) => {
+      const instance = instanceFor(ctx, String(args.environmentId), String(args.serviceId));
+      serviceIn(ctx, String(args.projectId), String(args.serviceId));
+      return domainsView(state, instance);
+    },
+
+    // Mutations
+    serviceInstanceUpdate: (args, ctx) => {
+      const serviceId = String(args.serviceId);
+      const input = (args.input ?? {}) as Record<string, unknown>;
+      const service = state.service(serviceId);
+      requireAuth(ctx);
+      if (!service) throw notFound("Service");
+      const project = state.project(service.projectId) as ProjectRecord;
+      // Without environmentId Railway changes every environment that is not a fork.
+      const targets = args.environmentId
+        ? [String(args.environmentId)]
+        : project.environments.filter((e) => !e.isEphemeral).map((e) => e.id);
+      for (const environmentId of targets) {
+        const instance = instanceFor(ctx, environmentId, serviceId, true);
+        const next: Record<string, unknown> = { ...instance.settings };
+        for (const key of SETTING_KEYS) if (key in input) next[key] = input[key];
+        instance.settings = normalizeSettings(next as ServiceSettings);
+      }
+      return true;
+    },
+    variableCollectionUpsert: (args, ctx) => {
+      const input = args.input as {
+        projectId: string;
+        environmentId: string;
+        serviceId?: string | null;
+        variables: unknown;
+        replace?: boolean | null;
+      };
+      requireAccess(ctx, input.projectId, input.environmentId, true);
+      if (input.serviceId) serviceIn(ctx, input.projectId, input.serviceId);
+      if (typeof input.variables !== "object" || input.variables === null || Array.isArray(input.variables)) {
+        throw new GraphQLError("variables must be an object of name → value");
+      }
+      const vars: Record<string, string> = {};
+      for (const [k, v] of Object.entries(input.variables as Record<string, unknown>)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k)) throw new GraphQLError(`Invalid variable name "${k}"`);
+        vars[k] = v === null || v === undefined ? "" : String(v);
+      }
+      state.upsertVariables(
+        input.projectId,
+        input.environmentId,
+        input.serviceId ?? null,
+        vars,
+        input.replace === true,
+      );
+      return true;
+    },
+    serviceInstanceDeployV2: (args, ctx) =>
+      guard(async () => {
+        instanceFor(ctx, String(args.environmentId), String(args.serviceId), true);
+        const record = await ctx.deployer.deployCommit(
+          String(args.environmentId),
+          String(args.serviceId),
+          (args.commitSha as string | null | undefined) ?? null,
+        );
+        return record.id;
+      }),
+    serviceInstanceRedeploy: (args, ctx) =>
+      guard(() => {
+        instanceFor(ctx, String(args.environmentId), String(args.serviceId), true);
+        const latest = state.deploymentsOf(String(args.serviceId), String(args.environmentId))[0];
+        if (!latest) throw new DeployError("No deployment to redeploy: deploy the service first");
+        ctx.deployer.redeploy(latest);
+        return true;
+      }),
+    deploymentRedeploy: (args, ctx) =>
+      guard(() => deploymentView(state, ctx.deployer.redeploy(deploymentFor(ctx, String(args.id), true)))),
+    deploymentRollback: (args, ctx) =>
+      guard(() => {
+        ctx.deployer.rollback(deploymentFor(ctx, String(args.id), true));
+        return true;
+      }),
+    deploymentCancel: (args, ctx) =>
+      guard(async () => {
+        await ctx.deployer.cancel(deploymentFor(ctx, String(args.id), true));
+        return true;
+      }),
+  };
+
+  // Subscriptions: each field subscribes to state changes; the payload is the field's value.
+  const subscriptionFields = schema.getSubscriptionType()?.getFields() ?? {};
+  const subscribe = (
+    name: string,
+    start: (args: Args, ctx: ApiContext) => { initial: unknown[]; select: (e: ChangeEvent) => unknown },
+  ) => {
+    const field = subscriptionFields[name];
+    if (!field) throw new Error(`Subscription.${name} is missing from ${SDL_PATH}`);
+    field.subscribe = (_root, args, ctx: ApiContext) => {
+      const { initial, select } = start(args, ctx);
+      return changeStream(state, select, initial);
+    };
+    field.resolve = (payload) => payload;
+  };
+  subscribe("deployment", (args, ctx) => {
+    const d = deploymentFor(ctx, String(args.id));
+    return {
+      initial: [deploymentView(state, d)],
+      select: (e) =>
+        e.kind === "deployment" && e.deployment.id === d.id
+          ? deploymentView(state, { ...e.deployment })
+          : undefined,
+    };
+  });
+  subscribe("deploymentEvents", (args, ctx) => {
+    const d = deploymentFor(ctx, String(args.id));
+    return {
+      initial: d.events.map((e) => ({ ...e })),
+      select: (e) => (e.kind === "event" && e.deploymentId === d.id ? { ...e.event } : undefined),
+    };
+  });
+  for (const [name, kind, key] of [
+    ["buildLogs", "buildLog", "buildLogs"],
+    ["deploymentLogs", "deployLog", "deployLogs"],
+  ] as const) {
+    subscribe(name, (args, ctx) => {
+      const d = deploymentFor(ctx, String(args.deploymentId));
+      const filter = (args.filter as string | null | undefined) ?? null;
+      const existing = selectLogs(d[key], filter, args.limit as number | null);
+      return {
+        initial: existing.length ? [existing.map((l) => logView(d, l))] : [],
+        select: (e) =>
+          e.kind === kind && e.deploymentId === d.id && (!filter || e.log.message.includes(filter))
+            ? [logView(d, e.log)]
+            : undefined,
+      };
+    });
+  }
+  return { schema, rootValue };
+}
+
+/** An async iterator over selected state changes, starting with `initial`; return() unsubscribes. */
+function changeStream(
+  state: EmulatorState,
+  select: (e: ChangeEvent) => unknown,
+  initial: unknown[],
+): AsyncIterableIterator<unknown> {
+  const queue = [...initial];
+  let wake: (() => void) | null = null;
+  let done = false;
+  const listener = (event: ChangeEvent) => {
+    const value = select(event);
+    if (value === undefined) return;
+    queue.push(value);
+    wake?.();
+  };
+  state.changes.on("change", listener);
+  const finish = async () => {
+    done = true;
+    state.changes.off("change", listener);
+    wake?.();
+    return { value: undefined, done: true as const };
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      while (!done) {
+        if (queue.length > 0) return { value: queue.shift(), done: false };
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+      return { value: undefined, done: true };
+    },
+    return: finish,
+    throw: async (error: unknown) => {
+      await finish();
+      throw error;
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// The emulator's programmatic front door: startEmulator() loads the state, picks the runner,
+// allocates service domains and serves the API; stop() ends every deployment, process and socket.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { buildApi } from "./api.ts";
+import { Deployer } from "./deployer.ts";
+import { Faults } from "./faults.ts";
+import { SimulatedRunner } from "./runner/simulated.ts";
+import type { DeploymentRunner } from "./runner/types.ts";
+import { GRAPHQL_PATH, startServer } from "./server.ts";
+import { EmulatorState } from "./state.ts";
+import { type EmulatorStateFile, readStateFile, validateStateFile } from "./state-file.ts";
+
+export type { DeploymentFault, HttpFault } from "./faults.ts";
+export { Faults } from "./faults.ts";
+export { EmulatorState } from "./state.ts";
+export type { EmulatorStateFile } from "./state-file.ts";
+export { StateFileError } from "./state-file.ts";
+
+export interface StartEmulatorOptions {
+  /** The state, or the path of a JSON state file (format: emulator/README.md). */
+  state: EmulatorStateFile | string;
+  /** The git repository deployments take commits from. */
+  repoDir: string;
+  /** "process" (default) builds and runs services for real; "simulated" runs nothing. */
+  runner?: "process" | "simulated" | DeploymentRunner;
+  /** Loopback port; 0 (default) picks a free one. */
+  port?: number;
+  /** Builds, deployments and uploads; a temporary folder (removed on stop) when absent. */
+  workDir?: string;
+  /** Duration of a simulated deployment (runner "simulated"; default 2 s). */
+  simulatedDurationMs?: number;
+  /** Overrides the state's hourly request budget. */
+  rateLimitPerHour?: number;
+  /** Diagnostics of the emulator and its runner (never variable values). */
+  log?: (line: string) => void;
+}
+
+export interface RunningEmulator {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** http://127.0.0.1:PORT/graphql/v2 (WebSocket subscriptions on the same path). */
+  graphqlUrl: string;
+  faults: Faults;
+  state: EmulatorState;
+  runner: DeploymentRunner;
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: StartEmulatorOptions): Promise<RunningEmulator> {
+  const file =
+    typeof options.state === "string" ? readStateFile(options.state) : validateStateFile(options.state);
+  const state = new EmulatorState(
+    options.rateLimitPerHour
+      ? { ...file, rateLimitPerHour: options.rateLimitPerHour }
+      : structuredClone(file),
+  );
+  const log = options.log ?? (() => {});
+  const ownWorkDir = options.workDir === undefined;
+  const workDir = options.workDir
+    ? resolve(options.workDir)
+    : await mkdtemp(join(tmpdir(), "railyard-emulator-"));
+  const runner = await createRunner(options.runner ?? "process", workDir, options, log);
+  const faults = new Faults();
+  const deployer = new Deployer(state, runner, faults, resolve(options.repoDir), log);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    await deployer.allocateDomains();
+    const { schema, rootValue } = buildApi(state);
+    server = await startServer({
+      state,
+      deployer,
+      faults,
+      schema,
+      rootValue,
+      port: options.port ?? 0,
+      workDir,
+      log,
+    });
+  } catch (error) {
+    await deployer.close();
+    if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+  const running = server;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: running.url,
+    graphqlUrl: `${running.url}${GRAPHQL_PATH}`,
+    faults,
+    state,
+    runner,
+    stop() {
+      stopping ??= (async () => {
+        await running.close();
+        await deployer.close();
+        if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function createRunner(
+  choice: "process" | "simulated" | DeploymentRunner,
+  workDir: string,
+  options: StartEmulatorOptions,
+  log: (line: string) => void,
+): Promise<DeploymentRunner> {
+  if (typeof choice !== "string") return choice;
+  if (choice === "simulated") return new SimulatedRunner({ durationMs: options.simulatedDurationMs });
+  if (choice !== "process") throw new Error(`Unknown runner "${choice}": use "process" or "simulated"`);
+  // Loaded on demand: the simulated runner must work without the data plane's dependencies.
+  const modulePath = "./runner/process.ts";
+  const enginePath = "./runner/podman.ts";
+  const { ProcessRunner } = (await import(modulePath)) as {
+    ProcessRunner: new (o: {
+      workDir: string;
+      containerEngine?: unknown;
+      log?: (m: string) => void;
+    }) => DeploymentRunner;
+  };
+  let containerEngine: unknown;
+  try {
+    const podman = (await import(enginePath)) as Record<string, unknown>;
+    const Engine = Object.values(podman).find(
+      (v) => typeof v === "function" && /podman/i.test((v as { name: string }).name),
+    ) as (new () => unknown) | undefined;
+    containerEngine = Engine ? new Engine() : undefined;
+  } catch {
+    containerEngine = undefined;
+  }
+  return new ProcessRunner({ workDir, containerEngine, log });
+}

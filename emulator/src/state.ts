@@ -1,0 +1,413 @@
+// The emulator's in-memory Railway: projects, environments, services and their instances
+// (settings per environment), variables with ${{ ... }} references, tokens, domains and
+// deployment records. Changes are announced on `changes` for subscriptions.
+
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { ServiceSettings } from "../../action/src/config/types.ts";
+import type { DeploymentStatus } from "../../action/src/railway/types.ts";
+import type { RunningDeployment } from "./runner/types.ts";
+import type { EmulatorStateFile, TokenFile } from "./state-file.ts";
+
+export interface EnvironmentRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  isEphemeral: boolean;
+}
+
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  source: { repo?: string; image?: string } | null;
+  external: boolean;
+}
+
+export interface CustomDomainRecord {
+  id: string;
+  domain: string;
+  verified: boolean;
+  certificateStatus: string;
+}
+
+export interface TriggerRecord {
+  id: string;
+  branch: string;
+  repository: string;
+  checkSuites: boolean;
+  environmentId: string;
+  projectId: string;
+  serviceId: string;
+}
+
+export interface ServiceInstanceRecord {
+  id: string;
+  serviceId: string;
+  environmentId: string;
+  settings: ServiceSettings;
+  variables: Record<string, string>;
+  customDomains: CustomDomainRecord[];
+  /** "127.0.0.1:PORT" (or a simulated name), allocated by the runner at start-up. */
+  serviceDomain?: string;
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  environments: EnvironmentRecord[];
+  services: ServiceRecord[];
+  /** Shared variables per environment id. */
+  shared: Map<string, Record<string, string>>;
+}
+
+export interface LogRecord {
+  message: string;
+  severity: string;
+  timestamp: string;
+}
+
+export interface EventRecord {
+  id: string;
+  step: string;
+  createdAt: string;
+  completedAt: string | null;
+  payload: {
+    error?: string;
+    detail?: string;
+    reason?: string;
+    skipped?: boolean;
+    durationMs?: number;
+  } | null;
+}
+
+export interface DeploymentMeta {
+  reason: "deploy" | "redeploy" | "rollback" | "upload";
+  commitHash?: string;
+  commitMessage?: string;
+  branch?: string;
+  rootDirectory?: string | null;
+  /** For rollback and redeploy: the deployment repeated. */
+  sourceDeploymentId?: string;
+}
+
+export interface DeploymentRecord {
+  id: string;
+  projectId: string;
+  environmentId: string;
+  serviceId: string;
+  status: DeploymentStatus;
+  createdAt: string;
+  updatedAt: string;
+  statusUpdatedAt: string;
+  meta: DeploymentMeta;
+  commitSha: string | null;
+  uploadDir?: string;
+  /** Set once the deployment reached SUCCESS: it can be rolled back to. */
+  everSucceeded: boolean;
+  buildLogs: LogRecord[];
+  deployLogs: LogRecord[];
+  events: EventRecord[];
+  running?: RunningDeployment;
+  abort: AbortController;
+}
+
+export const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
+  "SUCCESS",
+  "FAILED",
+  "CRASHED",
+  "REMOVED",
+  "SKIPPED",
+]);
+
+export type ChangeEvent =
+  | { kind: "deployment"; deployment: DeploymentRecord }
+  | { kind: "buildLog" | "deployLog"; deploymentId: string; log: LogRecord }
+  | { kind: "event"; deploymentId: string; event: EventRecord };
+
+export class EmulatorState {
+  readonly projects = new Map<string, ProjectRecord>();
+  readonly tokens: TokenFile[];
+  readonly rateLimitPerHour: number;
+  readonly instances = new Map<string, ServiceInstanceRecord>();
+  readonly triggers: TriggerRecord[] = [];
+  readonly deployments = new Map<string, DeploymentRecord>();
+  /** Emits "change" with a ChangeEvent. */
+  readonly changes = new EventEmitter();
+
+  constructor(file: EmulatorStateFile) {
+    this.changes.setMaxListeners(0);
+    this.tokens = file.tokens;
+    this.rateLimitPerHour = file.rateLimitPerHour ?? 10_000;
+    for (const p of file.projects) {
+      const project: ProjectRecord = {
+        id: p.id,
+        name: p.name,
+        environments: p.environments.map((e) => ({
+          id: e.id,
+          name: e.name,
+          projectId: p.id,
+          isEphemeral: e.isEphemeral ?? false,
+        })),
+        services: [],
+        shared: new Map(),
+      };
+      this.projects.set(p.id, project);
+      const envId = (key: string) => {
+        const env = project.environments.find((e) => e.id === key || e.name === key);
+        if (!env) throw new Error(`no environment ${key} in project ${p.id}`);
+        return env.id;
+      };
+      for (const env of project.environments) project.shared.set(env.id, {});
+      for (const [env, vars] of Object.entries(p.sharedVariables ?? {}))
+        project.shared.set(envId(env), { ...vars });
+      for (const s of p.services) {
+        project.services.push({
+          id: s.id,
+          name: s.name,
+          projectId: p.id,
+          source: s.source ?? null,
+          external: s.external ?? false,
+        });
+        for (const env of project.environments) {
+          const perEnv = Object.entries(s.instances ?? {}).find(([k]) => envId(k) === env.id)?.[1] ?? {};
+          const settings = normalizeSettings({ ...(s.settings ?? {}), ...perEnv });
+          const vars = Object.entries(s.variables ?? {}).find(([k]) => envId(k) === env.id)?.[1] ?? {};
+          this.instances.set(instanceKey(s.id, env.id), {
+            id: randomUUID(),
+            serviceId: s.id,
+            environmentId: env.id,
+            settings,
+            variables: { ...vars },
+            customDomains: (s.customDomains ?? [])
+              .filter((d) => envId(d.environment) === env.id)
+              .map((d) => ({
+                id: randomUUID(),
+                domain: d.domain,
+                verified: d.verified ?? false,
+                certificateStatus:
+                  d.certificateStatus ??
+                  (d.verified
+                    ? "CERTIFICATE_STATUS_TYPE_VALID"
+                    : "CERTIFICATE_STATUS_TYPE_VALIDATING_OWNERSHIP"),
+              })),
+          });
+        }
+        for (const t of s.triggers ?? []) {
+          this.triggers.push({
+            id: randomUUID(),
+            branch: t.branch,
+            repository: t.repository ?? s.source?.repo ?? "",
+            checkSuites: t.checkSuites ?? false,
+            environmentId: envId(t.environment),
+            projectId: p.id,
+            serviceId: s.id,
+          });
+        }
+      }
+    }
+  }
+
+  project(id: string): ProjectRecord | undefined {
+    return this.projects.get(id);
+  }
+
+  environment(id: string): EnvironmentRecord | undefined {
+    for (const p of this.projects.values()) {
+      const env = p.environments.find((e) => e.id === id);
+      if (env) return env;
+    }
+    return undefined;
+  }
+
+  service(id: string): ServiceRecord | undefined {
+    for (const p of this.projects.values()) {
+      const service = p.services.find((s) => s.id === id);
+      if (service) return service;
+    }
+    return undefined;
+  }
+
+  instance(serviceId: string, environmentId: string): ServiceInstanceRecord | undefined {
+    return this.instances.get(instanceKey(serviceId, environmentId));
+  }
+
+  /** Variables Railway provides to every deployment of a service (RAILWAY_GIT_* are added per deployment). */
+  railwayVariables(serviceId: string, environmentId: string): Record<string, string> {
+    const service = this.service(serviceId);
+    const env = this.environment(environmentId);
+    const project = service ? this.project(service.projectId) : undefined;
+    const instance = this.instance(serviceId, environmentId);
+    if (!service || !env || !project || !instance) return {};
+    const out: Record<string, string> = {
+      RAILWAY_PROJECT_ID: project.id,
+      RAILWAY_PROJECT_NAME: project.name,
+      RAILWAY_ENVIRONMENT_ID: env.id,
+      RAILWAY_ENVIRONMENT_NAME: env.name,
+      RAILWAY_ENVIRONMENT: env.name,
+      RAILWAY_SERVICE_ID: service.id,
+      RAILWAY_SERVICE_NAME: service.name,
+      // On loopback the service domain is the only address that reaches a service, private or not.
+      RAILWAY_PRIVATE_DOMAIN: instance.serviceDomain ?? `${slug(service.name)}.railway.internal`,
+    };
+    // PORT is left to the runner: it picks the port the process listens on behind the domain.
+    if (instance.serviceDomain) {
+      out.RAILWAY_PUBLIC_DOMAIN = instance.serviceDomain;
+      out.RAILWAY_STATIC_URL = instance.serviceDomain;
+    }
+    return out;
+  }
+
+  /** Service variables (or shared ones without serviceId), rendered unless `unrendered`. */
+  variables(
+    projectId: string,
+    environmentId: string,
+    serviceId: string | null,
+    unrendered: boolean,
+  ): Record<string, string> {
+    const raw = serviceId
+      ? (this.instance(serviceId, environmentId)?.variables ?? {})
+      : (this.project(projectId)?.shared.get(environmentId) ?? {});
+    if (unrendered) return { ...raw };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) out[k] = this.render(v, projectId, environmentId, serviceId, 0);
+    return out;
+  }
+
+  /** What a deployment of the service receives: Railway's variables, then the service's own, rendered. */
+  variablesForDeployment(
+    projectId: string,
+    environmentId: string,
+    serviceId: string,
+  ): Record<string, string> {
+    return {
+      ...this.railwayVariables(serviceId, environmentId),
+      ...this.variables(projectId, environmentId, serviceId, false),
+    };
+  }
+
+  /** Renders ${{ Service.VAR }}, ${{ shared.VAR }} and ${{ VAR }} (same service); a reference to nothing is empty. */
+  render(
+    value: string,
+    projectId: string,
+    environmentId: string,
+    serviceId: string | null,
+    depth: number,
+  ): string {
+    if (depth > 8) return "";
+    return value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, ref: string) => {
+      const dot = ref.lastIndexOf(".");
+      const owner = dot === -1 ? null : ref.slice(0, dot).trim();
+      const name = dot === -1 ? ref.trim() : ref.slice(dot + 1).trim();
+      if (owner === "shared") {
+        const shared = this.project(projectId)?.shared.get(environmentId) ?? {};
+        const v = shared[name];
+        return v === undefined ? "" : this.render(v, projectId, environmentId, null, depth + 1);
+      }
+      let target = serviceId;
+      if (owner !== null) {
+        target = this.project(projectId)?.services.find((s) => s.name === owner)?.id ?? null;
+        if (target === null) return "";
+      }
+      if (target === null) return "";
+      const own = this.instance(target, environmentId)?.variables[name];
+      if (own !== undefined) return this.render(own, projectId, environmentId, target, depth + 1);
+      return this.railwayVariables(target, environmentId)[name] ?? "";
+    });
+  }
+
+  upsertVariables(
+    projectId: string,
+    environmentId: string,
+    serviceId: string | null,
+    variables: Record<string, string>,
+    replace: boolean,
+  ): void {
+    let target: Record<string, string>;
+    if (serviceId) {
+      const instance = this.instance(serviceId, environmentId);
+      if (!instance) throw new Error("service instance not found");
+      if (replace) instance.variables = {};
+      target = instance.variables;
+    } else {
+      const project = this.project(projectId);
+      if (!project) throw new Error("project not found");
+      if (replace || !project.shared.has(environmentId)) project.shared.set(environmentId, {});
+      target = project.shared.get(environmentId) as Record<string, string>;
+    }
+    for (const [k, v] of Object.entries(variables)) target[k] = String(v);
+  }
+
+  createDeployment(fields: {
+    projectId: string;
+    environmentId: string;
+    serviceId: string;
+    meta: DeploymentMeta;
+    commitSha: string | null;
+    uploadDir?: string;
+  }): DeploymentRecord {
+    const now = new Date().toISOString();
+    const record: DeploymentRecord = {
+      id: randomUUID(),
+      ...fields,
+      status: "QUEUED",
+      createdAt: now,
+      updatedAt: now,
+      statusUpdatedAt: now,
+      everSucceeded: false,
+      buildLogs: [],
+      deployLogs: [],
+      events: [],
+      abort: new AbortController(),
+    };
+    this.deployments.set(record.id, record);
+    this.emit({ kind: "deployment", deployment: record });
+    return record;
+  }
+
+  setStatus(record: DeploymentRecord, status: DeploymentStatus): void {
+    if (record.status === status) return;
+    const now = new Date().toISOString();
+    record.status = status;
+    record.updatedAt = now;
+    record.statusUpdatedAt = now;
+    if (status === "SUCCESS") record.everSucceeded = true;
+    this.emit({ kind: "deployment", deployment: record });
+  }
+
+  /** Deployments of a service instance, newest first. */
+  deploymentsOf(serviceId: string, environmentId: string): DeploymentRecord[] {
+    return [...this.deployments.values()]
+      .filter((d) => d.serviceId === serviceId && d.environmentId === environmentId)
+      .reverse();
+  }
+
+  emit(event: ChangeEvent): void {
+    this.changes.emit("change", event);
+  }
+}
+
+export function instanceKey(serviceId: string, environmentId: string): string {
+  return `${serviceId}\u0000${environmentId}`;
+}
+
+/** Railway's API has no DOCKERFILE builder: a Dockerfile path selects it. Keep both views consistent. */
+export function normalizeSettings(settings: ServiceSettings): ServiceSettings {
+  const out = { ...settings };
+  if (out.builder === "DOCKERFILE") {
+    out.dockerfilePath ??= "Dockerfile";
+    delete out.builder;
+  }
+  return out;
+}
+
+/** The builder a runner should use: DOCKERFILE whenever a Dockerfile path is set. */
+export function effectiveSettings(settings: ServiceSettings): ServiceSettings {
+  return settings.dockerfilePath
+    ? { ...settings, builder: "DOCKERFILE" }
+    : { ...settings, builder: settings.builder ?? "RAILPACK" };
+}
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+}
