@@ -1,6 +1,6 @@
 // The story of a deploy, end to end on this machine: the frontend built once (global
 // setup) with NEXT_PUBLIC_API_URL and RAILWAY_GIT_COMMIT_SHA, started with `npm start`;
-// the real backend api and data-poller on fresh PostgreSQL databases and Redis; a headless
+// the real backend api, data-poller and trading-engine on fresh PostgreSQL databases and Redis; a headless
 // Chromium loads the page and sees their live data, then the error state once the api stops.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -95,7 +95,11 @@ describe("stack status page in a headless Chromium", () => {
     const apiEnv = { PORT: String(built.apiPort), HOST: "127.0.0.1", RAILWAY_GIT_COMMIT_SHA: apiCommit };
     let api = backend.start("api", apiEnv);
     await waitForHttp(`${built.apiUrl}/health`, api);
-    const poller = backend.start("data-poller", { POLL_INTERVAL_MS: "500" });
+    await backend.seedAlwaysTradingStrategy("BTC-USD");
+    const workers = [
+      backend.start("data-poller", { POLL_INTERVAL_MS: "500" }),
+      backend.start("trading-engine"),
+    ];
 
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
@@ -108,8 +112,10 @@ describe("stack status page in a headless Chromium", () => {
     const panel = page.getByTestId("stack-status");
     await expect.poll(() => panel.getAttribute("data-api-state"), { timeout: 15_000 }).toBe("ok");
 
-    // Live data: the data-poller's heartbeat and ticks reach the page through the api.
-    await expect.poll(() => workerStatus(page, "data-poller"), { timeout: 60_000, interval: 500 }).toBe("ok");
+    // Live data: both workers' heartbeats and the poller's ticks reach the page through the api.
+    for (const worker of ["data-poller", "trading-engine"]) {
+      await expect.poll(() => workerStatus(page, worker), { timeout: 60_000, interval: 500 }).toBe("ok");
+    }
     await expect
       .poll(() => page.getByTestId("price-row").count(), { timeout: 60_000, interval: 500 })
       .toBeGreaterThan(0);
@@ -119,11 +125,18 @@ describe("stack status page in a headless Chromium", () => {
     const direct = (await (await fetch(`${built.apiUrl}/api/status`)).json()) as ApiStatusBody;
     expect(direct.api.commit).toBe(apiCommit);
     const apiSymbols = direct.prices.map((quote) => quote.symbol).sort();
-    await expect.poll(() => pageSymbols(page), { timeout: 10_000 }).toEqual(apiSymbols);
     expect(apiSymbols.length).toBeGreaterThan(0);
+    await expect.poll(() => pageSymbols(page), { timeout: 10_000 }).toEqual(apiSymbols);
+    await expect
+      .poll(() => pageOrderTotal(page), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(direct.orders.total);
+    // The trading-engine's simulated orders show up too (the seeded strategy trades every tick).
+    await expect.poll(() => pageOrderTotal(page), { timeout: 30_000, interval: 500 }).toBeGreaterThan(0);
 
-    // It keeps refreshing on its own.
+    // It keeps refreshing on its own: new ticks show up without a reload.
     const requestsSoFar = statusRequests.length;
+    const firstPrices = await pagePrices(page);
+    await expect.poll(() => pagePrices(page), { timeout: 20_000, interval: 500 }).not.toEqual(firstPrices);
     await expect
       .poll(() => statusRequests.length, { timeout: 15_000, interval: 500 })
       .toBeGreaterThanOrEqual(requestsSoFar + 2);
@@ -143,7 +156,15 @@ describe("stack status page in a headless Chromium", () => {
     await expect
       .poll(() => panel.getAttribute("data-api-state"), { timeout: 20_000, interval: 250 })
       .toBe("ok");
-    expect(poller.child.exitCode).toBeNull();
+    for (const worker of workers) expect(worker.child.exitCode, worker.name).toBeNull();
+
+    // An api that does not allow this frontend's origin is, for the browser, unreachable.
+    await api.stop("SIGTERM");
+    api = backend.start("api", { ...apiEnv, CORS_ORIGIN: "https://some-other-frontend.example" });
+    await waitForHttp(`${built.apiUrl}/health`, api);
+    await expect
+      .poll(() => panel.getAttribute("data-api-state"), { timeout: 20_000, interval: 250 })
+      .toBe("error");
   });
 });
 
@@ -157,4 +178,12 @@ async function pageSymbols(page: Page): Promise<string[]> {
     .getByTestId("price-row")
     .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-symbol") ?? ""));
   return symbols.sort();
+}
+
+async function pagePrices(page: Page): Promise<string[]> {
+  return page.getByTestId("price-value").allTextContents();
+}
+
+async function pageOrderTotal(page: Page): Promise<number> {
+  return Number((await page.getByTestId("orders-total").textContent())?.replaceAll(",", ""));
 }

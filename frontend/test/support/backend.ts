@@ -39,6 +39,8 @@ export interface BackendStack {
   /** Environment shared by every role; PORT and CONTAINER_ROLE are added per role. */
   env: Record<string, string>;
   start(role: "api" | "data-poller" | "trading-engine", extra?: Record<string, string>): RunningProcess;
+  /** Gives a user a strategy that trades on every tick of `symbol`, so orders keep appearing. */
+  seedAlwaysTradingStrategy(symbol: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -72,6 +74,22 @@ export async function prepareBackend(options: { corsOrigin: string }): Promise<B
       });
       started.push(running);
       return running;
+    },
+    async seedAlwaysTradingStrategy(symbol) {
+      const client = new pg.Client({ connectionString: env.USER_DATABASE_URL });
+      await client.connect();
+      try {
+        // Buys below a price no tick reaches and sells above one every tick exceeds: it
+        // flips position on each tick, so each tick is one order.
+        await client.query(
+          `WITH new_user AS (INSERT INTO users (email) VALUES ($1) RETURNING id)
+           INSERT INTO strategies (user_id, symbol, buy_below, sell_above, quantity)
+           SELECT id, $2, 999999999, 0.01, 0.5 FROM new_user`,
+          [`${id}@frontend-test.invalid`, symbol],
+        );
+      } finally {
+        await client.end();
+      }
     },
     async dispose() {
       await Promise.all(started.map((running) => running.stop()));
