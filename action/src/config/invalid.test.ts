@@ -499,6 +499,18 @@ const cases: [string, Expected[]][] = [
     ],
   ],
   [
+    "invalid/smoke-empty-build-info-path.toml",
+    [
+      {
+        line: 2,
+        column: 46,
+        severity: "error",
+        code: "bad-path",
+        message: '`services.web.smoke.buildInfoPath` must start with `/`, got ""',
+      },
+    ],
+  ],
+  [
     "invalid/smoke-extra-key.toml",
     [
       {

@@ -61,9 +61,15 @@ function checkCommand(file: ParsedConfigFile, segments: string[], value: unknown
   }
 }
 
-function checkUrlPath(file: ParsedConfigFile, segments: string[], value: unknown, findings: Finding[]): void {
+function checkUrlPath(
+  file: ParsedConfigFile,
+  segments: string[],
+  value: unknown,
+  findings: Finding[],
+  emptyMeansNoHealthCheck = true,
+): void {
   if (typeof value !== "string") return;
-  if (value === "") {
+  if (value === "" && emptyMeansNoHealthCheck) {
     findings.push({
       severity: "warning",
       code: "empty-path",
@@ -76,7 +82,7 @@ function checkUrlPath(file: ParsedConfigFile, segments: string[], value: unknown
       severity: "error",
       code: "bad-path",
       message: `\`${displayPath(segments)}\` must start with \`/\`, got ${JSON.stringify(value)}`,
-      suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?`,
+      ...(value === "" ? {} : { suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?` }),
       location: at(file, segments),
     });
   }
@@ -269,9 +275,7 @@ function checkServiceTables(file: ParsedConfigFile, findings: Finding[]): void {
     const smoke = service.smoke;
     if (isTable(smoke)) {
       for (const key of ["versionPath", "healthPath", "buildInfoPath"]) {
-        const value = smoke[key];
-        if (typeof value === "string" && !value.startsWith("/"))
-          checkUrlPath(file, ["services", name, "smoke", key], value, findings);
+        checkUrlPath(file, ["services", name, "smoke", key], smoke[key], findings, false);
       }
     }
     // Required names declared twice, or both required and set, across file and service level.
