@@ -9,7 +9,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { execute, type GraphQLSchema, Kind, type OperationDefinitionNode, parse, validate } from "graphql";
+import {
+  execute,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  subscribe,
+  validate,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { type ApiContext, authenticate, presentedToken } from "./api.ts";
@@ -257,6 +265,11 @@ export async function startServer(options: {
   const disposeWs = useServer<Record<string, unknown>>(
     {
       schema,
+      // Our own graphql functions: under a bundler graphql-ws may load a second copy of graphql.
+      parse,
+      validate,
+      execute,
+      subscribe,
       onConnect: (ctx) => {
         const headers = { ...ctx.extra.request.headers, ...lowerKeys(ctx.connectionParams ?? {}) };
         const auth = authenticate(state, headers);
