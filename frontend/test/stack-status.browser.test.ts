@@ -77,6 +77,16 @@ describe("frontend /healthz", () => {
   });
 });
 
+describe("frontend page markup", () => {
+  it("serves the status panel in its loading state before any script runs", async () => {
+    const response = await fetch(`${frontendOrigin}/`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toMatch(/<section[^>]*data-testid="stack-status"[^>]*data-api-state="loading"/);
+    expect(html).toContain(built.apiUrl);
+  });
+});
+
 describe("stack status page in a headless Chromium", () => {
   let backend: BackendStack | undefined;
   let browser: Browser | undefined;
@@ -86,20 +96,13 @@ describe("stack status page in a headless Chromium", () => {
     await backend?.dispose();
   });
 
-  it("shows live data from the running api, the error state when it stops, and recovers", async () => {
+  it("shows the error state without an api, then live data from the running api, errors again when it stops, and recovers", async () => {
     if (!built.backend.ok) {
       throw new Error(`the real backend cannot run, so the page cannot be checked: ${built.backend.reason}`);
     }
     const apiCommit = `api-${randomBytes(8).toString("hex")}`;
     backend = await prepareBackend({ corsOrigin: frontendOrigin });
     const apiEnv = { PORT: String(built.apiPort), HOST: "127.0.0.1", RAILWAY_GIT_COMMIT_SHA: apiCommit };
-    let api = backend.start("api", apiEnv);
-    await waitForHttp(`${built.apiUrl}/health`, api);
-    await backend.seedAlwaysTradingStrategy("BTC-USD");
-    const workers = [
-      backend.start("data-poller", { POLL_INTERVAL_MS: "500" }),
-      backend.start("trading-engine"),
-    ];
 
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
@@ -108,9 +111,28 @@ describe("stack status page in a headless Chromium", () => {
       if (request.url() === `${built.apiUrl}/api/status`) statusRequests.push(request.url());
     });
 
+    // Nothing listens on the API URL yet: the page says so and invents no data.
     await page.goto(frontendOrigin);
     const panel = page.getByTestId("stack-status");
-    await expect.poll(() => panel.getAttribute("data-api-state"), { timeout: 15_000 }).toBe("ok");
+    await expect.poll(() => panel.getAttribute("data-api-state"), { timeout: 15_000 }).toBe("error");
+    await expect(page.getByTestId("api-error").textContent()).resolves.toContain("Cannot reach the API");
+    expect(await page.getByTestId("price-row").count()).toBe(0);
+    await page.screenshot({
+      path: path.join(ARTIFACTS_DIR, "stack-status-never-reached.png"),
+      fullPage: true,
+    });
+
+    // The api and both workers start; the page picks them up on its next refresh.
+    let api = backend.start("api", apiEnv);
+    await waitForHttp(`${built.apiUrl}/health`, api);
+    await backend.seedAlwaysTradingStrategy("BTC-USD");
+    const workers = [
+      backend.start("data-poller", { POLL_INTERVAL_MS: "500" }),
+      backend.start("trading-engine"),
+    ];
+    await expect
+      .poll(() => panel.getAttribute("data-api-state"), { timeout: 15_000, interval: 250 })
+      .toBe("ok");
 
     // Live data: both workers' heartbeats and the poller's ticks reach the page through the api.
     for (const worker of ["data-poller", "trading-engine"]) {
