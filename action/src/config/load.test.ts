@@ -110,6 +110,19 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads CRLF line endings and a byte-order mark, with the same positions", async () => {
+    const dir = scratch({
+      "a/railway.toml": '\uFEFF[build]\r\nbuilder = "x"\r\n[deploy]\r\n  startComand = "a"\r\n',
+      "b/railway.json": '\uFEFF{\r\n  "deploy": { "startComand": "a", "numReplicas": 1e400 }\r\n}',
+    });
+    const config = await loadConfig({ repoDir: dir });
+    expect(brief(config)).toEqual([
+      'a/railway.toml:2:11 bad-enum: `build.builder` must be one of RAILPACK, DOCKERFILE, NIXPACKS, HEROKU, PAKETO (any letter case), not "x"',
+      "a/railway.toml:4:3 unknown-key: unknown key `startComand` in [deploy]",
+      "b/railway.json:2:50 json-syntax: JSON syntax error: number 1e400 is out of range",
+    ]);
+  });
+
   it("reports absurdly deep nesting as a finding, not a stack overflow", async () => {
     const depth = 20_000;
     const dir = scratch({

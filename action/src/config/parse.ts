@@ -50,7 +50,9 @@ function tomlSyntaxMessage(raw: string): string {
   return firstLine.replace(/ at row \d+, col \d+, pos \d+:?$/, "").trim();
 }
 
-export function parseConfigText(file: string, text: string): ParsedFile {
+export function parseConfigText(file: string, rawText: string): ParsedFile {
+  // Editors on Windows may save a byte-order mark; it is not part of line 1's columns.
+  const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
   if (isJsonPath(file)) {
     try {
       const parsed = parseJsonWithPositions(text);

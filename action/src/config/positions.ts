@@ -248,8 +248,9 @@ export function parseJsonWithPositions(text: string): ParsedJson {
       );
       if (match === null) fail(`unexpected ${describe()}`);
       const literal = (match as RegExpExecArray)[0];
-      for (let i = 0; i < literal.length; i += 1) advance();
       value = JSON.parse(literal) as unknown;
+      if (typeof value === "number" && !Number.isFinite(value)) fail(`number ${literal} is out of range`);
+      for (let i = 0; i < literal.length; i += 1) advance();
     }
     const at = pointer(path);
     if (!positions.has(at))
