@@ -15,6 +15,7 @@ const fs = require("node:fs");
 const built = fs.existsSync("dist/built.txt") ? fs.readFileSync("dist/built.txt", "utf8").trim() : "unbuilt";
 if (process.env.IGNORE_SIGTERM) process.on("SIGTERM", () => console.log("ignoring SIGTERM"));
 if (process.env.EXIT_AT_START) process.exit(Number(process.env.EXIT_AT_START));
+if (process.env.EXIT_AFTER_MS) setTimeout(() => process.exit(Number(process.env.EXIT_CODE ?? 0)), Number(process.env.EXIT_AFTER_MS));
 const version = "__VERSION__";
 const server = http.createServer((req, res) => {
   if (req.url === "/health") return res.end("ok");

@@ -1,6 +1,7 @@
 // The process runner against real processes: fixture apps in a git repository made at test time
 // are checked out, built, started, health-checked, proxied, crashed, restarted and stopped.
 
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -274,6 +275,67 @@ describe("ProcessRunner", () => {
     expect(livingProcesses([oldPid])).toEqual([]);
     expect(old.sink.last).toBe("SUCCESS"); // a stop is not a crash: the control plane sets REMOVED
     expect((await httpGet(domain, "/")).body).toBe("hi v2 built=m1+ci");
+  });
+
+  it("serves the later-started deployment even when an earlier one becomes healthy after it", async () => {
+    newRunner();
+    const domain = await runner.serviceDomain("svc-app", "env-1");
+    const slow = deploy(
+      fixtureSpec(repo, {
+        settings: { ...fixtureSpec(repo).settings, buildCommand: "sleep 1.5 && node build.js" },
+      }),
+    );
+    const fast = deploy(fixtureSpec(repo, { commitSha: repo.v2 }));
+    await fast.sink.untilStatus("SUCCESS");
+    expect(slow.sink.last).toBe("BUILDING");
+    await slow.sink.untilStatus("SUCCESS");
+    expect((await httpGet(domain, "/")).body).toBe("hi v2 built=m1+ci");
+    // The later one goes away (say it is removed): the domain falls back to the other healthy one.
+    await fast.running.stop();
+    expect((await httpGet(domain, "/")).body).toBe("hi v1 built=m1+ci");
+  });
+
+  it("restarts a process that exits 0 under ALWAYS, and leaves it down under ON_FAILURE", async () => {
+    newRunner();
+    const always = deploy(
+      fixtureSpec(repo, {
+        settings: { ...fixtureSpec(repo).settings, restartPolicyType: "ALWAYS", restartPolicyMaxRetries: 1 },
+        variables: { EXIT_AFTER_MS: "400" },
+      }),
+    );
+    // ALWAYS ignores restartPolicyMaxRetries (Railway counts retries only for ON_FAILURE).
+    await always.sink.until((s) => s.deployLines.some((line) => line.includes("(restart 2, policy ALWAYS)")));
+    expect(always.sink.deployLines).toContain(
+      "The process exited with code 0; restarting in 0.1s (restart 1, policy ALWAYS)",
+    );
+    await always.running.stop();
+    expect(always.sink.statuses).toEqual(["BUILDING", "DEPLOYING", "SUCCESS"]);
+
+    const onFailure = deploy(
+      fixtureSpec(repo, { serviceId: "svc-other", variables: { EXIT_AFTER_MS: "400" } }),
+    );
+    await onFailure.sink.until((s) => s.deployLines.some((line) => line.includes("not restarted")));
+    expect(onFailure.sink.deployLines.at(-1)).toBe(
+      "The process exited with code 0; not restarted (restart policy ON_FAILURE)",
+    );
+    expect(onFailure.sink.statuses).toEqual(["BUILDING", "DEPLOYING", "SUCCESS"]);
+  });
+
+  it("builds and runs an uploaded source tree", async () => {
+    newRunner();
+    const uploadDir = path.join(workDir, "upload");
+    execFileSync("git", ["-C", repo.dir, "worktree", "add", "-q", "--detach", uploadDir, repo.v2]);
+    try {
+      const { sink } = deploy(fixtureSpec(repo, { commitSha: null, uploadDir }));
+      await sink.untilStatus("SUCCESS");
+      expect(sink.buildLines).toContain("Using uploaded source");
+      expect((await httpGet(await runner.serviceDomain("svc-app", "env-1"), "/")).body).toBe(
+        "hi v2 built=m1+ci",
+      );
+    } finally {
+      await runner.close();
+      execFileSync("git", ["-C", repo.dir, "worktree", "remove", "--force", uploadDir]);
+    }
   });
 
   it("stop() sends SIGTERM, waits drainingSeconds, then SIGKILLs a process that ignores it", async () => {

@@ -90,6 +90,8 @@ export class ProcessRunner implements DeploymentRunner {
   readonly restartBackoffMs: number;
   private readonly edges = new Map<string, Promise<EdgeProxy>>();
   private readonly runs = new Set<DeploymentRun>();
+  private readonly healthy = new Map<string, Map<string, { sequence: number; port: number }>>();
+  private sequence = 0;
   private readonly buildsInFlight = new Map<string, Promise<boolean>>();
   private containerAvailable: Promise<boolean> | null = null;
   private closed = false;
@@ -148,6 +150,42 @@ export class ProcessRunner implements DeploymentRunner {
     if (!this.containerEngine) return Promise.resolve(false);
     this.containerAvailable ??= this.containerEngine.available().catch(() => false);
     return this.containerAvailable;
+  }
+
+  nextSequence(): number {
+    this.sequence += 1;
+    return this.sequence;
+  }
+
+  /**
+   * A deployment became healthy: the service domain serves the latest-started healthy deployment,
+   * so one that started earlier but finished later does not take the domain back.
+   */
+  async goLive(spec: DeploymentSpec, sequence: number, port: number): Promise<EdgeProxy> {
+    const key = `${spec.environmentId}/${spec.serviceId}`;
+    const candidates = this.healthy.get(key) ?? new Map<string, { sequence: number; port: number }>();
+    this.healthy.set(key, candidates);
+    candidates.set(spec.deploymentId, { sequence, port });
+    const edge = await this.edge(spec.serviceId, spec.environmentId);
+    this.reroute(key, edge);
+    return edge;
+  }
+
+  /** A deployment stops serving; the domain falls back to the latest other healthy one, if any. */
+  withdraw(spec: DeploymentSpec): void {
+    const key = `${spec.environmentId}/${spec.serviceId}`;
+    const candidates = this.healthy.get(key);
+    if (!candidates?.delete(spec.deploymentId)) return;
+    void this.edges.get(key)?.then((edge) => this.reroute(key, edge));
+  }
+
+  private reroute(key: string, edge: EdgeProxy): void {
+    let best: { id: string; sequence: number; port: number } | null = null;
+    for (const [id, candidate] of this.healthy.get(key) ?? []) {
+      if (!best || candidate.sequence > best.sequence) best = { id, ...candidate };
+    }
+    if (best) edge.route(best.id, best.port);
+    else if (edge.routedDeployment) edge.unroute(edge.routedDeployment);
   }
 
   /** The runner's own diagnostics. */
@@ -210,7 +248,8 @@ class DeploymentRun {
   private stopping = false;
   private stopPromise: Promise<void> | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private routedEdge: EdgeProxy | null = null;
+  /** Start order: of two healthy deployments of a service, the later-started one serves. */
+  private readonly sequence: number;
   private publicDomain: string | null = null;
   private resolveSettled: () => void = () => {};
   /** Resolves when the deployment's pipeline has finished (terminal status, stopped or cancelled). */
@@ -222,7 +261,9 @@ class DeploymentRun {
     private readonly runner: ProcessRunner,
     private readonly spec: DeploymentSpec,
     private readonly sink: DeploymentSink,
-  ) {}
+  ) {
+    this.sequence = runner.nextSequence();
+  }
 
   begin(signal: AbortSignal): void {
     if (signal.aborted) {
@@ -245,7 +286,7 @@ class DeploymentRun {
       this.stopping = true;
       this.abort.abort();
       for (const timer of this.timers) clearTimeout(timer);
-      this.routedEdge?.unroute(this.spec.deploymentId);
+      this.runner.withdraw(this.spec);
       const graceMs = Math.max(0, (drainingSeconds ?? this.spec.settings.drainingSeconds ?? 0) * 1000);
       // The pipeline may be between steps; it checks `stopping` after every await and stops what it started.
       await this.workload?.stop(graceMs);
@@ -332,12 +373,13 @@ class DeploymentRun {
     }
     sink.event("DEPLOY", "SUCCEEDED");
 
-    const edge = await this.runner.edge(spec.serviceId, spec.environmentId);
-    if (this.stopping) return;
-    edge.route(spec.deploymentId, port);
-    this.routedEdge = edge;
+    const edge = await this.runner.goLive(spec, this.sequence, port);
+    if (this.stopping) {
+      this.runner.withdraw(spec);
+      return;
+    }
     this.runner.note(
-      `deployment ${spec.deploymentId} of ${spec.serviceName}: live on ${edge.domain} (port ${port})`,
+      `deployment ${spec.deploymentId} of ${spec.serviceName}: healthy on port ${port}; ${edge.domain} serves ${edge.routedDeployment}`,
     );
     sink.status("SUCCESS");
     await this.supervise(workload, plan, env);
