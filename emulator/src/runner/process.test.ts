@@ -2,9 +2,10 @@
 // are checked out, built, started, health-checked, proxied, crashed, restarted and stopped.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createFixtureRepo,
@@ -416,6 +417,35 @@ describe("ProcessRunner", () => {
     expect(livingProcesses(pids)).toEqual([]);
     expect(trackedGroupIds()).toEqual([]);
     await expect(fetch(`http://${domains[0]}/`)).rejects.toThrow();
+  });
+
+  it("kills every child when the emulator process exits without close()", async () => {
+    newRunner();
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const script = path.join(workDir, "emulator-that-exits.mts");
+    writeFileSync(
+      script,
+      `import { ProcessRunner } from ${JSON.stringify(path.join(here, "process.ts"))};
+import { fixtureSpec, RecordingSink } from ${JSON.stringify(path.join(here, "process.fixtures.ts"))};
+const repo = JSON.parse(process.env.FIXTURE_REPO ?? "");
+const runner = new ProcessRunner({ workDir: process.env.WORK_DIR ?? "", startupGraceMs: 300, healthcheckIntervalMs: 100 });
+const sink = new RecordingSink();
+runner.start(fixtureSpec(repo), sink, new AbortController().signal);
+await sink.untilStatus("SUCCESS");
+const domain = await runner.serviceDomain("svc-app", "env-1");
+console.log("app pid " + (await (await fetch("http://" + domain + "/pid")).text()));
+process.exit(0); // no close(): the exit hook must clean up
+`,
+    );
+    const output = execFileSync(process.execPath, ["--import", "tsx", script], {
+      cwd: path.resolve(here, "../../.."),
+      env: { ...process.env, FIXTURE_REPO: JSON.stringify(repo), WORK_DIR: path.join(workDir, "child") },
+      encoding: "utf8",
+    });
+    const pid = Number(/app pid (\d+)/.exec(output)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(livingProcesses([pid])).toEqual([]);
   });
 
   it("reports simulated deployments without running a process", async () => {
