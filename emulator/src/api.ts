@@ -405,7 +405,7 @@ export function buildApi(state: EmulatorState): {
             (!input.environmentId || d.environmentId === input.environmentId) &&
             (!input.serviceId || d.serviceId === input.serviceId) &&
             (!input.status?.in || input.status.in.includes(d.status)) &&
-            (!input.status?.notIn || !input.status.notIn.includes(d.status)),
+            !input.status?.notIn?.includes(d.status),
         );
       return connection(
         list.map((d) => deploymentView(state, d)),

@@ -87,20 +87,21 @@ export async function watchDeployments(
   try {
     await readAll();
     let interval = minInterval;
+    let fellBack = false;
     while (pending.size > 0 && !signal?.aborted) {
+      if (subscriptions?.failed && !fellBack) {
+        fellBack = true;
+        if (mode === "subscribe") throw new Error(`Deployment subscriptions failed: ${subscriptions.failed}`);
+        host.log(`Deployment subscriptions failed (${subscriptions.failed}); polling instead.`);
+        await readAll();
+        continue;
+      }
       if (subscriptions && !subscriptions.failed) {
         const woke = await waitForWake(safetyRead, signal, (w) => {
           wake = w;
         });
-        if (pending.size === 0 || signal?.aborted) break;
-        if (subscriptions.failed) {
-          if (mode === "subscribe")
-            throw new Error(`Deployment subscriptions failed: ${subscriptions.failed}`);
-          host.log(`Deployment subscriptions failed (${subscriptions.failed}); polling instead.`);
-          await readAll();
-          continue;
-        }
-        if (!woke) await readAll();
+        // Woken by a change, a failure (handled above next turn) or the abort; else a safety read.
+        if (!woke && pending.size > 0 && !subscriptions.failed) await readAll();
         continue;
       }
       await sleep(interval, signal);

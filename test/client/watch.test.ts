@@ -1,0 +1,119 @@
+// Following deployments: batched status reads, subscriptions, and the polling fallback.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DeploymentInfo } from "../../action/src/railway/types.ts";
+import { type Fixture, headSha, leakedSecrets, startFixture } from "./support.ts";
+
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await startFixture({ services: 8, durationMs: 1_500 });
+});
+afterAll(async () => {
+  await fx?.stop();
+});
+
+/** What the emulator counted for this token: the budget spent, seen from the server side. */
+async function serverCount(token: string): Promise<number> {
+  const probe = fx.client({ token, tokenKind: "account" });
+  await probe.deployments("proj-main", "env-production", "svc-0", 1);
+  return (probe.rateLimit.limit as number) - (probe.rateLimit.remaining as number) - 1;
+}
+
+async function deployAll(): Promise<string[]> {
+  const deployer = fx.client({ tokenKind: "account" });
+  return Promise.all(fx.services.map((s) => deployer.deployCommit("env-production", s, headSha)));
+}
+
+describe("batched status reads", () => {
+  it("reads the status of N deployments in one request", async () => {
+    const ids = await deployAll();
+    const client = fx.client({ token: fx.tokens.account, tokenKind: "account" });
+    const before = await serverCount(fx.tokens.account);
+    const statuses = await client.deploymentStatuses(ids);
+    expect(client.requestCount).toBe(1);
+    expect([...statuses.keys()].sort()).toEqual([...ids].sort());
+    for (const d of statuses.values()) expect(d.status).toMatch(/QUEUED|BUILDING|DEPLOYING|SUCCESS/);
+    // The server saw exactly one more request (plus the probe itself, accounted for in serverCount).
+    expect((await serverCount(fx.tokens.account)) - before).toBe(2);
+    await client.watchDeployments(ids, {});
+  });
+});
+
+describe("watchDeployments", () => {
+  it("with subscriptions: sees every status change pushed, with no polling", async () => {
+    const ids = await deployAll();
+    const client = fx.client({ tokenKind: "account" });
+    const seen: DeploymentInfo[] = [];
+    const final = await client.watchDeployments(ids, { onChange: (d) => seen.push(d) });
+    expect([...final.values()].map((d) => d.status)).toEqual(ids.map(() => "SUCCESS"));
+    // One subscription start per deployment plus the one batched read at the start: no polls.
+    expect(client.requestCount).toBe(ids.length + 1);
+    for (const id of ids) {
+      const statuses = seen.filter((d) => d.id === id).map((d) => d.status);
+      expect(statuses).toContain("DEPLOYING");
+      expect(statuses.at(-1)).toBe("SUCCESS");
+    }
+    expect(fx.captured.some((l) => l.includes("polling instead"))).toBe(false);
+  });
+
+  it("falls back to batched polling when the WebSocket is refused", async () => {
+    const ids = await deployAll();
+    fx.emulator.faults.add({ http: [{ kind: "refuse-websocket" }] });
+    const logs: string[] = [];
+    const client = fx.client({
+      tokenKind: "account",
+      log: (l) => {
+        logs.push(l);
+        fx.captured.push(l);
+      },
+    });
+    const final = await client.watchDeployments(ids, {});
+    expect([...final.values()].every((d) => d.status === "SUCCESS")).toBe(true);
+    expect(logs.some((l) => l.includes("polling instead"))).toBe(true);
+    const httpRequests = client.requestCount - ids.length; // minus the subscription attempts
+    // Batched: a handful of polls for 8 deployments, where per-deployment polling needs 8 per round.
+    expect(httpRequests).toBeGreaterThanOrEqual(2);
+    expect(httpRequests).toBeLessThan(ids.length);
+  });
+
+  it("poll mode: the interval grows while nothing changes", async () => {
+    const ids = [(await deployAll())[0] as string];
+    const client = fx.client({
+      tokenKind: "account",
+      watch: { mode: "poll", minIntervalMs: 100, maxIntervalMs: 400 },
+    });
+    await client.watchDeployments(ids, {});
+    // 1.5 s with 100 ms polls would be ~15 requests; growth to 400 ms keeps it well below.
+    expect(client.requestCount).toBeGreaterThan(2);
+    expect(client.requestCount).toBeLessThan(12);
+  });
+
+  it("treats SKIPPED and NEEDS_APPROVAL as final, so a run does not hang", async () => {
+    fx.emulator.faults.add({
+      deployment: [
+        { kind: "skipped", service: "svc-3" },
+        { kind: "needs-approval", service: "svc-4" },
+      ],
+    });
+    const deployer = fx.client({ tokenKind: "account" });
+    const a = await deployer.deployCommit("env-production", "svc-3", headSha);
+    const b = await deployer.deployCommit("env-production", "svc-4", headSha);
+    const final = await deployer.watchDeployments([a, b], {});
+    expect(final.get(a)?.status).toBe("SKIPPED");
+    expect(final.get(b)?.status).toBe("NEEDS_APPROVAL");
+  });
+
+  it("stops when the signal aborts, returning what it saw", async () => {
+    fx.emulator.faults.add({ deployment: [{ kind: "waiting", service: "svc-5" }] });
+    const client = fx.client({ tokenKind: "account" });
+    const id = await client.deployCommit("env-production", "svc-5", headSha);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const final = await client.watchDeployments([id], { signal: controller.signal });
+    expect(final.get(id)?.status).toBe("WAITING");
+  });
+});
+
+it("no secret in any captured text", () => {
+  expect(leakedSecrets(fx)).toEqual([]);
+});
