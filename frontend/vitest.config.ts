@@ -8,7 +8,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/status.test.ts", "test/build-env.test.ts"] },
+        test: {
+          name: "unit",
+          include: ["test/status.test.ts", "test/build-env.test.ts", "test/railway-toml.test.ts"],
+        },
       },
       {
         extends: true,
