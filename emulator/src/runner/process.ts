@@ -289,9 +289,10 @@ class DeploymentRun {
       this.runner.withdraw(this.spec);
       const graceMs = Math.max(0, (drainingSeconds ?? this.spec.settings.drainingSeconds ?? 0) * 1000);
       // The pipeline may be between steps; it checks `stopping` after every await and stops what it started.
-      await this.workload?.stop(graceMs);
+      const current = this.workload;
+      await current?.stop(graceMs);
       await this.settled;
-      await this.workload?.stop(0);
+      if (this.workload !== current) await this.workload?.stop(0);
     })();
     return this.stopPromise;
   }
