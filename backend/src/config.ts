@@ -220,7 +220,10 @@ class EnvReader {
         const where = `entry ${index + 1}`;
         const separator = entry.indexOf(":");
         if (separator < 0) {
-          this.fail("MASTER_ENCRYPTION_PREVIOUS_KEYS", `${where} must look like id:hex (comma-separated list)`);
+          this.fail(
+            "MASTER_ENCRYPTION_PREVIOUS_KEYS",
+            `${where} must look like id:hex (comma-separated list)`,
+          );
           return;
         }
         const id = entry.slice(0, separator).trim();

@@ -14,7 +14,11 @@ function associatedData(userId: number, exchange: string, field: "api_key" | "ap
   return `exchange_credentials:${userId}:${exchange}:${field}`;
 }
 
-export async function saveCredentials(pool: Pool, keys: EncryptionKeys, credentials: ExchangeCredentials): Promise<void> {
+export async function saveCredentials(
+  pool: Pool,
+  keys: EncryptionKeys,
+  credentials: ExchangeCredentials,
+): Promise<void> {
   const { userId, exchange } = credentials;
   await pool.query(
     `INSERT INTO exchange_credentials (user_id, exchange, key_id, api_key_enc, api_secret_enc)
@@ -58,9 +62,10 @@ export async function loadCredentials(
  * Returns how many rows were rewritten.
  */
 export async function rotateCredentials(pool: Pool, keys: EncryptionKeys): Promise<number> {
-  const { rows } = await pool.query<{ id: number }>("SELECT id FROM exchange_credentials WHERE key_id <> $1", [
-    keys.currentKeyId,
-  ]);
+  const { rows } = await pool.query<{ id: number }>(
+    "SELECT id FROM exchange_credentials WHERE key_id <> $1",
+    [keys.currentKeyId],
+  );
   let rotated = 0;
   for (const { id } of rows) {
     const client = await pool.connect();
@@ -77,7 +82,11 @@ export async function rotateCredentials(pool: Pool, keys: EncryptionKeys): Promi
       );
       const row = locked.rows[0];
       if (row !== undefined) {
-        const apiKey = reencryptSecret(row.api_key_enc, keys, associatedData(row.user_id, row.exchange, "api_key"));
+        const apiKey = reencryptSecret(
+          row.api_key_enc,
+          keys,
+          associatedData(row.user_id, row.exchange, "api_key"),
+        );
         const apiSecret = reencryptSecret(
           row.api_secret_enc,
           keys,

@@ -32,7 +32,8 @@ export function encryptSecret(plaintext: string, keys: EncryptionKeys, associate
 
 export function envelopeKeyId(envelope: string): string {
   const parts = envelope.split(".");
-  if (parts.length !== 5 || parts[0] !== VERSION || !parts[1]) throw new DecryptionError("malformed envelope");
+  if (parts.length !== 5 || parts[0] !== VERSION || !parts[1])
+    throw new DecryptionError("malformed envelope");
   return parts[1];
 }
 
@@ -45,21 +46,27 @@ export function decryptSecret(envelope: string, keys: EncryptionKeys, associated
   if (key === undefined) throw new DecryptionError(`unknown key id ${keyId}`);
   const nonce = Buffer.from(nonceText, "base64url");
   const tag = Buffer.from(tagText, "base64url");
-  if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) throw new DecryptionError("malformed envelope");
+  if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES)
+    throw new DecryptionError("malformed envelope");
   const decipher = createDecipheriv("aes-256-gcm", key, nonce);
   decipher.setAAD(Buffer.from(associatedData, "utf8"));
   decipher.setAuthTag(tag);
   try {
-    return Buffer.concat([decipher.update(Buffer.from(ciphertextText, "base64url")), decipher.final()]).toString(
-      "utf8",
-    );
+    return Buffer.concat([
+      decipher.update(Buffer.from(ciphertextText, "base64url")),
+      decipher.final(),
+    ]).toString("utf8");
   } catch {
     throw new DecryptionError("authentication failed (tampered, wrong key or wrong record)");
   }
 }
 
 /** Re-encrypts under the current key, or returns undefined when the value already uses it. */
-export function reencryptSecret(envelope: string, keys: EncryptionKeys, associatedData: string): string | undefined {
+export function reencryptSecret(
+  envelope: string,
+  keys: EncryptionKeys,
+  associatedData: string,
+): string | undefined {
   if (envelopeKeyId(envelope) === keys.currentKeyId) return undefined;
   return encryptSecret(decryptSecret(envelope, keys, associatedData), keys, associatedData);
 }

@@ -21,7 +21,9 @@ export function createPool(url: string, variable: string, log: Logger, max = 5):
     query_timeout: 15_000,
     application_name: "railyard-backend",
   });
-  pool.on("error", (error) => log.warn("postgres_idle_client_error", { database: variable, ...describeError(error) }));
+  pool.on("error", (error) =>
+    log.warn("postgres_idle_client_error", { database: variable, ...describeError(error) }),
+  );
   return pool;
 }
 

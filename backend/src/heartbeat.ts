@@ -53,7 +53,12 @@ export function startHeartbeat(options: {
       pid: process.pid,
     };
     try {
-      await options.redis.set(options.key, JSON.stringify(heartbeat), "PX", options.intervalMs * TTL_INTERVALS);
+      await options.redis.set(
+        options.key,
+        JSON.stringify(heartbeat),
+        "PX",
+        options.intervalMs * TTL_INTERVALS,
+      );
     } catch (error) {
       options.log.debug("heartbeat_failed", describeError(error));
     }

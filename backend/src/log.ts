@@ -27,7 +27,13 @@ export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel, event: string, fields: LogFields = {}): void => {
     if (LEVEL_ORDER[level] < threshold) return;
-    let line = JSON.stringify({ time: new Date().toISOString(), level, service: options.service, event, ...fields });
+    let line = JSON.stringify({
+      time: new Date().toISOString(),
+      level,
+      service: options.service,
+      event,
+      ...fields,
+    });
     for (const secret of secrets) line = line.split(secret).join("[redacted]");
     write(line);
   };

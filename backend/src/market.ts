@@ -24,7 +24,9 @@ const BASE_PRICES: Record<string, number> = { "BTC-USD": 60_000, "ETH-USD": 3_00
 
 /** A number in [0, 1) derived from the seed and the parts: deterministic noise. */
 function uniform(seed: string, ...parts: (string | number)[]): number {
-  const digest = createHash("sha256").update([seed, ...parts].join("|")).digest();
+  const digest = createHash("sha256")
+    .update([seed, ...parts].join("|"))
+    .digest();
   return digest.readUInt32BE(0) / 2 ** 32;
 }
 

@@ -37,7 +37,9 @@ async function main(): Promise<number> {
       log.info("migrated", { database: target.variable, ...result });
     } catch (error) {
       const reason =
-        error instanceof StartupError ? error.message : `${target.variable}: migration failed: ${describeError(error).message}`;
+        error instanceof StartupError
+          ? error.message
+          : `${target.variable}: migration failed: ${describeError(error).message}`;
       log.error("migration_failed", { database: target.variable, message: reason });
       process.stderr.write(`railyard-backend: ${reason}\n`);
       return 1;

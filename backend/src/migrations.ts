@@ -127,14 +127,22 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
 }
 
 /** Throws a StartupError naming the variable when the database lacks a migration this code needs. */
-export async function assertMigrated(pool: Pool, migrations: readonly Migration[], variable: string): Promise<void> {
-  const { rows } = await pool.query<{ present: string | null }>("SELECT to_regclass('schema_migrations') AS present");
+export async function assertMigrated(
+  pool: Pool,
+  migrations: readonly Migration[],
+  variable: string,
+): Promise<void> {
+  const { rows } = await pool.query<{ present: string | null }>(
+    "SELECT to_regclass('schema_migrations') AS present",
+  );
   const applied = new Set<string>();
   if (rows[0]?.present) {
     const result = await pool.query<{ id: string }>("SELECT id FROM schema_migrations");
     for (const row of result.rows) applied.add(row.id);
   }
-  const missing = migrations.filter((migration) => !applied.has(migration.id)).map((migration) => migration.id);
+  const missing = migrations
+    .filter((migration) => !applied.has(migration.id))
+    .map((migration) => migration.id);
   if (missing.length > 0) {
     throw new StartupError(
       variable,

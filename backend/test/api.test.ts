@@ -19,7 +19,8 @@ import {
   waitFor,
 } from "./helpers.ts";
 
-const version = (JSON.parse(readFileSync(join(BACKEND_DIR, "package.json"), "utf8")) as { version: string }).version;
+const version = (JSON.parse(readFileSync(join(BACKEND_DIR, "package.json"), "utf8")) as { version: string })
+  .version;
 
 describe("api role (node dist/main.js, CONTAINER_ROLE=api)", () => {
   let dbs: TestDatabases | undefined;
@@ -37,7 +38,11 @@ describe("api role (node dist/main.js, CONTAINER_ROLE=api)", () => {
   async function startApi(redisUrl: string, extra: Record<string, string> = {}): Promise<string> {
     dbs = await createDatabases();
     prefix = `${uniqueName("apitest")}:`;
-    api = startProcess({ ...roleEnv(dbs, redisUrl, prefix, extra), CONTAINER_ROLE: "api", SHUTDOWN_TIMEOUT_MS: "5000" });
+    api = startProcess({
+      ...roleEnv(dbs, redisUrl, prefix, extra),
+      CONTAINER_ROLE: "api",
+      SHUTDOWN_TIMEOUT_MS: "5000",
+    });
     const listening = await api.waitForEvent("api_listening");
     await api.waitForEvent("ready");
     return `http://127.0.0.1:${listening.port as number}`;
@@ -66,7 +71,11 @@ describe("api role (node dist/main.js, CONTAINER_ROLE=api)", () => {
     // Nothing has run yet: no worker heartbeats, no prices, no orders.
     const empty = await getJson(base, "/api/status");
     expect(empty.body).toEqual({
-      api: { status: "ok", commit: "0123456789abcdef0123456789abcdef01234567", uptimeSeconds: expect.any(Number) },
+      api: {
+        status: "ok",
+        commit: "0123456789abcdef0123456789abcdef01234567",
+        uptimeSeconds: expect.any(Number),
+      },
       workers: {
         "data-poller": { status: "missing", lastHeartbeat: null },
         "trading-engine": { status: "missing", lastHeartbeat: null },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadMigrateConfig, loadRoleConfig, ROLE_REQUIRED_VARIABLES, ROLES } from "../src/config.ts";
+import {
+  ConfigError,
+  loadMigrateConfig,
+  loadRoleConfig,
+  ROLE_REQUIRED_VARIABLES,
+  ROLES,
+} from "../src/config.ts";
 import { startProcess, TEST_KEY_HEX } from "./helpers.ts";
 
 const SECRET_PASSWORD = "s3cretPassw0rd";
@@ -60,10 +66,18 @@ describe("config validation", () => {
     ["USER_DATABASE_URL", `mysql://app:${SECRET_PASSWORD}@db/users`, "must be a PostgreSQL URL"],
     ["GENERAL_DATABASE_URL", `not a url ${SECRET_PASSWORD}`, "is not a valid URL"],
     ["REDIS_URL", `http://default:${SECRET_PASSWORD}@redis:6379`, "must be a Redis URL"],
-    ["MASTER_ENCRYPTION_KEY", `${TEST_KEY_HEX.slice(0, 62)}`, "exactly 64 hexadecimal characters (32 bytes); it has 62"],
+    [
+      "MASTER_ENCRYPTION_KEY",
+      `${TEST_KEY_HEX.slice(0, 62)}`,
+      "exactly 64 hexadecimal characters (32 bytes); it has 62",
+    ],
     ["MASTER_ENCRYPTION_KEY", `${TEST_KEY_HEX.slice(0, 60)}zzzz`, "must be hexadecimal"],
     ["MASTER_ENCRYPTION_KEY_ID", "bad id!", "must be 1-32 characters"],
-    ["MASTER_ENCRYPTION_PREVIOUS_KEYS", `old:${TEST_KEY_HEX.slice(2)}`, "entry 1 (key id old): key must be exactly 64"],
+    [
+      "MASTER_ENCRYPTION_PREVIOUS_KEYS",
+      `old:${TEST_KEY_HEX.slice(2)}`,
+      "entry 1 (key id old): key must be exactly 64",
+    ],
     ["MASTER_ENCRYPTION_PREVIOUS_KEYS", `${TEST_KEY_HEX}`, "entry 1 must look like id:hex"],
     ["MASTER_ENCRYPTION_PREVIOUS_KEYS", `k1:${TEST_KEY_HEX}`, "key id k1 is used twice"],
     ["CORS_ORIGIN", "https://app.example.com/path", "entry 1 must be an origin"],
@@ -143,7 +157,10 @@ describe("entry point (node dist/main.js)", () => {
   });
 
   it("migrate.js exits 1 naming a missing database URL", async () => {
-    const proc = startProcess({ PATH: process.env.PATH ?? "", USER_DATABASE_URL: VALID.USER_DATABASE_URL as string }, "dist/migrate.js");
+    const proc = startProcess(
+      { PATH: process.env.PATH ?? "", USER_DATABASE_URL: VALID.USER_DATABASE_URL as string },
+      "dist/migrate.js",
+    );
     expect(await proc.exited).toBe(1);
     expect(proc.stderr()).toContain("GENERAL_DATABASE_URL is missing");
     expect(proc.stderr()).not.toContain(SECRET_PASSWORD);

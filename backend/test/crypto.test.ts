@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EncryptionKeys } from "../src/config.ts";
 import { loadCredentials, rotateCredentials, saveCredentials } from "../src/credentials.ts";
-import { DecryptionError, decryptSecret, encryptSecret, envelopeKeyId, reencryptSecret } from "../src/crypto.ts";
+import {
+  DecryptionError,
+  decryptSecret,
+  encryptSecret,
+  envelopeKeyId,
+  reencryptSecret,
+} from "../src/crypto.ts";
 import { createDatabases, type TestDatabases } from "./helpers.ts";
 
 const KEY_1 = Buffer.from("11".repeat(32), "hex");
@@ -46,7 +52,9 @@ describe("AES-256-GCM envelopes", () => {
   it("detects tampering with the nonce, ciphertext or tag, and a value moved to another record", () => {
     const envelope = encryptSecret("api-secret-value", onlyK1, "row:1:api_secret");
     for (const part of [2, 3, 4]) {
-      expect(() => decryptSecret(tamper(envelope, part), onlyK1, "row:1:api_secret")).toThrow(DecryptionError);
+      expect(() => decryptSecret(tamper(envelope, part), onlyK1, "row:1:api_secret")).toThrow(
+        DecryptionError,
+      );
     }
     expect(() => decryptSecret(envelope, onlyK1, "row:2:api_secret")).toThrow(/authentication failed/);
     expect(() => decryptSecret("v1.k1.garbage", onlyK1, "ad")).toThrow(/malformed envelope/);
@@ -88,10 +96,22 @@ describe("stored exchange credentials (User Data DB)", () => {
       "INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com') RETURNING id",
     );
     const [alice, bob] = rows.map((row) => row.id) as [number, number];
-    await saveCredentials(dbs.userDb, onlyK1, { userId: alice, exchange: "sim", apiKey: "AK-1", apiSecret: "SK-1" });
-    await saveCredentials(dbs.userDb, onlyK1, { userId: bob, exchange: "sim", apiKey: "AK-2", apiSecret: "SK-2" });
+    await saveCredentials(dbs.userDb, onlyK1, {
+      userId: alice,
+      exchange: "sim",
+      apiKey: "AK-1",
+      apiSecret: "SK-1",
+    });
+    await saveCredentials(dbs.userDb, onlyK1, {
+      userId: bob,
+      exchange: "sim",
+      apiKey: "AK-2",
+      apiSecret: "SK-2",
+    });
 
-    const raw = await dbs.userDb.query("SELECT key_id, api_key_enc, api_secret_enc FROM exchange_credentials");
+    const raw = await dbs.userDb.query(
+      "SELECT key_id, api_key_enc, api_secret_enc FROM exchange_credentials",
+    );
     expect(JSON.stringify(raw.rows)).not.toMatch(/AK-1|SK-1|AK-2|SK-2/);
     expect(raw.rows.every((row) => row.key_id === "k1")).toBe(true);
 
@@ -102,14 +122,25 @@ describe("stored exchange credentials (User Data DB)", () => {
       [alice, bob],
     );
     await expect(loadCredentials(dbs.userDb, onlyK1, alice, "sim")).rejects.toThrow(DecryptionError);
-    await saveCredentials(dbs.userDb, onlyK1, { userId: alice, exchange: "sim", apiKey: "AK-1", apiSecret: "SK-1" });
+    await saveCredentials(dbs.userDb, onlyK1, {
+      userId: alice,
+      exchange: "sim",
+      apiKey: "AK-1",
+      apiSecret: "SK-1",
+    });
 
     expect(await rotateCredentials(dbs.userDb, rotatedToK2)).toBe(2);
     expect(await rotateCredentials(dbs.userDb, rotatedToK2)).toBe(0);
     const after = await dbs.userDb.query<{ key_id: string }>("SELECT key_id FROM exchange_credentials");
     expect(after.rows.map((row) => row.key_id)).toEqual(["k2", "k2"]);
     // The previous key is no longer needed once every row is rotated.
-    expect(await loadCredentials(dbs.userDb, onlyK2, alice, "sim")).toMatchObject({ apiKey: "AK-1", apiSecret: "SK-1" });
-    expect(await loadCredentials(dbs.userDb, onlyK2, bob, "sim")).toMatchObject({ apiKey: "AK-2", apiSecret: "SK-2" });
+    expect(await loadCredentials(dbs.userDb, onlyK2, alice, "sim")).toMatchObject({
+      apiKey: "AK-1",
+      apiSecret: "SK-1",
+    });
+    expect(await loadCredentials(dbs.userDb, onlyK2, bob, "sim")).toMatchObject({
+      apiKey: "AK-2",
+      apiSecret: "SK-2",
+    });
   });
 });

@@ -49,20 +49,25 @@ describe("faults", () => {
     procs.push(poller, engine);
     const userDb = dbs.userDb;
     const generalDb = dbs.generalDb;
-    const orderCount = async () => (await userDb.query("SELECT count(*)::int AS n FROM orders")).rows[0].n as number;
+    const orderCount = async () =>
+      (await userDb.query("SELECT count(*)::int AS n FROM orders")).rows[0].n as number;
     await waitFor("first orders", async () => (await orderCount()) >= 3);
 
     await redis.kill();
     // While Redis is down the poller keeps storing ticks; they wait in the outbox.
     await waitFor("unpublished ticks piling up", async () => {
-      const { rows } = await generalDb.query("SELECT count(*)::int AS n FROM ticks WHERE published_at IS NULL");
+      const { rows } = await generalDb.query(
+        "SELECT count(*)::int AS n FROM ticks WHERE published_at IS NULL",
+      );
       return rows[0].n >= 6;
     });
     const ordersDuringOutage = await orderCount();
 
     await redis.start();
     await waitFor("the outbox to drain", async () => {
-      const { rows } = await generalDb.query("SELECT count(*)::int AS n FROM ticks WHERE published_at IS NULL");
+      const { rows } = await generalDb.query(
+        "SELECT count(*)::int AS n FROM ticks WHERE published_at IS NULL",
+      );
       return rows[0].n === 0;
     });
     await waitFor("orders to resume", async () => (await orderCount()) >= ordersDuringOutage + 3);
@@ -86,6 +91,47 @@ describe("faults", () => {
     expect(exits.map((exit) => exit.code)).toEqual([0, 0]);
   });
 
+  it("PostgreSQL connections cut under running workers (as a restart does): work resumes", async () => {
+    dbs = await createDatabases();
+    prefix = `${uniqueName("fault")}:`;
+    await dbs.userDb.query("INSERT INTO users (email) VALUES ('trader@example.com')");
+    await dbs.userDb.query(
+      "INSERT INTO strategies (user_id, symbol, buy_below, sell_above, quantity) VALUES (1, 'BTC-USD', 1e9, 1, 1)",
+    );
+    const env = roleEnv(dbs, SHARED_REDIS_URL, prefix, {
+      POLL_INTERVAL_MS: "100",
+      SHUTDOWN_TIMEOUT_MS: "5000",
+    });
+    const poller = startProcess({ ...env, CONTAINER_ROLE: "data-poller" });
+    const engine = startProcess({ ...env, CONTAINER_ROLE: "trading-engine" });
+    procs.push(poller, engine);
+    const userDb = dbs.userDb;
+    const generalDb = dbs.generalDb;
+    const counts = async () => ({
+      orders: (await userDb.query("SELECT count(*)::int AS n FROM orders")).rows[0].n as number,
+      ticks: (await generalDb.query("SELECT count(*)::int AS n FROM ticks")).rows[0].n as number,
+    });
+    await waitFor("first orders", async () => (await counts()).orders >= 3);
+
+    // Terminate every server connection the role processes hold (the test's own pools are spared).
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    const cut = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = ANY($1::text[]) AND application_name = 'railyard-backend'`,
+      [[new URL(dbs.userUrl).pathname.slice(1), new URL(dbs.generalUrl).pathname.slice(1)]],
+    );
+    await admin.end();
+    expect(cut.rowCount).toBeGreaterThanOrEqual(2);
+    const before = await counts();
+    await waitFor("ticks and orders to keep coming", async () => {
+      const now = await counts();
+      return now.ticks >= before.ticks + 9 && now.orders >= before.orders + 3;
+    });
+    const exits = await Promise.all([poller.terminate(), engine.terminate()]);
+    expect(exits.map((exit) => exit.code)).toEqual([0, 0]);
+  });
+
   it("a database unreachable at start-up: retries, then exits 1 naming the variable", async () => {
     dbs = await createDatabases();
     prefix = `${uniqueName("fault")}:`;
@@ -99,7 +145,9 @@ describe("faults", () => {
     expect(proc.stderr()).toMatch(
       /trading-engine cannot start: USER_DATABASE_URL: unreachable after 2 s and [2-9] attempts \(ECONNREFUSED\)/,
     );
-    expect(proc.logs.filter((line) => line.event === "dependency_unavailable").length).toBeGreaterThanOrEqual(2);
+    expect(proc.logs.filter((line) => line.event === "dependency_unavailable").length).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(proc.stdout() + proc.stderr()).not.toContain("hunter22");
     expect(proc.stderr()).not.toMatch(/\n\s+at /);
   });
@@ -128,7 +176,10 @@ describe("faults", () => {
     });
     procs.push(proc);
     const unavailable = await proc.waitForEvent("dependency_unavailable");
-    expect(unavailable).toMatchObject({ variable: "USER_DATABASE_URL", reason: "database does not exist (3D000)" });
+    expect(unavailable).toMatchObject({
+      variable: "USER_DATABASE_URL",
+      reason: "database does not exist (3D000)",
+    });
 
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
@@ -154,7 +205,9 @@ describe("faults", () => {
     const proc = startProcess({ ...roleEnv(dbs, SHARED_REDIS_URL, prefix), CONTAINER_ROLE: "api" });
     procs.push(proc);
     expect(await proc.exited).toBe(1);
-    expect(proc.stderr()).toMatch(/api cannot start: (USER|GENERAL)_DATABASE_URL: database is missing migrations/);
+    expect(proc.stderr()).toMatch(
+      /api cannot start: (USER|GENERAL)_DATABASE_URL: database is missing migrations/,
+    );
     expect(proc.stderr()).toContain('run "node dist/migrate.js" first');
   });
 

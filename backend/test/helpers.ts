@@ -40,6 +40,8 @@ export async function createDatabases(options: { migrate?: boolean } = {}): Prom
   }
   const userDb = new pg.Pool({ connectionString: databaseUrl(userName), max: 3 });
   const generalDb = new pg.Pool({ connectionString: databaseUrl(generalName), max: 3 });
+  // DROP DATABASE ... WITH (FORCE) may reach a closing client before its goodbye does.
+  for (const pool of [userDb, generalDb]) pool.on("error", () => undefined);
   if (options.migrate !== false) {
     await migrate(userDb, USER_DB_MIGRATIONS);
     await migrate(generalDb, GENERAL_DB_MIGRATIONS);
@@ -125,7 +127,11 @@ export interface RoleProcess {
 
 /** Starts `node dist/<script>` as a real child process. */
 export function startProcess(env: Record<string, string>, script = "dist/main.js"): RoleProcess {
-  const child = spawn(process.execPath, [script], { cwd: BACKEND_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [script], {
+    cwd: BACKEND_DIR,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const logs: LogLine[] = [];
   let out = "";
   let err = "";
@@ -158,7 +164,8 @@ export function startProcess(env: Record<string, string>, script = "dist/main.js
       if (seen) return Promise.resolve(seen);
       return new Promise<LogLine>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`no "${event}" log within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)),
+          () =>
+            reject(new Error(`no "${event}" log within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)),
           timeoutMs,
         );
         waiters.push({
@@ -204,7 +211,9 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+      throw new Error(
+        `timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -237,13 +246,21 @@ export async function privateRedis(): Promise<PrivateRedis> {
     url,
     port,
     async start() {
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-        stdio: "ignore",
-      });
+      child = spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        {
+          stdio: "ignore",
+        },
+      );
       await waitFor(
         "private redis-server",
         async () => {
-          const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+          const probe = new Redis(url, {
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+            retryStrategy: () => null,
+          });
           probe.on("error", () => undefined);
           try {
             await probe.connect();

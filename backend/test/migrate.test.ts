@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { GENERAL_DB_MIGRATIONS, USER_DB_MIGRATIONS } from "../src/migrations.ts";
-import { createDatabases, type TestDatabases, startProcess } from "./helpers.ts";
+import { createDatabases, startProcess, type TestDatabases } from "./helpers.ts";
 
 describe("node dist/migrate.js (the pre-deploy command)", () => {
   let dbs: TestDatabases | undefined;
@@ -41,7 +41,10 @@ describe("node dist/migrate.js (the pre-deploy command)", () => {
 
     const again = startProcess(env, "dist/migrate.js");
     expect(await again.exited).toBe(0);
-    expect(again.logs.filter((line) => line.event === "migrated").map((line) => line.applied)).toEqual([[], []]);
+    expect(again.logs.filter((line) => line.event === "migrated").map((line) => line.applied)).toEqual([
+      [],
+      [],
+    ]);
   });
 
   it("exits 1 naming the variable when a database cannot be reached", async () => {
@@ -55,7 +58,9 @@ describe("node dist/migrate.js (the pre-deploy command)", () => {
       "dist/migrate.js",
     );
     expect(await run.exited).toBe(1);
-    expect(run.stderr()).toMatch(/USER_DATABASE_URL: unreachable after \d+ s and \d+ attempts \(ECONNREFUSED\)/);
+    expect(run.stderr()).toMatch(
+      /USER_DATABASE_URL: unreachable after \d+ s and \d+ attempts \(ECONNREFUSED\)/,
+    );
     expect(run.stderr() + run.stdout()).not.toContain("hunter22");
   });
 });

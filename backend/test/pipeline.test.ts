@@ -35,7 +35,10 @@ describe("all three roles against one PostgreSQL pair and Redis", () => {
     await dbs.userDb.query(
       "INSERT INTO strategies (user_id, symbol, buy_below, sell_above, quantity) VALUES (1, 'BTC-USD', 1e9, 1, 0.5)",
     );
-    const env = roleEnv(dbs, SHARED_REDIS_URL, prefix, { POLL_INTERVAL_MS: "100", SHUTDOWN_TIMEOUT_MS: "5000" });
+    const env = roleEnv(dbs, SHARED_REDIS_URL, prefix, {
+      POLL_INTERVAL_MS: "100",
+      SHUTDOWN_TIMEOUT_MS: "5000",
+    });
     const poller = startProcess({ ...env, CONTAINER_ROLE: "data-poller" });
     const engine = startProcess({ ...env, CONTAINER_ROLE: "trading-engine" });
     const api = startProcess({ ...env, CONTAINER_ROLE: "api" });
@@ -85,7 +88,9 @@ describe("all three roles against one PostgreSQL pair and Redis", () => {
         "SELECT tick_id, side FROM orders ORDER BY id",
       );
       expect(orders.rows.map((order) => order.tick_id)).toEqual(btcTicks);
-      expect(orders.rows.map((order) => order.side)).toEqual(btcTicks.map((_, i) => (i % 2 === 0 ? "buy" : "sell")));
+      expect(orders.rows.map((order) => order.side)).toEqual(
+        btcTicks.map((_, i) => (i % 2 === 0 ? "buy" : "sell")),
+      );
       expect(await redis.xpending(`${prefix}ticks`, "trading-engine")).toEqual([0, null, null, null]);
     } finally {
       redis.disconnect();
@@ -95,7 +100,9 @@ describe("all three roles against one PostgreSQL pair and Redis", () => {
     expect(engineExit.code).toBe(0);
     expect(apiExit.code).toBe(0);
     for (const proc of [poller, engine, api]) {
-      expect(proc.logs.every((line) => typeof line.time === "string" && typeof line.event === "string")).toBe(true);
+      expect(proc.logs.every((line) => typeof line.time === "string" && typeof line.event === "string")).toBe(
+        true,
+      );
       expect(proc.stdout()).not.toContain("00112233445566778899aabbccddeeff");
     }
   });

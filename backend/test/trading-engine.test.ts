@@ -60,7 +60,11 @@ describe("trading-engine role (node dist/main.js, CONTAINER_ROLE=trading-engine)
     await dbs?.drop();
   });
 
-  async function setup(): Promise<{ env: Record<string, string>; stream: string; orders: () => Promise<string[]> }> {
+  async function setup(): Promise<{
+    env: Record<string, string>;
+    stream: string;
+    orders: () => Promise<string[]>;
+  }> {
     dbs = await createDatabases();
     prefix = `${uniqueName("engine")}:`;
     redis = new Redis(SHARED_REDIS_URL);
@@ -70,12 +74,15 @@ describe("trading-engine role (node dist/main.js, CONTAINER_ROLE=trading-engine)
     );
     const userDb = dbs.userDb;
     return {
-      env: { ...roleEnv(dbs, SHARED_REDIS_URL, prefix, { ENGINE_CLAIM_IDLE_MS: "300" }), CONTAINER_ROLE: "trading-engine" },
+      env: {
+        ...roleEnv(dbs, SHARED_REDIS_URL, prefix, { ENGINE_CLAIM_IDLE_MS: "300" }),
+        CONTAINER_ROLE: "trading-engine",
+      },
       stream: `${prefix}ticks`,
       orders: async () =>
-        (await userDb.query<{ o: string }>("SELECT side || '@' || tick_id AS o FROM orders ORDER BY id")).rows.map(
-          (row) => row.o,
-        ),
+        (
+          await userDb.query<{ o: string }>("SELECT side || '@' || tick_id AS o FROM orders ORDER BY id")
+        ).rows.map((row) => row.o),
     };
   }
 
@@ -94,7 +101,10 @@ describe("trading-engine role (node dist/main.js, CONTAINER_ROLE=trading-engine)
     await r.xadd(stream, "*", ...fields(BUY_T1));
     const skipped = await engine.waitForEvent("tick_already_evaluated");
     expect(skipped.tickId).toBe(BUY_T1.id);
-    await waitFor("the stream to be acknowledged", async () => (await r.xpending(stream, "trading-engine"))[0] === 0);
+    await waitFor(
+      "the stream to be acknowledged",
+      async () => (await r.xpending(stream, "trading-engine"))[0] === 0,
+    );
     expect(await orders()).toEqual([`buy@${BUY_T1.id}`, `sell@${SELL_T2.id}`]);
     expect((await engine.terminate()).code).toBe(0);
   });
@@ -105,7 +115,16 @@ describe("trading-engine role (node dist/main.js, CONTAINER_ROLE=trading-engine)
     await r.xgroup("CREATE", stream, "trading-engine", "0", "MKSTREAM");
     await r.xadd(stream, "*", ...fields(BUY_T3));
     // A consumer that read T3 and died before acknowledging it.
-    const read = await r.xreadgroup("GROUP", "trading-engine", "dead-worker", "COUNT", 1, "STREAMS", stream, ">");
+    const read = await r.xreadgroup(
+      "GROUP",
+      "trading-engine",
+      "dead-worker",
+      "COUNT",
+      1,
+      "STREAMS",
+      stream,
+      ">",
+    );
     expect(read).not.toBeNull();
     await r.xadd(stream, "*", ...fields(SELL_T4));
 

@@ -6,8 +6,8 @@ import { withTimeout } from "../errors.ts";
 import { parseHeartbeat, startHeartbeat, workerStatus } from "../heartbeat.ts";
 import { describeError, type Logger } from "../log.ts";
 import { redisKeys } from "../redis.ts";
-import type { RunningRole } from "./role.ts";
 import { packageVersion } from "../version.ts";
+import type { RunningRole } from "./role.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
 const WORKER_ROLES = ["data-poller", "trading-engine"] as const;
@@ -42,7 +42,10 @@ export async function start(config: ApiConfig, log: Logger, signal: AbortSignal)
     "/ready": async () => {
       const checks = await readinessChecks(deps);
       const ready = !draining && Object.values(checks).every((check) => check === "ok");
-      return { status: ready ? 200 : 503, body: { status: ready ? "ready" : draining ? "draining" : "unready", checks } };
+      return {
+        status: ready ? 200 : 503,
+        body: { status: ready ? "ready" : draining ? "draining" : "unready", checks },
+      };
     },
     "/version": async () => ({
       status: 200,
@@ -57,7 +60,8 @@ export async function start(config: ApiConfig, log: Logger, signal: AbortSignal)
   const server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
       log.error("request_failed", { path: pathOf(request), ...describeError(error) });
-      if (!response.headersSent) send(response, request, { status: 503, body: { error: "dependency unavailable" } });
+      if (!response.headersSent)
+        send(response, request, { status: 503, body: { error: "dependency unavailable" } });
       else response.destroy();
     });
   });
@@ -146,7 +150,9 @@ async function check(probe: () => Promise<unknown>): Promise<CheckResult> {
   }
 }
 
-async function readinessChecks(deps: Dependencies): Promise<Record<"userDb" | "generalDb" | "redis", CheckResult>> {
+async function readinessChecks(
+  deps: Dependencies,
+): Promise<Record<"userDb" | "generalDb" | "redis", CheckResult>> {
   const [userDb, generalDb, redis] = await Promise.all([
     check(() => requirePool(deps.userDb).query("SELECT 1")),
     check(() => requirePool(deps.generalDb).query("SELECT 1")),
@@ -187,7 +193,11 @@ async function stackStatus(
       uptimeSeconds: Math.floor((now.getTime() - startedAt.getTime()) / 1000),
     },
     workers,
-    prices: prices.rows.map((row) => ({ symbol: row.symbol, price: row.price, at: row.observed_at.toISOString() })),
+    prices: prices.rows.map((row) => ({
+      symbol: row.symbol,
+      price: row.price,
+      at: row.observed_at.toISOString(),
+    })),
     orders: { total: orders.rows[0]?.total ?? 0 },
   };
 }

@@ -111,7 +111,11 @@ export async function start(
 }
 
 /** Stores quotes as ticks; returns how many were new. */
-export async function storeTicks(pool: Pool, source: string, quotes: readonly MarketQuote[]): Promise<number> {
+export async function storeTicks(
+  pool: Pool,
+  source: string,
+  quotes: readonly MarketQuote[],
+): Promise<number> {
   if (quotes.length === 0) return 0;
   const result = await pool.query(
     `INSERT INTO ticks (id, source, symbol, sequence, price, observed_at)
@@ -181,8 +185,11 @@ export async function publishPending(pool: Pool, redis: Redis, keys: RedisKeys):
     }
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error !== null);
-    if (failed !== undefined || results.length !== rows.length) throw failed?.[0] ?? new Error("pipeline incomplete");
-    await client.query("UPDATE ticks SET published_at = now() WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
+    if (failed !== undefined || results.length !== rows.length)
+      throw failed?.[0] ?? new Error("pipeline incomplete");
+    await client.query("UPDATE ticks SET published_at = now() WHERE id = ANY($1::text[])", [
+      rows.map((r) => r.id),
+    ]);
     await client.query("COMMIT");
     return rows.length;
   } catch (error) {

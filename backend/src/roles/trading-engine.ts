@@ -6,7 +6,14 @@ import { closeDependencies, openDependencies } from "../dependencies.ts";
 import { sleep } from "../errors.ts";
 import { startHeartbeat } from "../heartbeat.ts";
 import { describeError, type Logger } from "../log.ts";
-import { closeRedis, createRedis, ensureEngineGroup, type Redis, type RedisKeys, redisKeys } from "../redis.ts";
+import {
+  closeRedis,
+  createRedis,
+  ensureEngineGroup,
+  type Redis,
+  type RedisKeys,
+  redisKeys,
+} from "../redis.ts";
 import { decide } from "../strategy.ts";
 import type { RunningRole } from "./role.ts";
 
@@ -122,7 +129,11 @@ export async function processTick(pool: Pool, tick: Tick, log: Logger): Promise<
  * pending entries, then new ones; entries idle too long under another consumer (one
  * that died) are claimed. An entry is acknowledged only after its outcome is committed.
  */
-export async function start(config: TradingEngineConfig, log: Logger, signal: AbortSignal): Promise<RunningRole> {
+export async function start(
+  config: TradingEngineConfig,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<RunningRole> {
   const deps = await openDependencies(config, { userDb: true, generalDb: false }, log, signal);
   const userDb = deps.userDb as Pool;
   const keys = redisKeys(config.redisKeyPrefix);
@@ -133,7 +144,8 @@ export async function start(config: TradingEngineConfig, log: Logger, signal: Ab
 
   try {
     const rotated = await rotateCredentials(userDb, config.encryption);
-    if (rotated > 0) log.info("credentials_rotated", { rows: rotated, keyId: config.encryption.currentKeyId });
+    if (rotated > 0)
+      log.info("credentials_rotated", { rows: rotated, keyId: config.encryption.currentKeyId });
   } catch (error) {
     log.error("credentials_rotation_failed", describeError(error));
   }
@@ -161,7 +173,11 @@ export async function start(config: TradingEngineConfig, log: Logger, signal: Ab
         stats.ordersRecorded += outcome.ordersRecorded;
         stats.lastTickId = tick.id;
         if (outcome.strategiesSkipped > 0) {
-          log.info("tick_already_evaluated", { tickId: tick.id, entryId, strategies: outcome.strategiesSkipped });
+          log.info("tick_already_evaluated", {
+            tickId: tick.id,
+            entryId,
+            strategies: outcome.strategiesSkipped,
+          });
         }
       }
       await deps.redis.xack(keys.ticksStream, keys.engineGroup, entryId);
