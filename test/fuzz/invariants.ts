@@ -21,6 +21,10 @@ export interface LoadResultLike {
 /** A stack frame line as V8 prints it; a message containing one leaked an internal error. */
 const STACK_FRAME = /^\s{2,}at\s/m;
 
+/** JavaScript's own error texts: a message quoting one is an internal failure, not advice for a person. */
+const INTERNAL_ERROR =
+  /Maximum call stack size exceeded|Cannot read properties of|is not a function|is not iterable|\[object Object\]|RangeError|TypeError/;
+
 /** Checks one finding; returns the broken invariants, each a short sentence. */
 export function findingViolations(finding: FindingLike, lineCounts: ReadonlyMap<string, number>): string[] {
   const problems: string[] = [];

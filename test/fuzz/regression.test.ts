@@ -36,6 +36,11 @@ describe("invariant checks", () => {
     expect(findingViolations({ ...good, message }, lines)[0]).toMatch(/stack trace/);
   });
 
+  test("reject a message that is a JavaScript internal error", () => {
+    const message = "TOML syntax error: Maximum call stack size exceeded";
+    expect(findingViolations({ ...good, message }, lines)[0]).toMatch(/internal error/);
+  });
+
   test("reject a result without findings or services", () => {
     expect(resultViolations({ services: [] }, lines)).toEqual(["loadConfig result has no findings array"]);
     expect(resultViolations({ findings: [] }, lines)).toEqual(["loadConfig result has no services array"]);
