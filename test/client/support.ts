@@ -106,13 +106,14 @@ export async function startFixture(
       { kind: "account", token: tokens.readOnly, projects: ["proj-main"], readOnly: true },
     ],
   };
+  const captured: string[] = [];
   const emulator = await startEmulator({
     state,
     repoDir,
     runner: "simulated",
     simulatedDurationMs: options.durationMs ?? 600,
+    log: (line) => captured.push(line),
   });
-  const captured: string[] = [];
   const clients: RailwayClient[] = [];
   return {
     emulator,

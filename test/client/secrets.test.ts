@@ -1,0 +1,97 @@
+// Tokens and variable values never reach a log line, an error message or a thrown error's text.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RailwayApiError } from "../../action/src/railway/errors.ts";
+import { REDACTED, SecretRegistry } from "../../action/src/railway/secrets.ts";
+import { type Fixture, failure, headSha, leakedSecrets, startFixture } from "./support.ts";
+
+describe("SecretRegistry", () => {
+  it("redacts every registered value, longest first, also URL- and JSON-encoded and line by line", () => {
+    const seen: string[] = [];
+    const registry = new SecretRegistry((v) => seen.push(v));
+    registry.add("p@ss word/1");
+    registry.add("p@ss word/1-longer");
+    registry.add("line-one\nline-two");
+    registry.add("abc");
+    expect(seen).toEqual(["p@ss word/1", "p@ss word/1-longer", "line-one\nline-two", "abc"]);
+    expect(registry.redact("x p@ss word/1-longer y p@ss word/1 z")).toBe(`x ${REDACTED} y ${REDACTED} z`);
+    expect(registry.redact("url p%40ss%20word%2F1")).toBe(`url ${REDACTED}`);
+    expect(registry.redact('json "line-one\\nline-two"')).toBe(`json "${REDACTED}"`);
+    expect(registry.redact("only line-two here")).toBe(`only ${REDACTED} here`);
+    // Too short to redact without mangling every message; still handed to onSecret.
+    expect(registry.redact("abc")).toBe("abc");
+  });
+});
+
+describe("the client against the emulator", () => {
+  let fx: Fixture;
+  const stdout: string[] = [];
+  const originalWrite = {
+    out: process.stdout.write.bind(process.stdout),
+    err: process.stderr.write.bind(process.stderr),
+  };
+  beforeAll(async () => {
+    fx = await startFixture({ durationMs: 200 });
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      stdout.push(String(chunk));
+      return originalWrite.out(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      stdout.push(String(chunk));
+      return originalWrite.err(chunk, ...rest);
+    }) as typeof process.stderr.write;
+  });
+  afterAll(async () => {
+    process.stdout.write = originalWrite.out;
+    process.stderr.write = originalWrite.err;
+    await fx?.stop();
+  });
+
+  it("hands the token and every variable value read to onSecret", async () => {
+    const masked: string[] = [];
+    const client = fx.client({ token: fx.tokens.project, onSecret: (v) => masked.push(v) });
+    const vars = await client.variablesForDeployment("proj-main", "env-production", "svc-0");
+    expect(masked).toContain(fx.tokens.project);
+    for (const value of Object.values(vars)) if (value !== "") expect(masked).toContain(value);
+    expect(Object.values(vars).some((v) => v.startsWith("apikey-"))).toBe(true);
+  });
+
+  it("redacts a secret the server echoes in an error", async () => {
+    const client = fx.client({ tokenKind: "account" });
+    const vars = await client.variablesForDeployment("proj-main", "env-production", "svc-0");
+    const apiKey = vars.API_KEY as string;
+    // The emulator answers "Commit <sha> not found": here the "sha" is a secret value.
+    const error = await failure<RailwayApiError>(fx, client.deployCommit("env-production", "svc-0", apiKey));
+    expect(error).toBeInstanceOf(RailwayApiError);
+    expect(error.message).toContain(`Commit ${REDACTED} not found`);
+    expect(error.message).not.toContain(apiKey);
+    expect(error.details.join(" ")).not.toContain(apiKey);
+  });
+
+  it("logs retries and fallbacks without secrets", async () => {
+    const client = fx.client({ tokenKind: "account" });
+    await client.upsertVariables("proj-main", "env-production", "svc-1", {
+      PASSWORD: "upserted-secret-value-42",
+    });
+    fx.secrets.push("upserted-secret-value-42");
+    fx.emulator.faults.add({
+      http: [
+        { kind: "status", status: 500, operation: "Variables" },
+        { kind: "drop", operation: "Variables" },
+        { kind: "refuse-websocket" },
+      ],
+    });
+    expect((await client.variables("proj-main", "env-production", "svc-1")).PASSWORD).toBe(
+      "upserted-secret-value-42",
+    );
+    const id = await client.deployCommit("env-production", "svc-1", headSha);
+    await client.watchDeployments([id], {});
+    expect(fx.captured.some((l) => l.includes("retrying"))).toBe(true);
+    expect(fx.captured.some((l) => l.includes("polling instead"))).toBe(true);
+  });
+
+  it("nothing captured anywhere holds a secret: client logs, emulator logs, errors, stdout and stderr", () => {
+    fx.captured.push(...stdout);
+    expect(leakedSecrets(fx)).toEqual([]);
+  });
+});
