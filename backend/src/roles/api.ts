@@ -175,8 +175,21 @@ async function stackStatus(
   const [rawHeartbeats, prices, orders] = await Promise.all([
     withTimeout(deps.redis.mget(...WORKER_ROLES.map(heartbeatKey)), CHECK_TIMEOUT_MS, "heartbeats"),
     requirePool(deps.generalDb).query<{ symbol: string; price: number; observed_at: Date }>(
-      `SELECT DISTINCT ON (symbol) symbol, price, observed_at
-         FROM ticks ORDER BY symbol, observed_at DESC`,
+      // A skip scan over the (symbol, observed_at) index: one probe per symbol, however
+      // many ticks the table holds (DISTINCT ON would read them all).
+      `WITH RECURSIVE symbols (symbol) AS (
+         (SELECT symbol FROM ticks ORDER BY symbol LIMIT 1)
+         UNION ALL
+         SELECT (SELECT t.symbol FROM ticks t WHERE t.symbol > s.symbol ORDER BY t.symbol LIMIT 1)
+           FROM symbols s WHERE s.symbol IS NOT NULL
+       )
+       SELECT latest.symbol, latest.price, latest.observed_at
+         FROM symbols
+         CROSS JOIN LATERAL (
+           SELECT symbol, price, observed_at FROM ticks
+            WHERE ticks.symbol = symbols.symbol ORDER BY observed_at DESC LIMIT 1
+         ) AS latest
+        ORDER BY latest.symbol`,
     ),
     requirePool(deps.userDb).query<{ total: number }>("SELECT count(*)::int AS total FROM orders"),
   ]);
