@@ -277,6 +277,8 @@ class DeploymentRun {
         // An unexpected failure of the runner itself: the deployment fails with the reason.
         this.sink.deployLog(`runner error: ${(error as Error).message}`, "error");
         this.sink.status("FAILED");
+        this.runner.withdraw(this.spec);
+        void this.workload?.stop(0);
       })
       .finally(() => this.resolveSettled());
   }
