@@ -147,8 +147,19 @@ export class ProcessRunner implements DeploymentRunner {
 
   /** Whether DOCKERFILE services go to the container engine (asked once). */
   useContainers(): Promise<boolean> {
-    if (!this.containerEngine) return Promise.resolve(false);
-    this.containerAvailable ??= this.containerEngine.available().catch(() => false);
+    const engine = this.containerEngine;
+    if (!engine) return Promise.resolve(false);
+    this.containerAvailable ??= (async () => {
+      try {
+        return await engine.available();
+      } catch (error) {
+        // An engine that cannot even answer is as good as absent: build natively.
+        this.log(
+          `container engine unavailable (${(error as Error).message}): DOCKERFILE services build natively`,
+        );
+        return false;
+      }
+    })();
     return this.containerAvailable;
   }
 
