@@ -181,19 +181,23 @@ describe("faults", () => {
       reason: "database does not exist (3D000)",
     });
 
+    // Prepare it under another name, then rename: it appears already migrated, in one step.
+    const preparing = `${lateName}_prep`;
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${lateName}`);
-    await admin.end();
     cleanups.push(async () => {
       const dropper = new pg.Client({ connectionString: ADMIN_URL });
       await dropper.connect();
       await dropper.query(`DROP DATABASE IF EXISTS ${lateName} WITH (FORCE)`);
+      await dropper.query(`DROP DATABASE IF EXISTS ${preparing} WITH (FORCE)`);
       await dropper.end();
     });
-    const late = new pg.Pool({ connectionString: databaseUrl(lateName), max: 1 });
+    await admin.query(`CREATE DATABASE ${preparing}`);
+    const late = new pg.Pool({ connectionString: databaseUrl(preparing), max: 1 });
     await migrate(late, USER_DB_MIGRATIONS);
     await late.end();
+    await admin.query(`ALTER DATABASE ${preparing} RENAME TO ${lateName}`);
+    await admin.end();
 
     await proc.waitForEvent("ready");
     expect((await proc.terminate()).code).toBe(0);

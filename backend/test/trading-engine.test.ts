@@ -126,11 +126,12 @@ describe("trading-engine role (node dist/main.js, CONTAINER_ROLE=trading-engine)
       ">",
     );
     expect(read).not.toBeNull();
-    await r.xadd(stream, "*", ...fields(SELL_T4));
 
     const engine = startProcess(env);
     procs.push(engine);
     await engine.waitForEvent("ticks_claimed");
+    // Published after the claim: a tick older than one already evaluated would be skipped.
+    await r.xadd(stream, "*", ...fields(SELL_T4));
     await waitFor("both orders", async () => (await orders()).length === 2);
     expect(await orders()).toEqual([`buy@${BUY_T3.id}`, `sell@${SELL_T4.id}`]);
     await waitFor("nothing pending", async () => (await r.xpending(stream, "trading-engine"))[0] === 0);
