@@ -142,6 +142,9 @@ async function measure(n: number, mode: Mode) {
         : { httpRequests: requests }),
       waitSeconds: Math.round(seconds * 10) / 10,
       requestsPerMinute: Math.round((requests / seconds) * 60 * 10) / 10,
+      // Subscription starts are a one-off cost per deployment; HTTP requests are what polling repeats.
+      httpRequestsPerMinute:
+        Math.round(((mode === "subscribe" ? requests - n : requests) / seconds) * 60 * 10) / 10,
       delayMs: stats(delays.filter((d) => Number.isFinite(d))),
       allSeen: delays.every((d) => Number.isFinite(d)),
     };

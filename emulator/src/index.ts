@@ -7,8 +7,9 @@ import { join, resolve } from "node:path";
 import { buildApi } from "./api.ts";
 import { Deployer } from "./deployer.ts";
 import { Faults } from "./faults.ts";
+import { ProcessRunner } from "./runner/process.ts";
 import { SimulatedRunner } from "./runner/simulated.ts";
-import type { DeploymentRunner } from "./runner/types.ts";
+import type { ContainerEngine, DeploymentRunner } from "./runner/types.ts";
 import { GRAPHQL_PATH, startServer } from "./server.ts";
 import { EmulatorState } from "./state.ts";
 import { type EmulatorStateFile, readStateFile, validateStateFile } from "./state-file.ts";
@@ -112,25 +113,17 @@ async function createRunner(
   if (typeof choice !== "string") return choice;
   if (choice === "simulated") return new SimulatedRunner({ durationMs: options.simulatedDurationMs });
   if (choice !== "process") throw new Error(`Unknown runner "${choice}": use "process" or "simulated"`);
-  // Loaded on demand: the simulated runner must work without the data plane's dependencies.
-  const modulePath = "./runner/process.ts";
+  // The container engine is optional: without it DOCKERFILE services are built natively.
   const enginePath = "./runner/podman.ts";
-  const { ProcessRunner } = (await import(modulePath)) as {
-    ProcessRunner: new (o: {
-      workDir: string;
-      containerEngine?: unknown;
-      log?: (m: string) => void;
-    }) => DeploymentRunner;
-  };
-  let containerEngine: unknown;
+  let containerEngine: ContainerEngine | undefined;
   try {
     const podman = (await import(enginePath)) as Record<string, unknown>;
     const Engine = Object.values(podman).find(
       (v) => typeof v === "function" && /podman/i.test((v as { name: string }).name),
-    ) as (new () => unknown) | undefined;
+    ) as (new () => ContainerEngine) | undefined;
     containerEngine = Engine ? new Engine() : undefined;
   } catch {
     containerEngine = undefined;
   }
-  return new ProcessRunner({ workDir, containerEngine, log });
+  return new ProcessRunner({ workDir, ...(containerEngine ? { containerEngine } : {}), log });
 }
