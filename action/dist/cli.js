@@ -51983,8 +51983,9 @@ function parseJsonWithPositions(text) {
       );
       if (match === null) fail(`unexpected ${describe3()}`);
       const literal = match[0];
-      for (let i = 0; i < literal.length; i += 1) advance();
       value = JSON.parse(literal);
+      if (typeof value === "number" && !Number.isFinite(value)) fail(`number ${literal} is out of range`);
+      for (let i = 0; i < literal.length; i += 1) advance();
     }
     const at2 = pointer(path);
     if (!positions.has(at2))
@@ -51999,6 +52000,20 @@ function parseJsonWithPositions(text) {
 }
 
 // action/src/config/parse.ts
+function tooDeep(file) {
+  return {
+    data: void 0,
+    positions: /* @__PURE__ */ new Map(),
+    findings: [
+      {
+        severity: "error",
+        code: "too-deep",
+        message: "the file nests tables or arrays too deeply to be read",
+        location: { file, line: 1, column: 1 }
+      }
+    ]
+  };
+}
 function isJsonPath(path) {
   return path.toLowerCase().endsWith(".json");
 }
@@ -52017,7 +52032,8 @@ function tomlSyntaxMessage(raw) {
   const firstLine = raw.split("\n")[0] ?? raw;
   return firstLine.replace(/ at row \d+, col \d+, pos \d+:?$/, "").trim();
 }
-function parseConfigText(file, text) {
+function parseConfigText(file, rawText) {
+  const text = rawText.charCodeAt(0) === 65279 ? rawText.slice(1) : rawText;
   if (isJsonPath(file)) {
     try {
       const parsed = parseJsonWithPositions(text);
@@ -52029,6 +52045,7 @@ function parseConfigText(file, text) {
       }));
       return { data: parsed.data, positions: parsed.positions, findings };
     } catch (error) {
+      if (error instanceof RangeError) return tooDeep(file);
       const syntax = error instanceof JsonSyntaxError ? error : void 0;
       return {
         data: void 0,
@@ -52048,6 +52065,7 @@ function parseConfigText(file, text) {
   try {
     data = toPlain(import_toml.default.parse(text));
   } catch (error) {
+    if (error instanceof RangeError) return tooDeep(file);
     const details = error;
     let line = typeof details.line === "number" ? details.line + 1 : 1;
     let column = typeof details.col === "number" ? details.col + 1 : 1;
@@ -52083,7 +52101,6 @@ var import_fastest_levenshtein = __toESM(require_mod(), 1);
 // schemas/railway.schema.json
 var railway_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "https://railyard.dev/schemas/railway.schema.json",
   title: "Railyard railway.toml / railway.json",
   description: "Railway Config as Code (build, deploy, environments) plus Railyard's extension tables (variables, services). Railyard applies these settings through Railway's API. See docs/decisions/0001-config-format.md and 0010-config-schema.md.",
   type: "object",
@@ -52711,7 +52728,14 @@ function positionsAt(positions, segments) {
 function locateIn(file, positions, segments, prefer) {
   const found = positionsAt(positions, segments);
   const position = prefer === "key" ? found?.key ?? found?.value : found?.value ?? found?.key;
-  return { file, line: position?.line ?? 1, column: position?.column ?? 1 };
+  if (position === void 0) return { file, line: 1, column: 1 };
+  return {
+    file,
+    line: position.line,
+    column: position.column,
+    endLine: position.endLine,
+    endColumn: position.endColumn
+  };
 }
 function locate(context, segments, prefer) {
   return locateIn(context.file, context.positions, segments, prefer);
@@ -52956,9 +52980,9 @@ function checkCommand(file, segments, value, findings) {
     });
   }
 }
-function checkUrlPath(file, segments, value, findings) {
+function checkUrlPath(file, segments, value, findings, emptyMeansNoHealthCheck = true) {
   if (typeof value !== "string") return;
-  if (value === "") {
+  if (value === "" && emptyMeansNoHealthCheck) {
     findings.push({
       severity: "warning",
       code: "empty-path",
@@ -52971,7 +52995,7 @@ function checkUrlPath(file, segments, value, findings) {
       severity: "error",
       code: "bad-path",
       message: `\`${displayPath(segments)}\` must start with \`/\`, got ${JSON.stringify(value)}`,
-      suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?`,
+      ...value === "" ? {} : { suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?` },
       location: at(file, segments)
     });
   }
@@ -53148,9 +53172,7 @@ function checkServiceTables(file, findings) {
     const smoke = service.smoke;
     if (isTable2(smoke)) {
       for (const key of ["versionPath", "healthPath", "buildInfoPath"]) {
-        const value = smoke[key];
-        if (typeof value === "string" && !value.startsWith("/"))
-          checkUrlPath(file, ["services", name, "smoke", key], value, findings);
+        checkUrlPath(file, ["services", name, "smoke", key], smoke[key], findings, false);
       }
     }
     const serviceVariables = tableAt(service, ["variables"]);
@@ -53456,6 +53478,24 @@ function servicesOf(file, dependsOnLocations) {
   return result;
 }
 function validateConfigText(path, text, options = {}) {
+  try {
+    return validateParsedText(path, text, options);
+  } catch (error) {
+    const tooDeep2 = error instanceof RangeError;
+    return {
+      file: { path, rootDirectory: rootDirectoryOf(path), data: void 0, positions: /* @__PURE__ */ new Map() },
+      findings: [
+        {
+          severity: "error",
+          code: tooDeep2 ? "too-deep" : "unreadable",
+          message: tooDeep2 ? "the file nests tables or arrays too deeply to be read" : `the file could not be validated (${error instanceof Error ? error.name : "unknown error"})`,
+          location: { file: path, line: 1, column: 1 }
+        }
+      ]
+    };
+  }
+}
+function validateParsedText(path, text, options) {
   const parsed = parseConfigText(path, text);
   const file = {
     path,
@@ -54883,20 +54923,20 @@ async function watchDeployments(host, ids, options) {
   try {
     await readAll();
     let interval = minInterval;
+    let fellBack = false;
     while (pending.size > 0 && !signal?.aborted) {
+      if (subscriptions?.failed && !fellBack) {
+        fellBack = true;
+        if (mode === "subscribe") throw new Error(`Deployment subscriptions failed: ${subscriptions.failed}`);
+        host.log(`Deployment subscriptions failed (${subscriptions.failed}); polling instead.`);
+        await readAll();
+        continue;
+      }
       if (subscriptions && !subscriptions.failed) {
         const woke = await waitForWake(safetyRead, signal, (w) => {
           wake = w;
         });
-        if (pending.size === 0 || signal?.aborted) break;
-        if (subscriptions.failed) {
-          if (mode === "subscribe")
-            throw new Error(`Deployment subscriptions failed: ${subscriptions.failed}`);
-          host.log(`Deployment subscriptions failed (${subscriptions.failed}); polling instead.`);
-          await readAll();
-          continue;
-        }
-        if (!woke) await readAll();
+        if (!woke && pending.size > 0 && !subscriptions.failed) await readAll();
         continue;
       }
       await sleep(interval, signal);
@@ -56182,7 +56222,10 @@ async function rollBack(api, targets, ctx) {
             detail: `the rollback deployment ended ${status ?? "unfinished"}`
           };
         }
-        const verified = await verifyServing(target);
+        const verified = ctx.verifyHttp ? await verifyServing(target) : {
+          ok: true,
+          detail: `back on ${target.previousCommit?.slice(0, 7) ?? target.previousDeploymentId} (SUCCESS)`
+        };
         return {
           service: target.service,
           toDeploymentId: target.previousDeploymentId,
