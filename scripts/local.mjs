@@ -137,6 +137,13 @@ export function localState(example, { userDb, generalDb, redisPrefix, masterKey,
   for (const name of ["api", "data-poller", "trading-engine"]) Object.assign(service(name), backend);
   Object.assign(service("api"), { CORS_ORIGIN: "http://${{frontend.RAILWAY_PUBLIC_DOMAIN}}" });
   Object.assign(service("frontend"), { NEXT_PUBLIC_API_URL: "http://${{api.RAILWAY_PUBLIC_DOMAIN}}" });
+  for (const svc of project.services) {
+    // Railyard deploys; Railway's own autodeploy would deploy twice (the pipeline explains it).
+    delete svc.triggers;
+    // The example's domains (*.example) do not resolve here: keep only the unverified ones,
+    // which the report lists as not ready while the service domain is used.
+    if (svc.customDomains) svc.customDomains = svc.customDomains.filter((domain) => !domain.verified);
+  }
   project.sharedVariables ??= {};
   project.sharedVariables[env.name] = {
     ...(project.sharedVariables[env.name] ?? {}),

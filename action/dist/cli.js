@@ -53763,7 +53763,35 @@ var RailwayNetworkError = class extends RailwayError {
 };
 var RailwayNotFoundError = class extends RailwayError {
   name = "RailwayNotFoundError";
+  /** The deployment ids Railway could not read, when known. */
+  ids;
+  constructor(message, operation, ids = []) {
+    super(message, operation);
+    this.ids = ids;
+  }
 };
+
+// action/src/railway/deployment-info.ts
+function toDeployment(d) {
+  let meta = d.meta;
+  if (typeof meta === "string") {
+    try {
+      meta = JSON.parse(meta);
+    } catch {
+      meta = null;
+    }
+  }
+  return {
+    id: String(d.id),
+    status: d.status,
+    serviceId: d.serviceId ?? null,
+    url: d.url ?? null,
+    staticUrl: d.staticUrl ?? null,
+    ...typeof d.createdAt === "string" ? { createdAt: d.createdAt } : {},
+    ...typeof d.canRollback === "boolean" ? { canRollback: d.canRollback } : {},
+    meta: meta ?? null
+  };
+}
 
 // action/src/railway/operations.ts
 var DEPLOYMENT_FIELDS = `
@@ -54692,7 +54720,7 @@ function createClient(options) {
       }
     })();
   }
-  function subscribe2(payload, sink) {
+  function subscribe(payload, sink) {
     const id = generateID(payload);
     let done = false, errored = false, releaser = () => {
       locks--;
@@ -54769,7 +54797,7 @@ function createClient(options) {
   }
   return {
     on: emitter.on,
-    subscribe: subscribe2,
+    subscribe,
     iterate(request2) {
       const pending = [];
       const deferred = {
@@ -54778,7 +54806,7 @@ function createClient(options) {
         resolve: () => {
         }
       };
-      const dispose = subscribe2(request2, {
+      const dispose = subscribe(request2, {
         next(val) {
           pending.push(val);
           deferred.resolve();
@@ -54883,150 +54911,265 @@ var import_websocket_server = __toESM(require_websocket_server(), 1);
 var wrapper_default = import_websocket.default;
 
 // action/src/railway/watch.ts
-async function watchDeployments(host, ids, options) {
-  const { signal, onChange, isDone } = options;
-  const minInterval = options.minIntervalMs ?? 1e3;
-  const maxInterval = options.maxIntervalMs ?? 5e3;
-  const growth = options.growth ?? 1.5;
-  const safetyRead = options.safetyReadMs ?? 6e4;
-  const maxBatch = options.maxBatch ?? 100;
-  const mode = options.mode ?? "auto";
-  const latest = /* @__PURE__ */ new Map();
-  const pending = new Set(ids);
-  let wake;
-  function observe(d) {
-    if (!pending.has(d.id) && latest.has(d.id)) return false;
-    const previous = latest.get(d.id);
-    latest.set(d.id, d);
+var DeploymentWatcher = class {
+  #host;
+  #mode;
+  #minInterval;
+  #maxInterval;
+  #growth;
+  #safetyRead;
+  #maxBatch;
+  #latest = /* @__PURE__ */ new Map();
+  #watches = /* @__PURE__ */ new Set();
+  /** Ids added since the last read: read at once, whatever the interval. */
+  #unread = /* @__PURE__ */ new Set();
+  #loop;
+  #wake;
+  #socket;
+  constructor(host, options) {
+    this.#host = host;
+    this.#mode = options.mode ?? "auto";
+    this.#minInterval = options.minIntervalMs ?? 1e3;
+    this.#maxInterval = options.maxIntervalMs ?? 5e3;
+    this.#growth = options.growth ?? 1.5;
+    this.#safetyRead = options.safetyReadMs ?? 6e4;
+    this.#maxBatch = options.maxBatch ?? 100;
+  }
+  watch(ids, call) {
+    const unique = [...new Set(ids)];
+    return new Promise((resolve2, reject) => {
+      const watch = {
+        ids: unique,
+        pending: new Set(unique),
+        seen: /* @__PURE__ */ new Map(),
+        call,
+        resolve: resolve2,
+        reject,
+        detach: () => {
+        }
+      };
+      if (unique.length === 0 || call.signal?.aborted) return resolve2(/* @__PURE__ */ new Map());
+      const onAbort = () => this.#finish(watch);
+      call.signal?.addEventListener("abort", onAbort, { once: true });
+      watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
+      this.#watches.add(watch);
+      for (const id of unique) this.#unread.add(id);
+      if (this.#mode !== "poll") this.#subscribe(unique);
+      this.#loop ??= this.#run().finally(() => {
+        this.#loop = void 0;
+      });
+      this.#wake?.();
+    });
+  }
+  /** Ends every watch with what it has seen and closes the socket. */
+  close() {
+    for (const watch of [...this.#watches]) this.#finish(watch);
+    this.#socket?.dispose();
+    this.#socket = void 0;
+  }
+  #finish(watch, error) {
+    if (!this.#watches.delete(watch)) return;
+    watch.detach();
+    if (error !== void 0) return watch.reject(error);
+    const result = /* @__PURE__ */ new Map();
+    for (const id of watch.ids) {
+      const d = this.#latest.get(id);
+      if (d) result.set(id, d);
+    }
+    watch.resolve(result);
+    this.#unsubscribeUnwatched();
+    this.#wake?.();
+  }
+  #pendingIds() {
+    const ids = /* @__PURE__ */ new Set();
+    for (const watch of this.#watches) for (const id of watch.pending) ids.add(id);
+    return ids;
+  }
+  #observe(d) {
+    const previous = this.#latest.get(d.id);
     const changed = previous?.status !== d.status;
-    if (changed) onChange?.(d);
-    if (isDone(d)) {
-      pending.delete(d.id);
-      subscriptions?.end(d.id);
+    this.#latest.set(d.id, d);
+    for (const watch of [...this.#watches]) {
+      if (!watch.pending.has(d.id)) continue;
+      if (watch.seen.get(d.id) !== d.status) {
+        watch.seen.set(d.id, d.status);
+        watch.call.onChange?.(d);
+      }
+      if (watch.call.isDone(d)) {
+        watch.pending.delete(d.id);
+        if (watch.pending.size === 0) this.#finish(watch);
+      }
     }
-    if (changed) wake?.();
     return changed;
   }
-  async function readAll() {
+  async #read(ids) {
     let changed = false;
-    const list2 = [...pending];
-    for (let i = 0; i < list2.length; i += maxBatch) {
-      const statuses = await host.deploymentStatuses(list2.slice(i, i + maxBatch));
-      for (const d of statuses.values()) changed = observe(d) || changed;
+    for (let i = 0; i < ids.length; i += this.#maxBatch) {
+      const chunk = ids.slice(i, i + this.#maxBatch);
+      try {
+        const statuses = await this.#host.deploymentStatuses(chunk);
+        for (const d of statuses.values()) changed = this.#observe(d) || changed;
+      } catch (error) {
+        const missing = error instanceof RailwayNotFoundError ? new Set(error.ids) : void 0;
+        for (const watch of [...this.#watches]) {
+          if (!missing || watch.ids.some((id) => missing.has(id))) this.#finish(watch, error);
+        }
+        if (!missing) return changed;
+      }
     }
     return changed;
   }
-  let subscriptions;
-  if (mode !== "poll" && pending.size > 0) {
-    subscriptions = await subscribe(host, [...pending], observe, () => wake?.());
-  }
-  try {
-    await readAll();
-    let interval = minInterval;
-    let fellBack = false;
-    while (pending.size > 0 && !signal?.aborted) {
-      if (subscriptions?.failed && !fellBack) {
-        fellBack = true;
-        if (mode === "subscribe") throw new Error(`Deployment subscriptions failed: ${subscriptions.failed}`);
-        host.log(`Deployment subscriptions failed (${subscriptions.failed}); polling instead.`);
-        await readAll();
+  async #run() {
+    let interval = this.#minInterval;
+    let announced = false;
+    while (this.#watches.size > 0) {
+      if (this.#unread.size > 0) {
+        const ids = [...this.#unread].filter((id) => this.#pendingIds().has(id));
+        this.#unread.clear();
+        await this.#read(ids);
         continue;
       }
-      if (subscriptions && !subscriptions.failed) {
-        const woke = await waitForWake(safetyRead, signal, (w) => {
-          wake = w;
-        });
-        if (!woke && pending.size > 0 && !subscriptions.failed) await readAll();
+      const socket = this.#socket;
+      if (socket?.failed && !announced) {
+        announced = true;
+        if (this.#mode === "subscribe") {
+          const error = new Error(`Deployment subscriptions failed: ${socket.failed}`);
+          for (const watch of [...this.#watches]) this.#finish(watch, error);
+          break;
+        }
+        this.#host.log(`Deployment subscriptions failed (${socket.failed}); polling instead.`);
+        interval = this.#minInterval;
+        await this.#read([...this.#pendingIds()]);
         continue;
       }
-      await sleep(interval, signal);
-      if (signal?.aborted) break;
-      const changed = await readAll();
-      interval = changed ? minInterval : Math.min(maxInterval, interval * growth);
+      if (socket && !socket.failed) {
+        const woke2 = await this.#sleep(this.#safetyRead);
+        if (!woke2 && this.#watches.size > 0) await this.#read([...this.#pendingIds()]);
+        continue;
+      }
+      const woke = await this.#sleep(interval);
+      if (woke && this.#unread.size > 0) continue;
+      if (this.#watches.size === 0) break;
+      const changed = await this.#read([...this.#pendingIds()]);
+      interval = changed ? this.#minInterval : Math.min(this.#maxInterval, interval * this.#growth);
     }
-  } finally {
-    subscriptions?.dispose();
+    this.#socket?.dispose();
+    this.#socket = void 0;
   }
-  return latest;
-}
-function waitForWake(ms, signal, setWake) {
-  return new Promise((resolve2) => {
-    const timer = setTimeout(() => finish(false), ms);
-    const onAbort = () => finish(true);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    function finish(woke) {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve2(woke);
-    }
-    setWake(() => finish(true));
-  });
-}
-async function subscribe(host, ids, observe, onFail) {
-  const headers = await host.authHeaders();
-  const url2 = host.endpoint.replace(/^http/, "ws");
-  class AuthenticatedWebSocket extends wrapper_default {
-    constructor(address, protocols) {
-      super(address, protocols, { headers });
-    }
+  /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
+  #sleep(ms) {
+    return new Promise((resolve2) => {
+      const timer = setTimeout(() => finish(false), ms);
+      const finish = (woke) => {
+        clearTimeout(timer);
+        if (this.#wake === wakeUp) this.#wake = void 0;
+        resolve2(woke);
+      };
+      const wakeUp = () => finish(true);
+      this.#wake = wakeUp;
+    });
   }
-  let failed;
-  let disposed = false;
-  const fail = (reason) => {
-    if (disposed || failed) return;
-    failed = reason;
-    onFail();
-  };
-  const client = createClient({
-    url: url2,
-    webSocketImpl: AuthenticatedWebSocket,
-    connectionParams: headers,
-    lazy: true,
-    retryAttempts: 0,
-    on: {
-      closed: (event) => {
-        const e = event;
-        fail(`socket closed${e?.code ? ` (${e.code}${e.reason ? ` ${e.reason}` : ""})` : ""}`);
-      },
-      error: (error) => fail(describe(error))
-    }
-  });
-  const unsubscribe = /* @__PURE__ */ new Map();
-  for (const id of ids) {
-    host.countRequest();
-    const stop = client.subscribe(
-      { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
-      {
-        next: (result) => {
-          if (result.errors?.length) fail(result.errors.map((e) => e.message).join("; "));
-          else if (result.data?.deployment) observe(toDeployment(result.data.deployment));
-        },
-        error: (error) => fail(describe(error)),
-        complete: () => {
+  #subscribe(ids) {
+    if (this.#socket?.failed) return;
+    this.#socket ??= new Socket(this.#host, (d) => {
+      if (this.#observe(d)) this.#wake?.();
+    }, () => this.#wake?.());
+    for (const id of ids) this.#socket.add(id);
+  }
+  #unsubscribeUnwatched() {
+    if (!this.#socket) return;
+    const pending = this.#pendingIds();
+    for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+  }
+};
+var Socket = class {
+  failed;
+  #host;
+  #onDeployment;
+  #onFail;
+  #subscriptions = /* @__PURE__ */ new Map();
+  #client;
+  #disposed = false;
+  constructor(host, onDeployment, onFail) {
+    this.#host = host;
+    this.#onDeployment = onDeployment;
+    this.#onFail = onFail;
+  }
+  ids() {
+    return [...this.#subscriptions.keys()];
+  }
+  #fail(reason) {
+    if (this.#disposed || this.failed) return;
+    this.failed = reason;
+    this.#onFail();
+  }
+  #connect() {
+    this.#client ??= this.#host.authHeaders().then((headers) => {
+      class AuthenticatedWebSocket extends wrapper_default {
+        constructor(address, protocols) {
+          super(address, protocols, { headers });
         }
       }
-    );
-    unsubscribe.set(id, stop);
+      return createClient({
+        url: this.#host.endpoint.replace(/^http/, "ws"),
+        webSocketImpl: AuthenticatedWebSocket,
+        connectionParams: headers,
+        lazy: true,
+        // Stay connected between watches of one run instead of reconnecting per deployment.
+        lazyCloseTimeout: 5e3,
+        retryAttempts: 0,
+        on: {
+          closed: (event) => {
+            if (this.#subscriptions.size > 0) this.#fail(describe(event));
+          },
+          error: (error) => this.#fail(describe(error))
+        }
+      });
+    });
+    return this.#client;
   }
-  return {
-    get failed() {
-      return failed;
-    },
-    end(id) {
-      unsubscribe.get(id)?.();
-      unsubscribe.delete(id);
-    },
-    dispose() {
-      disposed = true;
-      for (const stop of unsubscribe.values()) stop();
-      unsubscribe.clear();
-      void client.dispose();
-    }
-  };
-}
+  add(id) {
+    if (this.#subscriptions.has(id) || this.failed) return;
+    let stop;
+    let removed = false;
+    this.#subscriptions.set(id, () => {
+      removed = true;
+      stop?.();
+    });
+    this.#host.countRequest();
+    this.#connect().then(
+      (client) => {
+        if (removed || this.#disposed) return;
+        stop = client.subscribe(
+          { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
+          {
+            next: (result) => {
+              if (result.errors?.length) this.#fail(result.errors.map((e) => e.message).join("; "));
+              else if (result.data?.deployment) this.#onDeployment(toDeployment(result.data.deployment));
+            },
+            error: (error) => this.#fail(describe(error)),
+            complete: () => {
+            }
+          }
+        );
+      },
+      (error) => this.#fail(describe(error))
+    );
+  }
+  remove(id) {
+    this.#subscriptions.get(id)?.();
+    this.#subscriptions.delete(id);
+  }
+  dispose() {
+    this.#disposed = true;
+    for (const stop of this.#subscriptions.values()) stop();
+    this.#subscriptions.clear();
+    void this.#client?.then((c) => c.dispose()).catch(() => {
+    });
+  }
+};
 function describe(error) {
-  if (Array.isArray(error))
-    return error.map((e2) => e2.message ?? String(e2)).join("; ");
+  if (Array.isArray(error)) return error.map((e2) => e2.message ?? String(e2)).join("; ");
   if (error instanceof Error) return error.message;
   const e = error;
   if (e?.message) return e.message;
@@ -55050,7 +55193,7 @@ var RailwayClient = class {
   #token;
   #transport;
   #log;
-  #watch;
+  #watcher;
   #skewMs;
   #kind;
   #scope;
@@ -55071,7 +55214,7 @@ var RailwayClient = class {
     this.#log = log ? (m) => log(this.secrets.redact(m)) : () => {
     };
     this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
-    this.#watch = options.watch ?? {};
+    this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5e3;
   }
   get rateLimit() {
@@ -55082,6 +55225,7 @@ var RailwayClient = class {
   }
   /** Releases the HTTP connection pool. */
   async close() {
+    this.#watcher.close();
     await this.#transport.close();
   }
   /** The auth headers for the resolved token kind (HTTP and WebSocket upgrade alike). */
@@ -55423,7 +55567,8 @@ var RailwayClient = class {
       const missing = errors.map((e) => typeof e.path?.[0] === "string" ? variables[e.path[0]] : void 0).filter((id) => typeof id === "string");
       throw new RailwayNotFoundError(
         `Railway could not read deployment${missing.length === 1 ? "" : "s"} ${missing.join(", ") || unique.join(", ")}: ${errors.map((e) => e.message).join("; ")}`,
-        "DeploymentStatuses"
+        "DeploymentStatuses",
+        missing.length > 0 ? missing : unique
       );
     }
     unique.forEach((id, i) => {
@@ -55499,9 +55644,12 @@ var RailwayClient = class {
       }))
     };
   }
+  /**
+   * Follows deployments (see RailwayApi). Concurrent calls share one WebSocket and one polling
+   * loop, so a run costs one request per poll however many deployments it follows.
+   */
   watchDeployments(ids, options = {}) {
-    return watchDeployments(this, ids, {
-      ...this.#watch,
+    return this.#watcher.watch(ids, {
       ...options,
       isDone: options.isDone ?? ((d) => TERMINAL_STATUSES.has(d.status))
     });
@@ -55539,26 +55687,6 @@ function toUpdateInput(settings) {
     input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
   }
   return input;
-}
-function toDeployment(d) {
-  let meta = d.meta;
-  if (typeof meta === "string") {
-    try {
-      meta = JSON.parse(meta);
-    } catch {
-      meta = null;
-    }
-  }
-  return {
-    id: String(d.id),
-    status: d.status,
-    serviceId: d.serviceId ?? null,
-    url: d.url ?? null,
-    staticUrl: d.staticUrl ?? null,
-    ...typeof d.createdAt === "string" ? { createdAt: d.createdAt } : {},
-    ...typeof d.canRollback === "boolean" ? { canRollback: d.canRollback } : {},
-    meta: meta ?? null
-  };
 }
 
 // action/src/git/git.ts
@@ -55874,15 +56002,18 @@ async function explainFailure(api, id, status) {
   }
   return { step, message, logTail: await tailOf(api, id, step) };
 }
-async function follow(ctx, service, id, signal, isDone) {
+async function follow(ctx, service, id, signal, isDone, knownStatus) {
   let last2;
+  let reported = knownStatus;
   try {
     const result = await ctx.api.watchDeployments([id], {
       signal,
       isDone,
       onChange: (d) => {
         last2 = d;
-        ctx.emit({ kind: "deployment", service, deploymentId: id, status: d.status });
+        if (d.status !== reported)
+          ctx.emit({ kind: "deployment", service, deploymentId: id, status: d.status });
+        reported = d.status;
       }
     });
     return result.get(id) ?? last2;
@@ -55983,7 +56114,7 @@ async function runDeployments(jobs, ctx) {
     };
     const watchStability = async (job, id, record) => {
       const window2 = AbortSignal.timeout(ctx.stabilityMs);
-      const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS");
+      const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
       if (after && after.status !== "SUCCESS" && FINAL_STATUSES.has(after.status)) {
         record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
         const failure = await explainFailure(ctx.api, id, after.status);
@@ -56755,6 +56886,7 @@ async function stages(options, api, result, emit) {
           projectId: target.projectId,
           environmentId,
           timeoutMs: Math.max(6e4, options.timeoutMs / 2),
+          verifyHttp: options.smoke,
           emit
         }
       );

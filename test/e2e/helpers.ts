@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { runPipeline } from "../../action/src/pipeline/run.ts";
 import type { PipelineEvent, PipelineOptions, PipelineResult } from "../../action/src/pipeline/types.ts";
 import { RailwayClient } from "../../action/src/railway/client.ts";
-import { startEmulator } from "../../emulator/src/index.ts";
+import { type EmulatorStateFile, startEmulator } from "../../emulator/src/index.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -136,7 +136,12 @@ export async function startStack(
   simulatedDurationMs = 300,
 ): Promise<Stack> {
   const { state, token, projectId } = stackState(stackOptions);
-  const emulator = await startEmulator({ state, repoDir: repo.dir, runner, simulatedDurationMs });
+  const emulator = await startEmulator({
+    state: state as EmulatorStateFile,
+    repoDir: repo.dir,
+    runner,
+    simulatedDurationMs,
+  });
   const clients: RailwayClient[] = [];
   const client = () => {
     const c = new RailwayClient({ endpoint: emulator.graphqlUrl, token });

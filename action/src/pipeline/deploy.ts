@@ -107,15 +107,19 @@ async function follow(
   id: string,
   signal: AbortSignal,
   isDone: (d: DeploymentInfo) => boolean,
+  knownStatus?: string,
 ): Promise<DeploymentInfo | undefined> {
   let last: DeploymentInfo | undefined;
+  let reported = knownStatus;
   try {
     const result = await ctx.api.watchDeployments([id], {
       signal,
       isDone,
       onChange: (d) => {
         last = d;
-        ctx.emit({ kind: "deployment", service, deploymentId: id, status: d.status });
+        if (d.status !== reported)
+          ctx.emit({ kind: "deployment", service, deploymentId: id, status: d.status });
+        reported = d.status;
       },
     });
     return result.get(id) ?? last;
@@ -230,7 +234,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
 
     const watchStability = async (job: DeployJob, id: string, record: DeploymentRecord) => {
       const window = AbortSignal.timeout(ctx.stabilityMs);
-      const after = await follow(ctx, job.service, id, window, (d) => d.status !== "SUCCESS");
+      const after = await follow(ctx, job.service, id, window, (d) => d.status !== "SUCCESS", "SUCCESS");
       if (after && after.status !== "SUCCESS" && FINAL_STATUSES.has(after.status)) {
         record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
         const failure = await explainFailure(ctx.api, id, after.status);

@@ -358,6 +358,7 @@ async function stages(
           projectId: target.projectId,
           environmentId,
           timeoutMs: Math.max(60_000, options.timeoutMs / 2),
+          verifyHttp: options.smoke,
           emit,
         },
       );
