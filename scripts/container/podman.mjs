@@ -117,7 +117,8 @@ export function npmBuildMounts() {
   if (cafile) lines.push(`cafile=${BUILD_CA_PATH}`);
   writeFileSync(npmrc, `${lines.join("\n")}\n`, { mode: 0o644 });
   const args = ["-v", `${npmrc}:/usr/local/etc/npmrc:ro`];
-  if (cafile) args.push("-v", `${cafile}:${BUILD_CA_PATH}:ro`);
+  // backend/Dockerfile also accepts the bundle as the build secret "npm_ca" (never written to a layer).
+  if (cafile) args.push("-v", `${cafile}:${BUILD_CA_PATH}:ro`, "--secret", `id=npm_ca,src=${cafile}`);
   return { args, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

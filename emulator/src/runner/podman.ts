@@ -303,7 +303,8 @@ function npmBuildMounts(): { args: string[]; cleanup: () => void } {
   const npmrc = join(dir, "npmrc");
   writeFileSync(npmrc, `registry=${registry}\n${cafile ? `cafile=${BUILD_CA_PATH}\n` : ""}`, { mode: 0o644 });
   const args = ["-v", `${npmrc}:/usr/local/etc/npmrc:ro`];
-  if (cafile) args.push("-v", `${cafile}:${BUILD_CA_PATH}:ro`);
+  // Dockerfiles such as backend/Dockerfile may take the bundle as the build secret "npm_ca".
+  if (cafile) args.push("-v", `${cafile}:${BUILD_CA_PATH}:ro`, "--secret", `id=npm_ca,src=${cafile}`);
   return { args, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
