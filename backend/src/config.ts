@@ -44,7 +44,13 @@ const SHARED_OPTIONAL_VARIABLES = [
 
 export const ROLE_OPTIONAL_VARIABLES: Readonly<Record<Role, readonly string[]>> = {
   api: [...SHARED_OPTIONAL_VARIABLES, "PORT", "HOST"],
-  "data-poller": [...SHARED_OPTIONAL_VARIABLES, "POLL_INTERVAL_MS", "MARKET_SOURCE", "MARKET_FEED_SEED"],
+  "data-poller": [
+    ...SHARED_OPTIONAL_VARIABLES,
+    "POLL_INTERVAL_MS",
+    "MARKET_SOURCE",
+    "MARKET_FEED_SEED",
+    "TICK_RETENTION_HOURS",
+  ],
   "trading-engine": [...SHARED_OPTIONAL_VARIABLES, "ENGINE_CLAIM_IDLE_MS"],
 };
 
@@ -90,6 +96,8 @@ export interface DataPollerConfig extends CommonConfig {
   pollIntervalMs: number;
   marketSource: MarketSourceName;
   marketFeedSeed: string;
+  /** Published ticks older than this are deleted; 0 keeps them forever. */
+  tickRetentionHours: number;
 }
 
 export interface TradingEngineConfig extends CommonConfig {
@@ -335,6 +343,7 @@ export function loadRoleConfig(role: Role, env: Env): RoleConfig {
         pollIntervalMs: reader.integer("POLL_INTERVAL_MS", 1_000, 10, 3_600_000),
         marketSource: reader.oneOf("MARKET_SOURCE", MARKET_SOURCES, "simulated"),
         marketFeedSeed: reader.optional("MARKET_FEED_SEED") ?? "railyard",
+        tickRetentionHours: reader.integer("TICK_RETENTION_HOURS", 168, 0, 87_600),
         secrets: reader.secrets,
       };
       break;

@@ -27,6 +27,11 @@ export const GENERAL_DB_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ticks_unpublished ON ticks (sequence) WHERE published_at IS NULL;
     `,
   },
+  {
+    id: "0002_ticks_observed_at",
+    // Retention deletes by age (data-poller, TICK_RETENTION_HOURS).
+    sql: "CREATE INDEX ticks_observed_at ON ticks (observed_at);",
+  },
 ];
 
 export const USER_DB_MIGRATIONS: readonly Migration[] = [

@@ -10,6 +10,8 @@ import type { RunningRole } from "./role.ts";
 /** Stream length cap (approximate trim): hours of ticks, bounded memory. */
 const STREAM_MAX_LENGTH = 100_000;
 const PUBLISH_BATCH = 500;
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_BATCH = 10_000;
 
 export function marketSourceFor(config: DataPollerConfig): MarketSource {
   switch (config.marketSource) {
@@ -35,6 +37,7 @@ export async function start(
   const keys = redisKeys(config.redisKeyPrefix);
   const stats = { lastSequence: null as number | null, ticksStored: 0, ticksPublished: 0 };
   const failing = new Set<string>();
+  let nextPruneAt = 0;
 
   const heartbeat = startHeartbeat({
     redis: deps.redis,
@@ -75,6 +78,17 @@ export async function start(
       outcome("publish");
     } catch (error) {
       outcome("publish", error);
+    }
+    if (config.tickRetentionHours > 0 && Date.now() >= nextPruneAt) {
+      nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+      try {
+        const pruned = await pruneTicks(generalDb, config.tickRetentionHours);
+        if (pruned > 0)
+          log.info("ticks_pruned", { count: pruned, retentionHours: config.tickRetentionHours });
+        outcome("prune");
+      } catch (error) {
+        outcome("prune", error);
+      }
     }
     log.debug("poll_done", stats);
   }
@@ -199,5 +213,21 @@ export async function publishPending(pool: Pool, redis: Redis, keys: RedisKeys):
   } finally {
     // Passing the error discards the connection: it may be the one a restart broke.
     client.release(failure);
+  }
+}
+
+/** Deletes published ticks older than the retention, in batches; returns how many went. */
+export async function pruneTicks(pool: Pool, retentionHours: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await pool.query(
+      `DELETE FROM ticks WHERE id IN (
+         SELECT id FROM ticks
+          WHERE observed_at < now() - make_interval(hours => $1) AND published_at IS NOT NULL
+          LIMIT $2)`,
+      [retentionHours, PRUNE_BATCH],
+    );
+    total += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < PRUNE_BATCH) return total;
   }
 }
