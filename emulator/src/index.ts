@@ -10,7 +10,7 @@ import { Faults } from "./faults.ts";
 import { ProcessRunner } from "./runner/process.ts";
 import { SimulatedRunner } from "./runner/simulated.ts";
 import type { ContainerEngine, DeploymentRunner } from "./runner/types.ts";
-import { GRAPHQL_PATH, startServer } from "./server.ts";
+import { type EmulatorStats, GRAPHQL_PATH, startServer } from "./server.ts";
 import { EmulatorState } from "./state.ts";
 import { type EmulatorStateFile, readStateFile, validateStateFile } from "./state-file.ts";
 
@@ -47,6 +47,8 @@ export interface RunningEmulator {
   faults: Faults;
   state: EmulatorState;
   runner: DeploymentRunner;
+  /** Counters for tests and benchmarks. */
+  stats: EmulatorStats;
   stop(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     faults,
     state,
     runner,
+    stats: running.stats,
     stop() {
       stopping ??= (async () => {
         await running.close();

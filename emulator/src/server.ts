@@ -52,8 +52,16 @@ class RateLimiter {
   }
 }
 
+export interface EmulatorStats {
+  /** WebSocket connections accepted since start. */
+  webSocketConnections: number;
+  /** API requests (GraphQL POSTs and uploads) since start. */
+  httpRequests: number;
+}
+
 export interface EmulatorServer {
   url: string;
+  stats: EmulatorStats;
   close(): Promise<void>;
 }
 
@@ -70,6 +78,7 @@ export async function startServer(options: {
   const { state, deployer, faults, schema, rootValue, workDir, log } = options;
   const limiter = new RateLimiter(state.rateLimitPerHour);
   const sockets = new Set<Socket>();
+  const stats: EmulatorStats = { webSocketConnections: 0, httpRequests: 0 };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: Error) => {
@@ -90,6 +99,7 @@ export async function startServer(options: {
     const upload = /^\/project\/([^/]+)\/environment\/([^/]+)\/up$/.exec(url.pathname);
     if (url.pathname !== GRAPHQL_PATH && !upload) return json(res, 404, { message: "Not found" });
     if (req.method !== "POST") return json(res, 405, { message: "Use POST" });
+    stats.httpRequests++;
 
     // Rate limit first: Railway counts every request, good or bad.
     const budget = limiter.take(presentedToken(req.headers) ?? `anonymous:${req.socket.remoteAddress}`);
@@ -293,6 +303,7 @@ export async function startServer(options: {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
+    stats.webSocketConnections++;
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
@@ -303,6 +314,7 @@ export async function startServer(options: {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    stats,
     async close() {
       await disposeWs.dispose();
       for (const client of wss.clients) client.terminate();

@@ -76,6 +76,26 @@ describe("watchDeployments", () => {
     expect(httpRequests).toBeLessThan(ids.length);
   });
 
+  it("concurrent watch calls share one WebSocket and one batched read", async () => {
+    const ids = await deployAll();
+    const client = fx.client({ tokenKind: "account" });
+    const sockets = fx.emulator.stats.webSocketConnections;
+    const results = await Promise.all(ids.map((id) => client.watchDeployments([id], {})));
+    expect(results.map((r) => [...r.values()][0]?.status)).toEqual(ids.map(() => "SUCCESS"));
+    expect(fx.emulator.stats.webSocketConnections - sockets).toBe(1);
+    expect(client.requestCount).toBe(ids.length + 1);
+  });
+
+  it("concurrent watch calls share one polling loop: one request per poll for all", async () => {
+    const ids = await deployAll();
+    const client = fx.client({ tokenKind: "account", watch: { mode: "poll" } });
+    const before = fx.emulator.stats.httpRequests;
+    await Promise.all(ids.map((id) => client.watchDeployments([id], {})));
+    const requests = fx.emulator.stats.httpRequests - before;
+    expect(requests).toBe(client.requestCount);
+    expect(requests).toBeLessThan(ids.length);
+  });
+
   it("poll mode: the interval grows while nothing changes", async () => {
     const ids = [(await deployAll())[0] as string];
     const client = fx.client({

@@ -3,6 +3,7 @@
 // 0041-secret-redaction.md, 0042-dockerfile-builder.md, 0043-watching-deployments.md.
 
 import type { ServiceSettings } from "../config/types.ts";
+import { toDeployment } from "./deployment-info.ts";
 import { RailwayApiError, RailwayAuthError, RailwayNetworkError, RailwayNotFoundError } from "./errors.ts";
 import * as ops from "./operations.ts";
 import { SecretRegistry } from "./secrets.ts";
@@ -19,7 +20,9 @@ import type {
   ServiceInstanceInfo,
   TokenScope,
 } from "./types.ts";
-import { type WatchOptions, watchDeployments } from "./watch.ts";
+import { DeploymentWatcher, type WatchOptions } from "./watch.ts";
+
+export { toDeployment } from "./deployment-info.ts";
 
 export const DEFAULT_ENDPOINT = "https://backboard.railway.com/graphql/v2";
 
@@ -58,7 +61,7 @@ export class RailwayClient implements RailwayApi {
   readonly #token: string;
   readonly #transport: Transport;
   readonly #log: (message: string) => void;
-  readonly #watch: WatchOptions;
+  readonly #watcher: DeploymentWatcher;
   readonly #skewMs: number;
   #kind: "account" | "project" | "auto";
   #scope?: Promise<TokenScope>;
@@ -79,7 +82,7 @@ export class RailwayClient implements RailwayApi {
     const log = options.log;
     this.#log = log ? (m) => log(this.secrets.redact(m)) : () => {};
     this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
-    this.#watch = options.watch ?? {};
+    this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5_000;
   }
 
@@ -93,6 +96,7 @@ export class RailwayClient implements RailwayApi {
 
   /** Releases the HTTP connection pool. */
   async close(): Promise<void> {
+    this.#watcher.close();
     await this.#transport.close();
   }
 
@@ -524,6 +528,7 @@ export class RailwayClient implements RailwayApi {
       throw new RailwayNotFoundError(
         `Railway could not read deployment${missing.length === 1 ? "" : "s"} ${missing.join(", ") || unique.join(", ")}: ${errors.map((e) => e.message).join("; ")}`,
         "DeploymentStatuses",
+        missing.length > 0 ? missing : unique,
       );
     }
     unique.forEach((id, i) => {
@@ -632,6 +637,10 @@ export class RailwayClient implements RailwayApi {
     };
   }
 
+  /**
+   * Follows deployments (see RailwayApi). Concurrent calls share one WebSocket and one polling
+   * loop, so a run costs one request per poll however many deployments it follows.
+   */
   watchDeployments(
     ids: string[],
     options: {
@@ -640,8 +649,7 @@ export class RailwayClient implements RailwayApi {
       isDone?: (d: DeploymentInfo) => boolean;
     } = {},
   ): Promise<Map<string, DeploymentInfo>> {
-    return watchDeployments(this, ids, {
-      ...this.#watch,
+    return this.#watcher.watch(ids, {
       ...options,
       isDone: options.isDone ?? ((d) => TERMINAL_STATUSES.has(d.status)),
     });
@@ -682,25 +690,4 @@ export function toUpdateInput(settings: ServiceSettings): Json {
     input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
   }
   return input;
-}
-
-export function toDeployment(d: Json): DeploymentInfo {
-  let meta = d.meta as DeploymentInfo["meta"];
-  if (typeof meta === "string") {
-    try {
-      meta = JSON.parse(meta);
-    } catch {
-      meta = null;
-    }
-  }
-  return {
-    id: String(d.id),
-    status: d.status as DeploymentStatus,
-    serviceId: (d.serviceId as string | null | undefined) ?? null,
-    url: (d.url as string | null | undefined) ?? null,
-    staticUrl: (d.staticUrl as string | null | undefined) ?? null,
-    ...(typeof d.createdAt === "string" ? { createdAt: d.createdAt } : {}),
-    ...(typeof d.canRollback === "boolean" ? { canRollback: d.canRollback } : {}),
-    meta: meta ?? null,
-  };
 }

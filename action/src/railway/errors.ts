@@ -68,4 +68,10 @@ export class RailwayNetworkError extends RailwayError {
 /** A deployment id the API does not know (e.g. deleted, or from another project). */
 export class RailwayNotFoundError extends RailwayError {
   override name = "RailwayNotFoundError";
+  /** The deployment ids Railway could not read, when known. */
+  readonly ids: string[];
+  constructor(message: string, operation?: string, ids: string[] = []) {
+    super(message, operation);
+    this.ids = ids;
+  }
 }

@@ -1,17 +1,18 @@
-// Following deployments cheaply (docs/decisions/0043-watching-deployments.md):
-// one WebSocket carrying a `deployment(id)` subscription per deployment, with one batched
-// read at the start and a slow safety read; when the socket fails, batched polling
-// (one request for all pending deployments) with an interval that grows while nothing changes.
+// Following deployments cheaply (docs/decisions/0043-watching-deployments.md). One watcher per
+// client serves every concurrent watch call: ONE WebSocket carrying a `deployment(id)`
+// subscription per followed deployment, a batched read when deployments are added, and a slow
+// safety read; when the socket fails, ONE polling loop reads every pending deployment in one
+// request (aliased fields), every minIntervalMs after a change, growing to maxIntervalMs.
 
-import { createClient } from "graphql-ws";
+import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { toDeployment } from "./client.ts";
+import { toDeployment } from "./deployment-info.ts";
+import { RailwayNotFoundError } from "./errors.ts";
 import { DeploymentStatusSubscription } from "./operations.ts";
-import { sleep } from "./transport.ts";
 import type { DeploymentInfo } from "./types.ts";
 
 export interface WatchOptions {
-  /** "auto" (default): subscriptions, polling when the socket fails. */
+  /** "auto" (default): subscriptions, polling when the socket fails. "poll": never open a socket. */
   mode?: "auto" | "subscribe" | "poll";
   /** Polling interval right after a change (default 1 s). */
   minIntervalMs?: number;
@@ -33,178 +34,304 @@ export interface WatchHost {
   readonly log: (message: string) => void;
 }
 
-export interface WatchCall extends WatchOptions {
+export interface WatchCall {
   signal?: AbortSignal;
   onChange?: (d: DeploymentInfo) => void;
   isDone: (d: DeploymentInfo) => boolean;
 }
 
-export async function watchDeployments(
-  host: WatchHost,
-  ids: string[],
-  options: WatchCall,
-): Promise<Map<string, DeploymentInfo>> {
-  const { signal, onChange, isDone } = options;
-  const minInterval = options.minIntervalMs ?? 1_000;
-  const maxInterval = options.maxIntervalMs ?? 5_000;
-  const growth = options.growth ?? 1.5;
-  const safetyRead = options.safetyReadMs ?? 60_000;
-  const maxBatch = options.maxBatch ?? 100;
-  const mode = options.mode ?? "auto";
+interface Watch {
+  ids: string[];
+  pending: Set<string>;
+  seen: Map<string, string>;
+  call: WatchCall;
+  resolve: (result: Map<string, DeploymentInfo>) => void;
+  reject: (error: unknown) => void;
+  detach: () => void;
+}
 
-  const latest = new Map<string, DeploymentInfo>();
-  const pending = new Set(ids);
-  let wake: (() => void) | undefined;
+export class DeploymentWatcher {
+  readonly #host: WatchHost;
+  readonly #mode: "auto" | "subscribe" | "poll";
+  readonly #minInterval: number;
+  readonly #maxInterval: number;
+  readonly #growth: number;
+  readonly #safetyRead: number;
+  readonly #maxBatch: number;
 
-  function observe(d: DeploymentInfo): boolean {
-    if (!pending.has(d.id) && latest.has(d.id)) return false;
-    const previous = latest.get(d.id);
-    latest.set(d.id, d);
+  readonly #latest = new Map<string, DeploymentInfo>();
+  readonly #watches = new Set<Watch>();
+  /** Ids added since the last read: read at once, whatever the interval. */
+  readonly #unread = new Set<string>();
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #socket: Socket | undefined;
+
+  constructor(host: WatchHost, options: WatchOptions) {
+    this.#host = host;
+    this.#mode = options.mode ?? "auto";
+    this.#minInterval = options.minIntervalMs ?? 1_000;
+    this.#maxInterval = options.maxIntervalMs ?? 5_000;
+    this.#growth = options.growth ?? 1.5;
+    this.#safetyRead = options.safetyReadMs ?? 60_000;
+    this.#maxBatch = options.maxBatch ?? 100;
+  }
+
+  watch(ids: string[], call: WatchCall): Promise<Map<string, DeploymentInfo>> {
+    const unique = [...new Set(ids)];
+    return new Promise((resolve, reject) => {
+      const watch: Watch = {
+        ids: unique,
+        pending: new Set(unique),
+        seen: new Map(),
+        call,
+        resolve,
+        reject,
+        detach: () => {},
+      };
+      if (unique.length === 0 || call.signal?.aborted) return resolve(new Map());
+      const onAbort = () => this.#finish(watch);
+      call.signal?.addEventListener("abort", onAbort, { once: true });
+      watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
+      this.#watches.add(watch);
+      for (const id of unique) this.#unread.add(id);
+      if (this.#mode !== "poll") this.#subscribe(unique);
+      this.#loop ??= this.#run().finally(() => {
+        this.#loop = undefined;
+      });
+      this.#wake?.();
+    });
+  }
+
+  /** Ends every watch with what it has seen and closes the socket. */
+  close(): void {
+    for (const watch of [...this.#watches]) this.#finish(watch);
+    this.#socket?.dispose();
+    this.#socket = undefined;
+  }
+
+  #finish(watch: Watch, error?: unknown): void {
+    if (!this.#watches.delete(watch)) return;
+    watch.detach();
+    if (error !== undefined) return watch.reject(error);
+    const result = new Map<string, DeploymentInfo>();
+    for (const id of watch.ids) {
+      const d = this.#latest.get(id);
+      if (d) result.set(id, d);
+    }
+    watch.resolve(result);
+    this.#unsubscribeUnwatched();
+    this.#wake?.();
+  }
+
+  #pendingIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const watch of this.#watches) for (const id of watch.pending) ids.add(id);
+    return ids;
+  }
+
+  #observe(d: DeploymentInfo): boolean {
+    const previous = this.#latest.get(d.id);
     const changed = previous?.status !== d.status;
-    if (changed) onChange?.(d);
-    if (isDone(d)) {
-      pending.delete(d.id);
-      subscriptions?.end(d.id);
+    this.#latest.set(d.id, d);
+    for (const watch of [...this.#watches]) {
+      if (!watch.pending.has(d.id)) continue;
+      if (watch.seen.get(d.id) !== d.status) {
+        watch.seen.set(d.id, d.status);
+        watch.call.onChange?.(d);
+      }
+      if (watch.call.isDone(d)) {
+        watch.pending.delete(d.id);
+        if (watch.pending.size === 0) this.#finish(watch);
+      }
     }
-    if (changed) wake?.();
     return changed;
   }
 
-  async function readAll(): Promise<boolean> {
+  async #read(ids: string[]): Promise<boolean> {
     let changed = false;
-    const list = [...pending];
-    for (let i = 0; i < list.length; i += maxBatch) {
-      const statuses = await host.deploymentStatuses(list.slice(i, i + maxBatch));
-      for (const d of statuses.values()) changed = observe(d) || changed;
+    for (let i = 0; i < ids.length; i += this.#maxBatch) {
+      const chunk = ids.slice(i, i + this.#maxBatch);
+      try {
+        const statuses = await this.#host.deploymentStatuses(chunk);
+        for (const d of statuses.values()) changed = this.#observe(d) || changed;
+      } catch (error) {
+        // A deployment Railway cannot read fails the watches that follow it, not the others.
+        const missing = error instanceof RailwayNotFoundError ? new Set(error.ids) : undefined;
+        for (const watch of [...this.#watches]) {
+          if (!missing || watch.ids.some((id) => missing.has(id))) this.#finish(watch, error);
+        }
+        if (!missing) return changed;
+      }
     }
     return changed;
   }
 
-  let subscriptions: Subscriptions | undefined;
-  if (mode !== "poll" && pending.size > 0) {
-    subscriptions = await subscribe(host, [...pending], observe, () => wake?.());
-  }
-  try {
-    await readAll();
-    let interval = minInterval;
-    let fellBack = false;
-    while (pending.size > 0 && !signal?.aborted) {
-      if (subscriptions?.failed && !fellBack) {
-        fellBack = true;
-        if (mode === "subscribe") throw new Error(`Deployment subscriptions failed: ${subscriptions.failed}`);
-        host.log(`Deployment subscriptions failed (${subscriptions.failed}); polling instead.`);
-        await readAll();
+  async #run(): Promise<void> {
+    // Let watches started in the same tick register, so they share the first read.
+    await new Promise((resolve) => setImmediate(resolve));
+    let interval = this.#minInterval;
+    let announced = false;
+    while (this.#watches.size > 0) {
+      if (this.#unread.size > 0) {
+        const ids = [...this.#unread].filter((id) => this.#pendingIds().has(id));
+        this.#unread.clear();
+        await this.#read(ids);
         continue;
       }
-      if (subscriptions && !subscriptions.failed) {
-        const woke = await waitForWake(safetyRead, signal, (w) => {
-          wake = w;
-        });
-        // Woken by a change, a failure (handled above next turn) or the abort; else a safety read.
-        if (!woke && pending.size > 0 && !subscriptions.failed) await readAll();
+      const socket = this.#socket;
+      if (socket?.failed && !announced) {
+        announced = true;
+        if (this.#mode === "subscribe") {
+          const error = new Error(`Deployment subscriptions failed: ${socket.failed}`);
+          for (const watch of [...this.#watches]) this.#finish(watch, error);
+          break;
+        }
+        this.#host.log(`Deployment subscriptions failed (${socket.failed}); polling instead.`);
+        interval = this.#minInterval;
+        await this.#read([...this.#pendingIds()]);
         continue;
       }
-      await sleep(interval, signal);
-      if (signal?.aborted) break;
-      const changed = await readAll();
-      interval = changed ? minInterval : Math.min(maxInterval, interval * growth);
+      if (socket && !socket.failed) {
+        const woke = await this.#sleep(this.#safetyRead);
+        if (!woke && this.#watches.size > 0) await this.#read([...this.#pendingIds()]);
+        continue;
+      }
+      const woke = await this.#sleep(interval);
+      if (woke && this.#unread.size > 0) continue;
+      if (this.#watches.size === 0) break;
+      const changed = await this.#read([...this.#pendingIds()]);
+      interval = changed ? this.#minInterval : Math.min(this.#maxInterval, interval * this.#growth);
     }
-  } finally {
-    subscriptions?.dispose();
+    // Nothing left to follow: close the socket; the next watch opens a fresh one.
+    this.#socket?.dispose();
+    this.#socket = undefined;
   }
-  return latest;
-}
 
-function waitForWake(
-  ms: number,
-  signal: AbortSignal | undefined,
-  setWake: (w: () => void) => void,
-): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => finish(false), ms);
-    const onAbort = () => finish(true);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    function finish(woke: boolean) {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(woke);
-    }
-    setWake(() => finish(true));
-  });
-}
-
-interface Subscriptions {
-  /** Why the socket failed, once it has. */
-  readonly failed: string | undefined;
-  end(id: string): void;
-  dispose(): void;
-}
-
-async function subscribe(
-  host: WatchHost,
-  ids: string[],
-  observe: (d: DeploymentInfo) => void,
-  onFail: () => void,
-): Promise<Subscriptions> {
-  const headers = await host.authHeaders();
-  const url = host.endpoint.replace(/^http/, "ws");
-  class AuthenticatedWebSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, { headers });
-    }
+  /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
+  #sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), ms);
+      const finish = (woke: boolean) => {
+        clearTimeout(timer);
+        if (this.#wake === wakeUp) this.#wake = undefined;
+        resolve(woke);
+      };
+      const wakeUp = () => finish(true);
+      this.#wake = wakeUp;
+    });
   }
-  let failed: string | undefined;
-  let disposed = false;
-  const fail = (reason: string) => {
-    if (disposed || failed) return;
-    failed = reason;
-    onFail();
-  };
-  const client = createClient({
-    url,
-    webSocketImpl: AuthenticatedWebSocket,
-    connectionParams: headers,
-    lazy: true,
-    retryAttempts: 0,
-    on: {
-      closed: (event) => {
-        const e = event as { code?: number; reason?: string };
-        fail(`socket closed${e?.code ? ` (${e.code}${e.reason ? ` ${e.reason}` : ""})` : ""}`);
+
+  #subscribe(ids: string[]): void {
+    if (this.#socket?.failed) return;
+    this.#socket ??= new Socket(
+      this.#host,
+      (d) => {
+        if (this.#observe(d)) this.#wake?.();
       },
-      error: (error) => fail(describe(error)),
-    },
-  });
-  const unsubscribe = new Map<string, () => void>();
-  for (const id of ids) {
-    host.countRequest();
-    const stop = client.subscribe<{ deployment?: Record<string, unknown> }>(
-      { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
-      {
-        next: (result) => {
-          if (result.errors?.length) fail(result.errors.map((e) => e.message).join("; "));
-          else if (result.data?.deployment) observe(toDeployment(result.data.deployment));
-        },
-        error: (error) => fail(describe(error)),
-        complete: () => {},
-      },
+      () => this.#wake?.(),
     );
-    unsubscribe.set(id, stop);
+    for (const id of ids) this.#socket.add(id);
   }
-  return {
-    get failed() {
-      return failed;
-    },
-    end(id) {
-      unsubscribe.get(id)?.();
-      unsubscribe.delete(id);
-    },
-    dispose() {
-      disposed = true;
-      for (const stop of unsubscribe.values()) stop();
-      unsubscribe.clear();
-      void client.dispose();
-    },
-  };
+
+  #unsubscribeUnwatched(): void {
+    if (!this.#socket) return;
+    const pending = this.#pendingIds();
+    for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+  }
+}
+
+/** One graphql-ws connection with one `deployment(id)` subscription per followed deployment. */
+class Socket {
+  failed: string | undefined;
+  readonly #host: WatchHost;
+  readonly #onDeployment: (d: DeploymentInfo) => void;
+  readonly #onFail: () => void;
+  readonly #subscriptions = new Map<string, () => void>();
+  #client: Promise<Client> | undefined;
+  #disposed = false;
+
+  constructor(host: WatchHost, onDeployment: (d: DeploymentInfo) => void, onFail: () => void) {
+    this.#host = host;
+    this.#onDeployment = onDeployment;
+    this.#onFail = onFail;
+  }
+
+  ids(): string[] {
+    return [...this.#subscriptions.keys()];
+  }
+
+  #fail(reason: string): void {
+    if (this.#disposed || this.failed) return;
+    this.failed = reason;
+    this.#onFail();
+  }
+
+  #connect(): Promise<Client> {
+    this.#client ??= this.#host.authHeaders().then((headers) => {
+      class AuthenticatedWebSocket extends WebSocket {
+        constructor(address: string, protocols?: string | string[]) {
+          super(address, protocols, { headers });
+        }
+      }
+      return createClient({
+        url: this.#host.endpoint.replace(/^http/, "ws"),
+        webSocketImpl: AuthenticatedWebSocket,
+        connectionParams: headers,
+        lazy: true,
+        // Stay connected between watches of one run instead of reconnecting per deployment.
+        lazyCloseTimeout: 5_000,
+        retryAttempts: 0,
+        on: {
+          closed: (event) => {
+            if (this.#subscriptions.size > 0) this.#fail(describe(event));
+          },
+          error: (error) => this.#fail(describe(error)),
+        },
+      });
+    });
+    return this.#client;
+  }
+
+  add(id: string): void {
+    if (this.#subscriptions.has(id) || this.failed) return;
+    let stop: (() => void) | undefined;
+    let removed = false;
+    this.#subscriptions.set(id, () => {
+      removed = true;
+      stop?.();
+    });
+    this.#host.countRequest();
+    this.#connect().then(
+      (client) => {
+        if (removed || this.#disposed) return;
+        stop = client.subscribe<{ deployment?: Record<string, unknown> }>(
+          { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
+          {
+            next: (result) => {
+              if (result.errors?.length) this.#fail(result.errors.map((e) => e.message).join("; "));
+              else if (result.data?.deployment) this.#onDeployment(toDeployment(result.data.deployment));
+            },
+            error: (error) => this.#fail(describe(error)),
+            complete: () => {},
+          },
+        );
+      },
+      (error: unknown) => this.#fail(describe(error)),
+    );
+  }
+
+  remove(id: string): void {
+    this.#subscriptions.get(id)?.();
+    this.#subscriptions.delete(id);
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    for (const stop of this.#subscriptions.values()) stop();
+    this.#subscriptions.clear();
+    void this.#client?.then((c) => c.dispose()).catch(() => {});
+  }
 }
 
 function describe(error: unknown): string {
