@@ -113,13 +113,16 @@ export class DeploymentWatcher {
   #finish(watch: Watch, error?: unknown): void {
     if (!this.#watches.delete(watch)) return;
     watch.detach();
-    if (error !== undefined) return watch.reject(error);
-    const result = new Map<string, DeploymentInfo>();
-    for (const id of watch.ids) {
-      const d = this.#latest.get(id);
-      if (d) result.set(id, d);
+    if (error !== undefined) {
+      watch.reject(error);
+    } else {
+      const result = new Map<string, DeploymentInfo>();
+      for (const id of watch.ids) {
+        const d = this.#latest.get(id);
+        if (d) result.set(id, d);
+      }
+      watch.resolve(result);
     }
-    watch.resolve(result);
     this.#unsubscribeUnwatched();
     this.#wake?.();
   }
