@@ -121,6 +121,28 @@ describe("api role (node dist/main.js, CONTAINER_ROLE=api)", () => {
     expect(api1.stdout()).not.toContain(TEST_SECRET_FRAGMENT);
   });
 
+  it("on SIGTERM finishes the request in flight, then exits 0", async () => {
+    redis = await privateRedis(["--enable-debug-command", "yes"]);
+    const base = await startApi(redis.url, { SHUTDOWN_TIMEOUT_MS: "10000" });
+    const control = new Redis(redis.url);
+    try {
+      // Redis stalls for 1.5 s, so the readiness check below is still running at SIGTERM.
+      void control.call("DEBUG", "SLEEP", "1.5").catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const inFlight = getJson(base, "/ready");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const exit = (api as RoleProcess).terminate();
+      const response = await inFlight;
+      expect(response.status).toBe(503); // answered (draining), not cut off
+      expect(response.body).toMatchObject({ status: "draining" });
+      expect((await exit).code).toBe(0);
+      const events = (api as RoleProcess).logs.map((line) => line.event);
+      expect(events.indexOf("shutdown_started")).toBeLessThan(events.indexOf("shutdown_complete"));
+    } finally {
+      control.disconnect();
+    }
+  });
+
   it("reports Redis as failing while it is down and recovers when it restarts", async () => {
     redis = await privateRedis();
     const base = await startApi(redis.url);

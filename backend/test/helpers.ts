@@ -238,7 +238,7 @@ export interface PrivateRedis {
   kill(): Promise<void>;
 }
 
-export async function privateRedis(): Promise<PrivateRedis> {
+export async function privateRedis(extraArgs: string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const url = `redis://127.0.0.1:${port}`;
@@ -248,7 +248,7 @@ export async function privateRedis(): Promise<PrivateRedis> {
     async start() {
       child = spawn(
         "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],
         {
           stdio: "ignore",
         },

@@ -98,10 +98,12 @@ export async function start(config: ApiConfig, log: Logger, signal: AbortSignal)
     async stop() {
       draining = true;
       heartbeat.stop();
-      // Stop accepting connections; requests in flight finish, idle keep-alive sockets close now.
+      // Stop accepting connections; requests in flight finish. A keep-alive socket turns
+      // idle when its response ends, so idle sockets are closed again until none is left.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await closed;
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      await closed.finally(() => clearInterval(sweep));
       await closeDependencies(deps);
     },
   };
