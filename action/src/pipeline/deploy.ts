@@ -201,6 +201,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
         id,
         ctx.deadline,
         (d) => FINAL_STATUSES.has(d.status) || (job.waitsForCi && d.status === "WAITING"),
+        "QUEUED",
       );
       record.durationMs = now() - record.startedAt;
       if (final?.url) record.url = final.url;
