@@ -125,6 +125,18 @@ function runScriptBenchmark(benchmark) {
   if (result.error?.code === "ETIMEDOUT")
     return { status: "failed", reason: `timed out after ${BENCH_TIMEOUT_MS / 60000} min`, seconds };
   if (result.status !== 0) {
+    // A benchmark that ran but found its run invalid (a lost tick, a crash) still shows its numbers.
+    let data;
+    try {
+      data = parseJsonOutput(result.stdout ?? "");
+    } catch {}
+    if (data !== undefined)
+      return {
+        status: "failed",
+        reason: `exit code ${result.status ?? result.signal} (figures below)`,
+        seconds,
+        data,
+      };
     const tail = (result.stdout ?? "").trim().split("\n").slice(-1)[0] ?? "";
     return {
       status: "failed",
@@ -370,11 +382,8 @@ function renderResults(host, results) {
     lines.push("", `## ${result.title}`, "", result.about, "");
     if (result.command) lines.push(`Command: \`${result.command}\``, "");
     if (result.source) lines.push(`Source: ${result.source}`, "");
-    if (result.status !== "ok") {
-      lines.push(`**${result.status}: ${result.reason}**`);
-      continue;
-    }
-    lines.push(renderJson(result.data));
+    if (result.status !== "ok") lines.push(`**${result.status}: ${result.reason}**`, "");
+    if (result.data !== undefined) lines.push(renderJson(result.data));
   }
   return `${lines.join("\n")}\n`;
 }
