@@ -6,7 +6,7 @@ import { StateFileError, startEmulator } from "./index.ts";
 
 const USAGE =
   "usage: emulator --state <file.json> [--repo <git repo, default .>] [--port <n, default 0>] " +
-  "[--runner process|simulated] [--work-dir <dir>] [--simulated-duration-ms <n>] [--quiet]";
+  "[--runner process|simulated] [--work-dir <dir>] [--simulated-duration-ms <n>] [--rate-limit-per-hour <n>] [--quiet]";
 
 async function main(): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -19,6 +19,7 @@ async function main(): Promise<number> {
         runner: { type: "string", default: "process" },
         "work-dir": { type: "string" },
         "simulated-duration-ms": { type: "string" },
+        "rate-limit-per-hour": { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -50,6 +51,11 @@ async function main(): Promise<number> {
     console.error("emulator: --simulated-duration-ms must be a number of milliseconds");
     return 2;
   }
+  const budget = values["rate-limit-per-hour"] === undefined ? undefined : Number(values["rate-limit-per-hour"]);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) {
+    console.error("emulator: --rate-limit-per-hour must be a positive integer");
+    return 2;
+  }
   const quiet = values.quiet === true;
   let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
@@ -60,6 +66,7 @@ async function main(): Promise<number> {
       runner: values.runner,
       ...(typeof values["work-dir"] === "string" ? { workDir: values["work-dir"] } : {}),
       ...(duration !== undefined ? { simulatedDurationMs: duration } : {}),
+      ...(budget !== undefined ? { rateLimitPerHour: budget } : {}),
       log: quiet ? undefined : (line) => console.error(`emulator: ${line}`),
     });
   } catch (error) {
