@@ -51,7 +51,8 @@ async function main(): Promise<number> {
     console.error("emulator: --simulated-duration-ms must be a number of milliseconds");
     return 2;
   }
-  const budget = values["rate-limit-per-hour"] === undefined ? undefined : Number(values["rate-limit-per-hour"]);
+  const budget =
+    values["rate-limit-per-hour"] === undefined ? undefined : Number(values["rate-limit-per-hour"]);
   if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) {
     console.error("emulator: --rate-limit-per-hour must be a positive integer");
     return 2;
