@@ -274,12 +274,11 @@ class EnvReader {
         parsed.pathname === "/" &&
         parsed.search === "" &&
         parsed.hash === "" &&
-        parsed.username === "" &&
-        !candidate.endsWith("/");
+        parsed.username === "";
       if (!isBareOrigin || parsed === undefined) {
         this.fail(
           "CORS_ORIGIN",
-          `entry ${index + 1} must be an origin like https://app.example.com (scheme and host, optional port, no path)`,
+          `entry ${index + 1} must be an origin like https://app.example.com (scheme, host and optional port; no path)`,
         );
         return;
       }

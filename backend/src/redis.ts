@@ -26,6 +26,8 @@ export function redisKeys(prefix: string): RedisKeys {
 export function createRedis(url: string, log: Logger, name: string): Redis {
   const client = new Redis(url, {
     lazyConnect: true,
+    // Railway's private network is IPv6-only in older environments: resolve both families.
+    family: 0,
     connectionName: `railyard-${name}`,
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,

@@ -14,7 +14,7 @@ const VALID: Record<string, string> = {
   GENERAL_DATABASE_URL: `postgresql://app:${SECRET_PASSWORD}@db.internal:5432/general`,
   REDIS_URL: `redis://default:${SECRET_PASSWORD}@redis.internal:6379`,
   MASTER_ENCRYPTION_KEY: TEST_KEY_HEX,
-  CORS_ORIGIN: "https://app.example.com,http://localhost:3000",
+  CORS_ORIGIN: "https://app.example.com/, http://localhost:3000",
 };
 
 function configError(role: (typeof ROLES)[number], env: Record<string, string>): ConfigError {
