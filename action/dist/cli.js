@@ -53713,6 +53713,28 @@ function pipelineOptions(settings, repoDir, branch) {
 // action/src/pipeline/session.ts
 import { resolve } from "node:path";
 
+// action/src/railway/deployment-info.ts
+function toDeployment(d) {
+  let meta = d.meta;
+  if (typeof meta === "string") {
+    try {
+      meta = JSON.parse(meta);
+    } catch {
+      meta = null;
+    }
+  }
+  return {
+    id: String(d.id),
+    status: d.status,
+    serviceId: d.serviceId ?? null,
+    url: d.url ?? null,
+    staticUrl: d.staticUrl ?? null,
+    ...typeof d.createdAt === "string" ? { createdAt: d.createdAt } : {},
+    ...typeof d.canRollback === "boolean" ? { canRollback: d.canRollback } : {},
+    meta: meta ?? null
+  };
+}
+
 // action/src/railway/errors.ts
 var RailwayError = class extends Error {
   name = "RailwayError";
@@ -53770,28 +53792,6 @@ var RailwayNotFoundError = class extends RailwayError {
     this.ids = ids;
   }
 };
-
-// action/src/railway/deployment-info.ts
-function toDeployment(d) {
-  let meta = d.meta;
-  if (typeof meta === "string") {
-    try {
-      meta = JSON.parse(meta);
-    } catch {
-      meta = null;
-    }
-  }
-  return {
-    id: String(d.id),
-    status: d.status,
-    serviceId: d.serviceId ?? null,
-    url: d.url ?? null,
-    staticUrl: d.staticUrl ?? null,
-    ...typeof d.createdAt === "string" ? { createdAt: d.createdAt } : {},
-    ...typeof d.canRollback === "boolean" ? { canRollback: d.canRollback } : {},
-    meta: meta ?? null
-  };
-}
 
 // action/src/railway/operations.ts
 var DEPLOYMENT_FIELDS = `
@@ -54970,13 +54970,16 @@ var DeploymentWatcher = class {
   #finish(watch, error) {
     if (!this.#watches.delete(watch)) return;
     watch.detach();
-    if (error !== void 0) return watch.reject(error);
-    const result = /* @__PURE__ */ new Map();
-    for (const id of watch.ids) {
-      const d = this.#latest.get(id);
-      if (d) result.set(id, d);
+    if (error !== void 0) {
+      watch.reject(error);
+    } else {
+      const result = /* @__PURE__ */ new Map();
+      for (const id of watch.ids) {
+        const d = this.#latest.get(id);
+        if (d) result.set(id, d);
+      }
+      watch.resolve(result);
     }
-    watch.resolve(result);
     this.#unsubscribeUnwatched();
     this.#wake?.();
   }
@@ -55020,6 +55023,7 @@ var DeploymentWatcher = class {
     return changed;
   }
   async #run() {
+    await new Promise((resolve2) => setImmediate(resolve2));
     let interval = this.#minInterval;
     let announced = false;
     while (this.#watches.size > 0) {
@@ -55071,9 +55075,13 @@ var DeploymentWatcher = class {
   }
   #subscribe(ids) {
     if (this.#socket?.failed) return;
-    this.#socket ??= new Socket(this.#host, (d) => {
-      if (this.#observe(d)) this.#wake?.();
-    }, () => this.#wake?.());
+    this.#socket ??= new Socket(
+      this.#host,
+      (d) => {
+        if (this.#observe(d)) this.#wake?.();
+      },
+      () => this.#wake?.()
+    );
     for (const id of ids) this.#socket.add(id);
   }
   #unsubscribeUnwatched() {
@@ -55169,7 +55177,8 @@ var Socket = class {
   }
 };
 function describe(error) {
-  if (Array.isArray(error)) return error.map((e2) => e2.message ?? String(e2)).join("; ");
+  if (Array.isArray(error))
+    return error.map((e2) => e2.message ?? String(e2)).join("; ");
   if (error instanceof Error) return error.message;
   const e = error;
   if (e?.message) return e.message;
@@ -56085,7 +56094,8 @@ async function runDeployments(jobs, ctx) {
         job.service,
         id,
         ctx.deadline,
-        (d) => FINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING"
+        (d) => FINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
+        "QUEUED"
       );
       record.durationMs = now() - record.startedAt;
       if (final?.url) record.url = final.url;

@@ -1,0 +1,107 @@
+// The stack for real: the emulator's process runner builds and runs the backend's three
+// services and the Next.js frontend on this machine's PostgreSQL (two fresh databases) and
+// Redis (a unique key prefix); the pipeline deploys, smoke-tests (with Chromium when present)
+// and, when the frontend is built with the wrong API URL, rolls it back. Slow: one shared
+// first deploy serves both stories.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PipelineResult } from "../../action/src/pipeline/types.ts";
+import { type Stack, startStack } from "./helpers.ts";
+
+const suffix = randomBytes(4).toString("hex");
+const databases = [`railyard_e2e_user_${suffix}`, `railyard_e2e_general_${suffix}`];
+const psql = (sql: string) =>
+  execFileSync("psql", [
+    "-h",
+    "127.0.0.1",
+    "-U",
+    "postgres",
+    "-d",
+    "postgres",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-qc",
+    sql,
+  ]);
+const BROWSER = ["/usr/bin/chromium", "/usr/bin/google-chrome"].find((path) => existsSync(path));
+
+let stack: Stack;
+let first: PipelineResult;
+
+beforeAll(async () => {
+  for (const db of databases) psql(`CREATE DATABASE ${db}`);
+  stack = await startStack("process", {
+    userDatabaseUrl: `postgresql://postgres@127.0.0.1:5432/${databases[0]}`,
+    generalDatabaseUrl: `postgresql://postgres@127.0.0.1:5432/${databases[1]}`,
+    redisKeyPrefix: `railyard-e2e-${suffix}:`,
+    keepCustomDomains: false,
+  });
+  first = await stack.run({ smoke: true, browserPath: BROWSER, stabilityMs: 3_000, smokeTimeoutMs: 120_000 });
+}, 900_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  for (const db of databases) psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+}, 120_000);
+
+describe("the real stack on the emulator", () => {
+  it("first deploy: all four services go live at HEAD and the frontend-to-API path works", () => {
+    expect(first.reason).toBeUndefined();
+    expect(first.ok).toBe(true);
+    expect(first.deployments.map((d) => [d.service, d.status]).sort()).toEqual([
+      ["api", "SUCCESS"],
+      ["data-poller", "SUCCESS"],
+      ["frontend", "SUCCESS"],
+      ["trading-engine", "SUCCESS"],
+    ]);
+    const checks = Object.fromEntries(first.smoke.map((c) => [c.name, c]));
+    expect(checks["api /version"]?.detail).toBe(`serves commit ${stack.repo.head().slice(0, 12)}`);
+    expect(checks["frontend /healthz"]?.detail).toBe(
+      `built from ${stack.repo.head().slice(0, 12)} for ${first.urls.api}`,
+    );
+    expect(checks["CORS preflight"]?.ok).toBe(true);
+    expect(first.urls.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    if (BROWSER)
+      expect(checks["browser loads the frontend and its API call succeeds"]?.detail).toBe(
+        "stack-status is ok",
+      );
+    expect(first.smoke.every((c) => c.ok && !c.skipped)).toBe(true);
+  });
+
+  it("a frontend built with the wrong API URL fails the smoke test and is rolled back to the build that works", async () => {
+    expect(first.ok).toBe(true);
+    const api = stack.client();
+    const project = await api.project(stack.projectId);
+    const env = project.environments.find((e) => e.name === "production")?.id ?? "";
+    const frontend = project.services.find((s) => s.name === "frontend")?.id ?? "";
+    await api.upsertVariables(stack.projectId, env, frontend, { NEXT_PUBLIC_API_URL: "http://127.0.0.1:9" });
+    const before = stack.repo.head();
+    stack.repo.commit(
+      { "frontend/app/e2e-wrong-url.txt": "rebuild\n" },
+      "frontend: rebuild with a wrong API URL",
+    );
+
+    const result = await stack.run({
+      smoke: true,
+      browserPath: undefined,
+      stabilityMs: 0,
+      smokeTimeoutMs: 15_000,
+    });
+    expect(result.ok).toBe(false);
+    expect(result.plan.filter((p) => p.deploy).map((p) => p.service)).toEqual(["frontend"]);
+    expect(result.reason).toContain(
+      "smoke test failed: frontend /healthz: the frontend was built with API URL",
+    );
+    expect(result.reason).toContain(`but the API is at ${first.urls.api}`);
+    expect(result.rollbacks).toHaveLength(1);
+    expect(result.rollbacks[0]).toMatchObject({ service: "frontend", ok: true });
+    expect(result.rollbacks[0]?.detail).toContain(`back on ${before.slice(0, 7)}, serving again`);
+    const info = (await (await fetch(`${first.urls.frontend}/healthz`)).json()) as {
+      commit: string;
+      apiUrl: string;
+    };
+    expect(info).toMatchObject({ commit: before, apiUrl: first.urls.api });
+  }, 900_000);
+});
