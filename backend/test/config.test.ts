@@ -97,6 +97,21 @@ describe("config validation", () => {
     });
   }
 
+  const workerMalformed: [(typeof ROLES)[number], string, string, string][] = [
+    ["data-poller", "POLL_INTERVAL_MS", "1s", "must be a whole number between 10 and 3600000"],
+    ["data-poller", "MARKET_SOURCE", "binance", "must be one of: simulated"],
+    ["data-poller", "TICK_RETENTION_HOURS", "-5", "must be a whole number"],
+    ["trading-engine", "ENGINE_CLAIM_IDLE_MS", "5", "must be between 100 and 3600000"],
+    ["trading-engine", "STARTUP_TIMEOUT_MS", "soon", "must be a whole number"],
+  ];
+  for (const [role, variable, value, expected] of workerMalformed) {
+    it(`${role}: names malformed ${variable}`, () => {
+      const error = configError(role, { ...VALID, [variable]: value });
+      expect(error.problems).toEqual([{ variable, problem: expect.stringContaining(expected) }]);
+      expect(error.message).not.toContain(value);
+    });
+  }
+
   it("reports every problem at once", () => {
     const error = configError("api", { CORS_ORIGIN: "x", PORT: "-1" });
     expect(error.problems.map((p) => p.variable)).toEqual([
