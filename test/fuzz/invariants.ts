@@ -46,6 +46,8 @@ export function findingViolations(finding: FindingLike, lineCounts: ReadonlyMap<
     problems.push(`finding with an empty message: ${where}`);
   else if (STACK_FRAME.test(finding.message))
     problems.push(`finding message contains a stack trace: ${where}`);
+  else if (INTERNAL_ERROR.test(finding.message))
+    problems.push(`finding message is a JavaScript internal error, not a message for a person: ${where}`);
   if (finding.severity !== "error" && finding.severity !== "warning")
     problems.push(`finding with severity ${String(finding.severity)}: ${where}`);
   return problems;
