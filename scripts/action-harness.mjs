@@ -184,6 +184,7 @@ async function serveEmulator() {
   const info = JSON.parse(readFileSync(ready, "utf8"));
   console.log(`endpoint=${info.endpoint}`);
   console.log(`token=${info.token}`);
+  console.log(`pid=${child.pid}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
