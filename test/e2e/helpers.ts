@@ -67,6 +67,8 @@ export interface StackOptions {
    */
   keepTriggers?: boolean;
   keepCustomDomains?: boolean;
+  /** Services without a GitHub source: the pipeline uploads their source instead. */
+  uploadServices?: string[];
 }
 
 /** The example state with variables set as an operator would set them in Railway's dashboard. */
@@ -102,6 +104,7 @@ export function stackState(options: StackOptions = {}): { state: Json; token: st
   for (const service of project.services as Json[]) {
     if (!options.keepTriggers) delete service.triggers;
     if (!options.keepCustomDomains) delete service.customDomains;
+    if (options.uploadServices?.includes(service.name)) service.source = null;
   }
   for (const [service, values] of Object.entries(options.set ?? {})) Object.assign(vars(service), values);
   for (const [service, names] of Object.entries(options.omit ?? {}))

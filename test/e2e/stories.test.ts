@@ -106,6 +106,19 @@ describe("deploying the stack", () => {
   });
 });
 
+describe("source upload", () => {
+  it("a service without a GitHub source is deployed by uploading the commit's tree", async () => {
+    const s = await stack({ uploadServices: ["frontend"] });
+    const result = await s.run({});
+    expect(result.ok).toBe(true);
+    expect(result.plan.find((p) => p.service === "frontend")?.source).toBe("upload");
+    expect(result.plan.find((p) => p.service === "api")?.source).toBe("commit");
+    const [upload] = await deploymentsOf(s, "frontend");
+    expect(upload?.status).toBe("SUCCESS");
+    expect((upload?.meta as { reason?: string } | undefined)?.reason).toBe("upload");
+  });
+});
+
 describe("failures and rollback", () => {
   it("a failed build fails the run with the failing step and log tail, leaves dependents alone and rolls back", async () => {
     const s = await stack();
