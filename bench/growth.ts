@@ -20,6 +20,7 @@ const SERVICE_COUNTS = [4, 16, 64, 128];
 const CHANGED_FILE_COUNTS = [10, 100, 1000, 10000];
 const SERVICES_FOR_CHANGES = 16;
 const REPEATS = 3;
+const PIPELINE_DEPLOY_MS = 500;
 
 interface CaseResult {
   ms: number;
@@ -193,6 +194,83 @@ async function changesCase(changedFiles: number): Promise<CaseResult> {
   }
 }
 
+/**
+ * The whole pipeline (redeploy of every service: validate, target, variables, settings,
+ * deploys, waiting) against the emulator in this process, deployments simulated for 500 ms;
+ * the same set-up as bench/pipeline.ts, one size per process. RSS includes the emulator.
+ */
+async function pipelineCase(services: number): Promise<CaseResult> {
+  const { runPipeline } = await import("../action/src/pipeline/run.ts");
+  const { RailwayClient } = await import("../action/src/railway/client.ts");
+  const { startEmulator } = await import("../emulator/src/index.ts");
+  const dir = mkdtempSync(join(tmpdir(), "railyard-growth-"));
+  const names = Array.from({ length: services }, (_, i) => `svc-${i}`);
+  try {
+    writeFileSync(
+      join(dir, "railway.toml"),
+      `[build]\nbuilder = "RAILPACK"\nwatchPatterns = ["/src/**"]\n\n[deploy]\nstartCommand = "node server.js"\n\n${names
+        .map((name) => `[services.${name}]\n`)
+        .join("\n")}`,
+    );
+    writeFileSync(join(dir, "server.js"), "// growth\n");
+    git(dir, "init", "-q", "-b", "main");
+    git(dir, "config", "user.email", "bench@railyard.invalid");
+    git(dir, "config", "user.name", "bench");
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "growth");
+    const emulator = await startEmulator({
+      state: {
+        projects: [
+          {
+            id: "proj-growth",
+            name: "growth",
+            environments: [{ id: "env-prod", name: "production" }],
+            services: names.map((name) => ({ id: `id-${name}`, name, source: { repo: "growth/growth" } })),
+          },
+        ],
+        tokens: [{ kind: "project", token: "growth-token", project: "proj-growth", environment: "env-prod" }],
+        rateLimitPerHour: 1_000_000,
+      },
+      repoDir: dir,
+      runner: "simulated",
+      simulatedDurationMs: PIPELINE_DEPLOY_MS,
+    });
+    const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token: "growth-token" });
+    try {
+      const started = performance.now();
+      const result = await runPipeline(
+        {
+          mode: "redeploy",
+          services: "all",
+          repoDir: dir,
+          environment: "production",
+          timeoutMs: 10 * 60_000,
+          concurrency: services,
+          rollback: false,
+          smoke: false,
+          smokeTimeoutMs: 0,
+          stabilityMs: 0,
+        },
+        { api: client },
+      );
+      const ms = performance.now() - started;
+      if (!result.ok) throw new Error(`pipeline failed: ${result.reason}`);
+      return {
+        ms: round(ms),
+        peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+        heapUsedMiB: mib(process.memoryUsage().heapUsed),
+        apiRequests: client.requestCount,
+        detail: { deployments: result.deployments.length },
+      };
+    } finally {
+      await client.close();
+      await emulator.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function importsOnly(): Promise<CaseResult> {
   await import("../action/src/config/index.ts");
   await import("../action/src/pipeline/changes.ts");
@@ -238,7 +316,9 @@ if (caseIndex >= 0) {
       ? await configCase(size)
       : kind === "changes"
         ? await changesCase(size)
-        : await importsOnly();
+        : kind === "pipeline"
+          ? await pipelineCase(size)
+          : await importsOnly();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
   const floor = inChild("imports", 0);
@@ -271,6 +351,19 @@ if (caseIndex >= 0) {
       apiRequests: result.apiRequests,
     };
   });
+  const pipeline = SERVICE_COUNTS.map((count) => {
+    const result = inChild("pipeline", count);
+    return {
+      services: count,
+      pipelineWallMs: result.ms,
+      beyondDeploymentMs: round(result.ms - PIPELINE_DEPLOY_MS),
+      apiRequests: result.apiRequests,
+      requestsPerService: round(result.apiRequests / count),
+      peakRssMiB: result.peakRssMiB,
+      heapUsedMiB: result.heapUsedMiB,
+      deployments: result.detail.deployments,
+    };
+  });
   const first = services[0];
   const last = services[services.length - 1];
   const firstChange = changes[0];
@@ -286,13 +379,16 @@ if (caseIndex >= 0) {
         firstChange && lastChange
           ? round(lastChange.changeDetectionMs / firstChange.changeDetectionMs)
           : null,
+      simulatedDeploymentMs: PIPELINE_DEPLOY_MS,
       servicesGrowth: services,
+      pipelineGrowth: pipeline,
       changedFilesGrowth: changes,
       notes: [
         "Times are medians of 3 runs inside one process; firstRunMs includes compiling the schema and warming up.",
         "validateAndResolve = loadConfig over every file + resolveServiceSettings for each service in production and pr.",
         "changeDetection = planChanges: git diff between the live and the new commit, then every service's watch patterns (action/src/git/watch.ts).",
-        "API requests are 0 for these stages by construction (they read only the checkout); requests while waiting on deployments are in bench/api-wait.ts.",
+        "API requests are 0 for validate/resolve and change detection by construction (they read only the checkout).",
+        "pipelineGrowth: runPipeline redeploying every service against the in-process emulator (simulated 500 ms deployments, concurrency = services); requests counted by the client; RSS includes the emulator.",
       ],
     })}\n`,
   );
