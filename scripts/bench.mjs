@@ -306,15 +306,27 @@ function table(headers, rows) {
   ].join("\n");
 }
 
+/** {pipeline: {wallMs}} → {"pipeline.wallMs"}: nested objects in a row become dotted columns. */
+function flatten(row, prefix = "") {
+  const flat = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (value && typeof value === "object" && !Array.isArray(value))
+      Object.assign(flat, flatten(value, `${prefix}${key}.`));
+    else flat[`${prefix}${key}`] = value;
+  }
+  return flat;
+}
+
 /** Renders any benchmark JSON: scalars as a figure table, arrays of objects as tables, objects as sections. */
 function renderJson(data, depth = 3) {
   const out = [];
   if (isRowList(data)) {
-    const columns = [...new Set(data.flatMap((row) => Object.keys(row)))];
+    const rows = data.map((row) => flatten(row));
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
     out.push(
       table(
         columns.map(label),
-        data.map((row) => columns.map((column) => formatScalar(row[column], column))),
+        rows.map((row) => columns.map((column) => formatScalar(row[column], column))),
       ),
     );
     return out.join("\n\n");
