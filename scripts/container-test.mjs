@@ -89,6 +89,13 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/** Throws (ending waitFor at once) when the container has exited, with the end of its output (redacted later). */
+async function assertRunning(name, role) {
+  if (await isRunning(name)) return;
+  const tail = (await containerLogs(name)).trim().split("\n").slice(-5).join(" | ");
+  throw Object.assign(new Error(`${role} exited: ${tail}`), { fatal: true });
+}
+
 function hasStackTrace(output) {
   return /^\s+at .+:\d+:\d+\)?$/m.test(output);
 }
@@ -362,8 +369,7 @@ async function roleChecks() {
     const ready = await waitFor(
       "api /ready 200",
       async () => {
-        if (!(await isRunning(names.api)))
-          throw new Error(`api exited: ${(await containerLogs(names.api)).trim().slice(-300)}`);
+        await assertRunning(names.api, "api");
         const response = await fetch(`http://127.0.0.1:${port}/ready`);
         return response.status === 200;
       },
@@ -396,7 +402,7 @@ async function roleChecks() {
     await startDetached({ name: names["data-poller"], image: BACKEND_TAG, env: envFor("data-poller") });
     running.add("data-poller");
     const stored = await waitFor("published ticks in the general database", async () => {
-      if (!(await isRunning(names["data-poller"]))) throw new Error("data-poller exited");
+      await assertRunning(names["data-poller"], "data-poller");
       return Number(
         await psql(databases.general, "SELECT count(*) FROM ticks WHERE published_at IS NOT NULL"),
       );
@@ -417,7 +423,7 @@ async function roleChecks() {
       });
       running.add("trading-engine");
       const order = await waitFor("an order in the user database", async () => {
-        if (!(await isRunning(names["trading-engine"]))) throw new Error("trading-engine exited");
+        await assertRunning(names["trading-engine"], "trading-engine");
         return await psql(
           databases.user,
           `SELECT tick_id || ' ' || side FROM orders WHERE strategy_id = ${Number(strategyId)} LIMIT 1`,

@@ -87,6 +87,7 @@ export async function waitFor(description, probe, { timeoutMs = 60_000, interval
       const value = await probe();
       if (value) return { value, ms: performance.now() - started };
     } catch (error) {
+      if (error?.fatal) throw error;
       lastError = error;
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
