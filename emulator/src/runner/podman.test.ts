@@ -9,7 +9,9 @@ import { PodmanEngine, PodmanError, splitEnvironment } from "./podman.ts";
 
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const tag = `localhost/railyard-podman-test:${suffix}`;
-const engine = new PodmanEngine();
+// Env files go to a folder of this test's own, so "none left behind" is not disturbed by others.
+const envDir = mkdtempSync(join(tmpdir(), "railyard-podman-envdir-"));
+const engine = new PodmanEngine({ tempDir: envDir });
 let contextDir = "";
 
 // The app drains on SIGTERM (logs, waits 300 ms, exits 0) like the backend roles do.
@@ -22,7 +24,7 @@ setInterval(() => {}, 1000);
 `;
 
 function envFilesLeft(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith("railyard-env-"));
+  return readdirSync(envDir);
 }
 
 function collector() {
@@ -68,6 +70,7 @@ beforeAll(async () => {
 afterAll(() => {
   spawnSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
   if (contextDir) rmSync(contextDir, { recursive: true, force: true });
+  rmSync(envDir, { recursive: true, force: true });
 });
 
 describe("PodmanEngine", () => {
@@ -92,6 +95,7 @@ describe("PodmanEngine", () => {
     expect(createCommand.status).toBe(0);
     expect(createCommand.stdout).toContain("--env-file");
     expect(createCommand.stdout).not.toContain(secret);
+    expect(createCommand.stdout).not.toContain("second");
     expect(envFilesLeft().length).toBe(0);
 
     await container.stop("SIGTERM", 10_000);

@@ -32,6 +32,8 @@ export interface PodmanEngineOptions {
    * repository. Resolves to false when it cannot be ensured.
    */
   ensureBaseImage?: () => Promise<boolean>;
+  /** Where the short-lived env files are written (default: the OS temp folder). */
+  tempDir?: string;
 }
 
 const BUILD_CA_PATH = "/usr/local/etc/railyard-ca-certificates.crt";
@@ -84,11 +86,13 @@ function defaultEnsureBaseImage(): Promise<boolean> {
 export class PodmanEngine implements ContainerEngine {
   private readonly podmanPath: string;
   private readonly ensureBase: () => Promise<boolean>;
+  private readonly tempDir: string;
   private availability: Promise<boolean> | undefined;
 
   constructor(options: PodmanEngineOptions = {}) {
     this.podmanPath = options.podman ?? "podman";
     this.ensureBase = options.ensureBaseImage ?? defaultEnsureBaseImage;
+    this.tempDir = options.tempDir ?? tmpdir();
   }
 
   available(): Promise<boolean> {
@@ -186,7 +190,7 @@ export class PodmanEngine implements ContainerEngine {
     state: { stopRequested: boolean },
   ): Promise<number> {
     const { fileLines, inherited } = splitEnvironment(options.env);
-    const dir = mkdtempSync(join(tmpdir(), "railyard-env-"));
+    const dir = mkdtempSync(join(this.tempDir, "railyard-env-"));
     const envFile = join(dir, "env");
     let created: CommandResult;
     try {
