@@ -65,7 +65,7 @@ beforeAll(async () => {
     log: (line) => buildLines.push(line),
   });
   expect(buildLines.some((line) => line.includes("COPY app.js"))).toBe(true);
-});
+}, 300_000); // a fresh machine builds the base image first (debootstrap: up to ~75 s on 2 busy cores)
 
 afterAll(() => {
   spawnSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
