@@ -27,8 +27,9 @@ const steps = [
   { name: "lint", cwd: ".", command: "npx", args: ["biome", "check", "."] },
   { name: "dist", cwd: ".", command: "node", args: ["scripts/build.mjs", "--check"] },
   vitest("action", "."),
-  { name: "backend-typecheck", cwd: "backend", command: "npx", args: ["tsc", "-p", "tsconfig.json", "--noEmit"] },
+  { name: "backend-typecheck", cwd: "backend", command: "npm", args: ["run", "--silent", "typecheck"] },
   vitest("backend", "backend"),
+  { name: "frontend-typecheck", cwd: "frontend", command: "npm", args: ["run", "--silent", "typecheck"] },
   vitest("frontend", "frontend"),
   { name: "container", cwd: ".", command: "node", args: ["scripts/container-test.mjs"] },
 ].filter((step) => only.length === 0 || only.includes(step.name));
