@@ -39581,7 +39581,7 @@ var require_request2 = __commonJS({
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
     var assert = __require("node:assert");
-    var { getMaxListeners, setMaxListeners, defaultMaxListeners } = __require("node:events");
+    var { getMaxListeners, setMaxListeners: setMaxListeners2, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
     var requestFinalizer = new FinalizationRegistry(({ signal, abort }) => {
       signal.removeEventListener("abort", abort);
@@ -39821,7 +39821,7 @@ var require_request2 = __commonJS({
             const acRef = new WeakRef(ac);
             const abort = buildAbort(acRef);
             if (abortSignalHasEventHandlerLeakWarning && getMaxListeners(signal) === defaultMaxListeners) {
-              setMaxListeners(1500, signal);
+              setMaxListeners2(1500, signal);
             }
             util.addAbortListener(signal, abort);
             requestFinalizer.register(ac, { signal, abort }, abort);
@@ -54911,6 +54911,7 @@ var import_websocket_server = __toESM(require_websocket_server(), 1);
 var wrapper_default = import_websocket.default;
 
 // action/src/railway/watch.ts
+var IDLE_SOCKET_MS = 5e3;
 var DeploymentWatcher = class {
   #host;
   #mode;
@@ -54926,6 +54927,7 @@ var DeploymentWatcher = class {
   #loop;
   #wake;
   #socket;
+  #idleTimer;
   constructor(host, options) {
     this.#host = host;
     this.#mode = options.mode ?? "auto";
@@ -54953,6 +54955,7 @@ var DeploymentWatcher = class {
       call.signal?.addEventListener("abort", onAbort, { once: true });
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
+      clearTimeout(this.#idleTimer);
       for (const id of unique) this.#unread.add(id);
       if (this.#mode !== "poll") this.#subscribe(unique);
       this.#loop ??= this.#run().finally(() => {
@@ -54963,6 +54966,7 @@ var DeploymentWatcher = class {
   }
   /** Ends every watch with what it has seen and closes the socket. */
   close() {
+    clearTimeout(this.#idleTimer);
     for (const watch of [...this.#watches]) this.#finish(watch);
     this.#socket?.dispose();
     this.#socket = void 0;
@@ -55033,20 +55037,20 @@ var DeploymentWatcher = class {
         await this.#read(ids);
         continue;
       }
-      const socket = this.#socket;
-      if (socket?.failed && !announced) {
+      const socket2 = this.#socket;
+      if (socket2?.failed && !announced) {
         announced = true;
         if (this.#mode === "subscribe") {
-          const error = new Error(`Deployment subscriptions failed: ${socket.failed}`);
+          const error = new Error(`Deployment subscriptions failed: ${socket2.failed}`);
           for (const watch of [...this.#watches]) this.#finish(watch, error);
           break;
         }
-        this.#host.log(`Deployment subscriptions failed (${socket.failed}); polling instead.`);
+        this.#host.log(`Deployment subscriptions failed (${socket2.failed}); polling instead.`);
         interval = this.#minInterval;
         await this.#read([...this.#pendingIds()]);
         continue;
       }
-      if (socket && !socket.failed) {
+      if (socket2 && !socket2.failed) {
         const woke2 = await this.#sleep(this.#safetyRead);
         if (!woke2 && this.#watches.size > 0) await this.#read([...this.#pendingIds()]);
         continue;
@@ -55057,8 +55061,19 @@ var DeploymentWatcher = class {
       const changed = await this.#read([...this.#pendingIds()]);
       interval = changed ? this.#minInterval : Math.min(this.#maxInterval, interval * this.#growth);
     }
-    this.#socket?.dispose();
-    this.#socket = void 0;
+    const socket = this.#socket;
+    if (socket && !socket.failed) {
+      this.#idleTimer = setTimeout(() => {
+        if (this.#socket === socket && this.#watches.size === 0) {
+          socket.dispose();
+          this.#socket = void 0;
+        }
+      }, IDLE_SOCKET_MS);
+      this.#idleTimer.unref();
+    } else {
+      socket?.dispose();
+      this.#socket = void 0;
+    }
   }
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
   #sleep(ms) {
@@ -55697,6 +55712,9 @@ function toUpdateInput(settings) {
   }
   return input;
 }
+
+// action/src/pipeline/run.ts
+import { setMaxListeners } from "node:events";
 
 // action/src/git/git.ts
 import { execFile } from "node:child_process";
@@ -56566,6 +56584,7 @@ async function resolveTarget(api, configServices, options) {
     projectId,
     projectName: project.name,
     environment,
+    environments: project.environments,
     services: configServices.map((config) => ({
       config,
       railway: byName.get(config.name)
@@ -56709,7 +56728,7 @@ async function stages(options, api, result, emit) {
   result.projectId = target.projectId;
   result.notes.push(...target.notes);
   const environmentId = target.environment.id;
-  const environmentNames2 = (await api.project(target.projectId)).environments.map((env) => env.name);
+  const environmentNames2 = target.environments.map((env) => env.name);
   config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
@@ -56831,6 +56850,7 @@ async function stages(options, api, result, emit) {
   }
   emit({ kind: "stage", stage: "deploy" });
   const deadline = AbortSignal.timeout(options.timeoutMs);
+  setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball;
   const selectedNames = new Set(selected.map((state) => state.config.name));
   const jobs = selected.map((state) => ({
@@ -56869,7 +56889,18 @@ async function stages(options, api, result, emit) {
   } else if (options.smoke) {
     emit({ kind: "stage", stage: "smoke" });
     const expected = (name) => selectedNames.has(name) ? commitSha : result.plan.find((p) => p.service === name)?.liveCommit;
-    result.smoke = await runSmokeTests(smokeTargets(options, ordered, result, expected));
+    const targets = smokeTargets(options, ordered, result, expected);
+    for (const role of ["api", "frontend"]) {
+      const declared = ordered.find((s) => s.config.smoke?.role === role);
+      if (declared && !targets[role]) {
+        result.smoke.push({
+          name: `${role} URL`,
+          ok: false,
+          detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`
+        });
+      }
+    }
+    result.smoke.push(...await runSmokeTests(targets));
     const bad = result.smoke.find((check) => !check.ok);
     if (bad) failure = `smoke test failed: ${bad.name}: ${bad.detail}`;
   }

@@ -1,6 +1,7 @@
 // The pipeline core: validate → target → changes → variables → settings → deploy → wait →
 // smoke → rollback. Takes plain options and a Railway API, returns a plain result; it never
 // prints (the front doors render the result and the progress events).
+import { setMaxListeners } from "node:events";
 import { loadConfig, resolveServiceSettings } from "../config/index.ts";
 import type { ServiceConfig, ServiceSettings } from "../config/types.ts";
 import { currentBranch, resolveCommit } from "../git/git.ts";
@@ -152,7 +153,7 @@ async function stages(
   result.notes.push(...target.notes);
   const environmentId = target.environment.id;
   // Environment overrides can now be checked against the environments that exist.
-  const environmentNames = (await api.project(target.projectId)).environments.map((env) => env.name);
+  const environmentNames = target.environments.map((env) => env.name);
   config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
@@ -288,6 +289,8 @@ async function stages(
   // 6 + 7. Deploy and wait.
   emit({ kind: "stage", stage: "deploy" });
   const deadline = AbortSignal.timeout(options.timeoutMs);
+  // Every deployment's watch listens on the one deadline.
+  setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball: Promise<Uint8Array> | undefined;
   const selectedNames = new Set(selected.map((state) => state.config.name));
   const jobs: DeployJob[] = selected.map((state) => ({
@@ -329,7 +332,18 @@ async function stages(
     emit({ kind: "stage", stage: "smoke" });
     const expected = (name: string) =>
       selectedNames.has(name) ? commitSha : result.plan.find((p) => p.service === name)?.liveCommit;
-    result.smoke = await runSmokeTests(smokeTargets(options, ordered, result, expected));
+    const targets = smokeTargets(options, ordered, result, expected);
+    for (const role of ["api", "frontend"] as const) {
+      const declared = ordered.find((s) => s.config.smoke?.role === role);
+      if (declared && !targets[role]) {
+        result.smoke.push({
+          name: `${role} URL`,
+          ok: false,
+          detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`,
+        });
+      }
+    }
+    result.smoke.push(...(await runSmokeTests(targets)));
     const bad = result.smoke.find((check) => !check.ok);
     if (bad) failure = `smoke test failed: ${bad.name}: ${bad.detail}`;
   }

@@ -7,6 +7,7 @@ export interface Target {
   projectId: string;
   projectName: string;
   environment: RailwayEnvironment;
+  environments: RailwayEnvironment[];
   /** Config services matched to Railway services by name. */
   services: { config: ServiceConfig; railway: RailwayService }[];
   notes: string[];
@@ -68,6 +69,7 @@ export async function resolveTarget(
     projectId,
     projectName: project.name,
     environment,
+    environments: project.environments,
     services: configServices.map((config) => ({
       config,
       railway: byName.get(config.name) as RailwayService,
