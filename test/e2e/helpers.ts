@@ -115,7 +115,17 @@ export function stackState(options: StackOptions = {}): { state: Json; token: st
     MASTER_ENCRYPTION_KEY: options.masterKey ?? randomBytes(32).toString("hex"),
   };
   const token = `e2e-${randomBytes(12).toString("hex")}`;
+  const pr = project.environments.find((e: Json) => e.name === "pr");
   state.tokens = [{ kind: "project", token, name: "e2e", project: project.id, environment: env.id }];
+  // A token of the pr environment, for the story of a token with the wrong scope.
+  if (pr)
+    state.tokens.push({
+      kind: "project",
+      token: `${token}-pr`,
+      name: "e2e pr",
+      project: project.id,
+      environment: pr.id,
+    });
   return { state, token, projectId: project.id };
 }
 
@@ -127,8 +137,11 @@ export interface Stack {
   projectId: string;
   repo: TempRepo;
   /** Runs the pipeline with the real client; collects progress events. */
-  run(options: Partial<PipelineOptions>): Promise<PipelineResult & { events: PipelineEvent[] }>;
-  client(): RailwayClient;
+  run(
+    options: Partial<PipelineOptions>,
+    token?: string,
+  ): Promise<PipelineResult & { events: PipelineEvent[] }>;
+  client(token?: string): RailwayClient;
   stop(): Promise<void>;
 }
 
@@ -146,8 +159,8 @@ export async function startStack(
     simulatedDurationMs,
   });
   const clients: RailwayClient[] = [];
-  const client = () => {
-    const c = new RailwayClient({ endpoint: emulator.graphqlUrl, token });
+  const client = (use = token) => {
+    const c = new RailwayClient({ endpoint: emulator.graphqlUrl, token: use });
     clients.push(c);
     return c;
   };
@@ -157,9 +170,9 @@ export async function startStack(
     projectId,
     repo,
     client,
-    async run(options) {
+    async run(options, use) {
       const events: PipelineEvent[] = [];
-      const api = client();
+      const api = client(use);
       const result = await runPipeline(
         {
           mode: "deploy",

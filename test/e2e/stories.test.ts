@@ -2,7 +2,12 @@
 // pipeline decides, applies, deploys, reports and rolls back. Each story has its own
 // emulator and its own clone of this repository, and commits on top of it.
 import { afterEach, describe, expect, it } from "vitest";
-import { annotationsFor, markdownReport, outputsFor } from "../../action/src/report/render.ts";
+import {
+  annotationsFor,
+  markdownReport,
+  outputsFor,
+  terminalReport,
+} from "../../action/src/report/render.ts";
 import { deploymentsOf, type Stack, type StackOptions, startStack } from "./helpers.ts";
 
 const stacks: Stack[] = [];
@@ -103,6 +108,42 @@ describe("deploying the stack", () => {
     const result = await s.run({});
     expect(result.ok).toBe(false);
     expect(result.reason).toContain("frontend: required variable NEXT_PUBLIC_API_URL renders empty");
+  });
+});
+
+describe("settings, variables and secrets", () => {
+  it("sets fixed variables from config, clears the stale config-file setting, and prints no variable value", async () => {
+    const masterKey = `feedc0de${"5".repeat(56)}`;
+    const s = await stack({
+      omit: { api: ["CONTAINER_ROLE"] },
+      masterKey,
+      userDatabaseUrl: "postgresql://u:pw-SECRET-42@db/u",
+    });
+    const plan = await s.run({ mode: "plan" });
+    expect(plan.variables.find((v) => v.service === "api")?.fixedToSet).toEqual(["CONTAINER_ROLE"]);
+    const result = await s.run({});
+    expect(result.ok).toBe(true);
+    const api = s.client();
+    const project = await api.project(s.projectId);
+    const env = project.environments.find((e) => e.name === "production")?.id ?? "";
+    const apiId = project.services.find((x) => x.name === "api")?.id ?? "";
+    expect((await api.variablesForDeployment(s.projectId, env, apiId)).CONTAINER_ROLE).toBe("api");
+    expect((await api.serviceInstance(env, apiId)).railwayConfigFile ?? "").toBe("");
+    const printed = [
+      JSON.stringify(result),
+      markdownReport(result),
+      terminalReport(result),
+      JSON.stringify(outputsFor(result)),
+    ].join("\n");
+    for (const secret of [masterKey, "pw-SECRET-42", s.token]) expect(printed).not.toContain(secret);
+  });
+
+  it("a token scoped to another environment is refused with one clear reason", async () => {
+    const s = await stack();
+    const result = await s.run({}, `${s.token}-pr`);
+    expect(result.ok).toBe(false);
+    expect(result.reason).toContain('scoped to environment "pr", not "production"');
+    expect(result.reason).not.toContain(s.token);
   });
 });
 
