@@ -52,6 +52,7 @@ if (values.json) {
       seed,
       valid: stats.valid,
       invalid: stats.invalid,
+      slow: stats.slow,
       seedCount: stats.seedCount,
       elapsedMs: stats.elapsedMs,
       kinds: stats.kinds,
@@ -64,12 +65,12 @@ if (values.json) {
   if (stats.unavailable) console.log(`config path unavailable: ${stats.unavailable}`);
   console.log(
     `${stats.iterations} inputs (seed ${seed}, ${stats.seedCount} seed files) in ${(stats.elapsedMs / 1000).toFixed(1)} s: ` +
-      `${stats.valid} valid, ${stats.invalid} with errors, ${stats.failures.length} distinct invariant failures`,
+      `${stats.valid} valid, ${stats.invalid} with errors, ${stats.slow} slow (timed out once, then answered), ${stats.failures.length} distinct invariant failures`,
   );
   for (const [kind, count] of Object.entries(stats.kinds)) console.log(`  ${count}× ${kind}`);
   for (const [index, failure] of stats.failures.entries()) {
     console.log(
-      `\n${saved[index] ? `test/fixtures/fuzz/${saved[index]}.toml` : "(not saved)"} (${failure.input.path}, ${failure.input.content.length} bytes):`,
+      `\n${saved[index] ? `test/fixtures/fuzz/${saved[index]}` : "(not saved)"} (${failure.input.path}, ${failure.input.content.length} bytes):`,
     );
     for (const violation of failure.violations.slice(0, 5)) console.log(`  ${violation}`);
   }

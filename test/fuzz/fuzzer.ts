@@ -517,6 +517,8 @@ export interface Verdict {
   /** Broken invariants; empty when the input was handled properly. */
   violations: string[];
   answer?: FuzzAnswer;
+  /** Timed out once, then answered in a fresh child. */
+  slow?: boolean;
 }
 
 /** Owns the child process; restarts it after a hang or a crash. */
@@ -542,7 +544,9 @@ export class ConfigPathRunner {
       this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-2000);
     });
     child.on("exit", (code, signal) => {
-      if (this.child === child) this.child = undefined;
+      // A child we killed after a timeout (already replaced) must not answer the next request.
+      if (this.child !== child) return;
+      this.child = undefined;
       this.pending?.resolve({
         exited: `child exited (code ${code}, signal ${signal}): ${lastLine(this.stderrTail)}`,
       });
@@ -551,7 +555,20 @@ export class ConfigPathRunner {
     return child;
   }
 
+  /**
+   * Runs one input. A timeout is retried once in a fresh child before it counts as a hang:
+   * on this shared machine a slow moment is not a hang, a second timeout is.
+   */
   async check(input: FuzzInput): Promise<Verdict> {
+    const first = await this.checkOnce(input);
+    if (!first.timedOut) return first;
+    const second = await this.checkOnce(input);
+    return second.timedOut
+      ? { violations: [`hang: no answer within ${this.timeoutMs} ms, twice`] }
+      : { ...second, slow: true };
+  }
+
+  private async checkOnce(input: FuzzInput): Promise<Verdict & { timedOut?: boolean }> {
     const repoDir = join(this.workDir, "repo");
     rmSync(repoDir, { recursive: true, force: true });
     const files = [input.path, ...Object.keys(input.companions)];
@@ -587,7 +604,7 @@ export class ConfigPathRunner {
     this.pending = undefined;
     if ("timeout" in outcome) {
       this.stop();
-      return { violations: [`hang: no answer within ${this.timeoutMs} ms`] };
+      return { violations: [`hang: no answer within ${this.timeoutMs} ms`], timedOut: true };
     }
     if ("exited" in outcome) return { violations: [`crash: ${outcome.exited}`] };
     return { violations: outcome.violations, answer: outcome };
@@ -672,6 +689,8 @@ export interface FuzzStats {
   seed: number;
   valid: number;
   invalid: number;
+  /** Inputs that timed out once and then answered (reported, not failures). */
+  slow: number;
   failures: FuzzFailure[];
   /** Distinct violation kinds and how many inputs showed each. */
   kinds: Record<string, number>;
@@ -696,6 +715,7 @@ export async function runFuzz(options: {
     seed: options.seed,
     valid: 0,
     invalid: 0,
+    slow: 0,
     failures: [],
     kinds: {},
     seedNotes: notes,
@@ -711,6 +731,7 @@ export async function runFuzz(options: {
         stats.unavailable = verdict.answer.unavailable;
         break;
       }
+      if (verdict.slow) stats.slow += 1;
       if (verdict.answer?.valid) stats.valid += 1;
       else stats.invalid += 1;
       if (verdict.violations.length > 0) {
@@ -771,7 +792,7 @@ export function saveFailure(failure: FuzzFailure, seed: number): string {
     found: new Date().toISOString(),
   };
   writeFileSync(join(FIXTURE_DIR, `${hash}.note.json`), `${JSON.stringify(note, null, 2)}\n`);
-  return hash;
+  return `${hash}.${extension}`;
 }
 
 export function loadFixtures(): { name: string; input: FuzzInput; note: FixtureNote }[] {

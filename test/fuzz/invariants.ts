@@ -25,6 +25,9 @@ const STACK_FRAME = /^\s{2,}at\s/m;
 const INTERNAL_ERROR =
   /Maximum call stack size exceeded|Cannot read properties of|is not a function|is not iterable|\[object Object\]|RangeError|TypeError/;
 
+/** Longer than this, a message is a dump (e.g. quoting a 4 MB key), not one precise sentence. */
+export const MAX_MESSAGE_LENGTH = 2000;
+
 /** Checks one finding; returns the broken invariants, each a short sentence. */
 export function findingViolations(finding: FindingLike, lineCounts: ReadonlyMap<string, number>): string[] {
   const problems: string[] = [];
@@ -46,6 +49,10 @@ export function findingViolations(finding: FindingLike, lineCounts: ReadonlyMap<
     problems.push(`finding with an empty message: ${where}`);
   else if (STACK_FRAME.test(finding.message))
     problems.push(`finding message contains a stack trace: ${where}`);
+  else if (finding.message.length > MAX_MESSAGE_LENGTH)
+    problems.push(
+      `finding message is ${finding.message.length} characters long (max ${MAX_MESSAGE_LENGTH}): ${where}`,
+    );
   else if (INTERNAL_ERROR.test(finding.message))
     problems.push(`finding message is a JavaScript internal error, not a message for a person: ${where}`);
   if (finding.severity !== "error" && finding.severity !== "warning")

@@ -41,6 +41,11 @@ describe("invariant checks", () => {
     expect(findingViolations({ ...good, message }, lines)[0]).toMatch(/internal error/);
   });
 
+  test("reject a message that dumps a huge value", () => {
+    const message = `unknown key \`${"k".repeat(5000)}\` at the top level`;
+    expect(findingViolations({ ...good, message }, lines)[0]).toMatch(/characters long/);
+  });
+
   test("reject a result without findings or services", () => {
     expect(resultViolations({ services: [] }, lines)).toEqual(["loadConfig result has no findings array"]);
     expect(resultViolations({ findings: [] }, lines)).toEqual(["loadConfig result has no services array"]);
