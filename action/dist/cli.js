@@ -55995,6 +55995,8 @@ function outcomeMessage(record, timeoutMinutes) {
       return "deadlock: Railway's 'Wait for CI' holds this deployment until the GitHub checks of this commit pass, and this run is one of those checks; turn off 'Wait for CI' for this service or deploy from a workflow Railway does not wait for";
     case "TIMED_OUT":
       return `did not finish within the ${timeoutMinutes}-minute timeout`;
+    case "INTERRUPTED":
+      return record.failure?.message ?? "the run was interrupted";
     case "NOT_STARTED":
       return record.failure?.message ?? "not started";
     default:
@@ -56079,7 +56081,7 @@ async function runDeployments(jobs, ctx) {
           ended.add(job.service);
           const record = records.get(job.service);
           record.failure = {
-            message: blocked ? `not started: ${blocked}, which it depends on, did not deploy` : "not started: the timeout passed first",
+            message: blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first",
             logTail: []
           };
           continue;
@@ -56117,6 +56119,15 @@ async function runDeployments(jobs, ctx) {
       );
       record.durationMs = now() - record.startedAt;
       if (final?.url) record.url = final.url;
+      if (ctx.interrupted?.aborted && (!final || !FINAL_STATUSES.has(final.status))) {
+        record.status = "INTERRUPTED";
+        record.failure = {
+          message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
+          logTail: []
+        };
+        ended.add(job.service);
+        return;
+      }
       if (!final || !FINAL_STATUSES.has(final.status)) {
         record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
         record.failure = {
@@ -56141,7 +56152,7 @@ async function runDeployments(jobs, ctx) {
       if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
     };
     const watchStability = async (job, id, record) => {
-      const window2 = AbortSignal.timeout(ctx.stabilityMs);
+      const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
       const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
       if (after && after.status !== "SUCCESS" && FINAL_STATUSES.has(after.status)) {
         record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
@@ -56833,6 +56844,7 @@ async function stages(options, api, result, emit) {
     await collectUrls(api, target.projectId, environmentId, ordered, result, false);
     return;
   }
+  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
   emit({ kind: "stage", stage: "settings" });
   for (const state of selected) {
     const diff = result.settings.find((s) => s.service === state.config.name);
@@ -56849,7 +56861,7 @@ async function stages(options, api, result, emit) {
     }
   }
   emit({ kind: "stage", stage: "deploy" });
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const deadline = options.signal ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal]) : AbortSignal.timeout(options.timeoutMs);
   setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball;
   const selectedNames = new Set(selected.map((state) => state.config.name));
@@ -56868,6 +56880,7 @@ async function stages(options, api, result, emit) {
     concurrency: options.concurrency,
     stabilityMs: options.stabilityMs,
     deadline,
+    interrupted: options.signal,
     timeoutMinutes: Math.round(options.timeoutMs / 6e4),
     tarball: () => {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
@@ -56879,6 +56892,14 @@ async function stages(options, api, result, emit) {
   await collectUrls(api, target.projectId, environmentId, ordered, result, true);
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
   let failure;
+  if (options.signal?.aborted) {
+    const done = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
+    const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
+    const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
+    throw new PipelineError(
+      `interrupted: deployed ${done.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`
+    );
+  }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
     if (first) {
@@ -57012,6 +57033,17 @@ function describeEvent(event) {
       return `   ${event.service}: ${event.status} (${event.deploymentId})`;
   }
 }
+function interruptOnSignals(onFirst) {
+  const controller = new AbortController();
+  const handler = (signal) => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    onFirst(signal);
+    controller.abort();
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return controller.signal;
+}
 
 // action/src/report/render.ts
 var short2 = (sha) => sha ? sha.slice(0, 7) : "\u2014";
@@ -57140,7 +57172,11 @@ ${USAGE}`);
     }
     throw error;
   }
+  const signal = interruptOnSignals(
+    (name) => console.error(`railyard: ${name}: stopping; no new deployment starts (again to quit at once)`)
+  );
   const result = await runSession(settings, process.cwd(), {
+    signal,
     emit: (event) => console.error(describeEvent(event)),
     log: values.verbose ? (message) => console.error(`   railway: ${message}`) : void 0
   });

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { formatFindings } from "./config/index.ts";
 import { InputError, readSettings } from "./inputs.ts";
-import { describeEvent, runSession } from "./pipeline/session.ts";
+import { describeEvent, interruptOnSignals, runSession } from "./pipeline/session.ts";
 import { terminalReport } from "./report/render.ts";
 
 const USAGE = `usage:
@@ -70,7 +70,11 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     }
     throw error;
   }
+  const signal = interruptOnSignals((name) =>
+    console.error(`railyard: ${name}: stopping; no new deployment starts (again to quit at once)`),
+  );
   const result = await runSession(settings, process.cwd(), {
+    signal,
     emit: (event) => console.error(describeEvent(event)),
     log: values.verbose ? (message) => console.error(`   railway: ${message}`) : undefined,
   });

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import * as core from "@actions/core";
 import * as github from "@actions/github";
 import { InputError, readSettings, type Settings } from "./inputs.ts";
-import { describeEvent, runSession } from "./pipeline/session.ts";
+import { describeEvent, interruptOnSignals, runSession } from "./pipeline/session.ts";
 import type { PipelineResult } from "./pipeline/types.ts";
 import { upsertPlanComment } from "./report/comment.ts";
 import { annotationsFor, markdownReport, outputsFor, terminalReport } from "./report/render.ts";
@@ -46,7 +46,11 @@ export async function run(): Promise<void> {
   if (settings.githubToken) core.setSecret(settings.githubToken);
 
   const branch = process.env.GITHUB_HEAD_REF || process.env.GITHUB_REF_NAME || undefined;
+  const signal = interruptOnSignals((name) =>
+    core.warning(`railyard: ${name}: the run was cancelled; reporting what was deployed`),
+  );
   const result = await runSession(settings, workspace, {
+    signal,
     onSecret: (value) => core.setSecret(value),
     emit: (event) => core.info(describeEvent(event)),
     log: (message) => core.debug(message),

@@ -147,6 +147,28 @@ describe("settings, variables and secrets", () => {
   });
 });
 
+describe("interrupted runs", () => {
+  it("an interrupt mid-deploy ends with what was deployed and what was not, and a rerun finishes the job", async () => {
+    const s = await startStack("simulated", {}, undefined, 1_500);
+    stacks.push(s);
+    const controller = new AbortController();
+    const running = s.run({ signal: controller.signal });
+    // Interrupt once the api (which the workers wait for) is deploying.
+    for (let i = 0; i < 200 && (await deploymentsOf(s, "api")).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    controller.abort();
+    const result = await running;
+    expect(result.ok).toBe(false);
+    expect(result.reason).toMatch(/^interrupted: deployed nothing; still deploying in Railway: .*api/);
+    expect(result.reason).toContain("not started: data-poller, trading-engine");
+    expect(result.rollbacks).toEqual([]);
+    const rerun = await s.run({});
+    expect(rerun.ok).toBe(true);
+    expect(deployed(rerun)).toEqual(expect.arrayContaining(["data-poller", "trading-engine"]));
+  });
+});
+
 describe("source upload", () => {
   it("a service without a GitHub source is deployed by uploading the commit's tree", async () => {
     const s = await stack({ uploadServices: ["frontend"] });

@@ -33,6 +33,8 @@ export interface DeployContext {
   stabilityMs: number;
   /** Aborts when the run's overall timeout passes. */
   deadline: AbortSignal;
+  /** Set when the run is interrupted (a subset of what aborts `deadline`). */
+  interrupted?: AbortSignal;
   timeoutMinutes: number;
   tarball: () => Promise<Uint8Array>;
   emit: (event: PipelineEvent) => void;
@@ -57,6 +59,8 @@ export function outcomeMessage(record: DeploymentRecord, timeoutMinutes: number)
       return "deadlock: Railway's 'Wait for CI' holds this deployment until the GitHub checks of this commit pass, and this run is one of those checks; turn off 'Wait for CI' for this service or deploy from a workflow Railway does not wait for";
     case "TIMED_OUT":
       return `did not finish within the ${timeoutMinutes}-minute timeout`;
+    case "INTERRUPTED":
+      return record.failure?.message ?? "the run was interrupted";
     case "NOT_STARTED":
       return record.failure?.message ?? "not started";
     default:
@@ -163,7 +167,9 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
           record.failure = {
             message: blocked
               ? `not started: ${blocked}, which it depends on, did not deploy`
-              : "not started: the timeout passed first",
+              : ctx.interrupted?.aborted
+                ? "not started: the run was interrupted"
+                : "not started: the timeout passed first",
             logTail: [],
           };
           continue;
@@ -205,6 +211,17 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
       );
       record.durationMs = now() - record.startedAt;
       if (final?.url) record.url = final.url;
+      if (ctx.interrupted?.aborted && (!final || !FINAL_STATUSES.has(final.status))) {
+        // Left to Railway: the previous deployment keeps serving until this one is live, and a
+        // rerun sees the service still on its old commit and deploys it again.
+        record.status = "INTERRUPTED";
+        record.failure = {
+          message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
+          logTail: [],
+        };
+        ended.add(job.service);
+        return;
+      }
       if (!final || !FINAL_STATUSES.has(final.status)) {
         record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
         record.failure = {
@@ -234,7 +251,9 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
     };
 
     const watchStability = async (job: DeployJob, id: string, record: DeploymentRecord) => {
-      const window = AbortSignal.timeout(ctx.stabilityMs);
+      const window = ctx.interrupted
+        ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted])
+        : AbortSignal.timeout(ctx.stabilityMs);
       const after = await follow(ctx, job.service, id, window, (d) => d.status !== "SUCCESS", "SUCCESS");
       if (after && after.status !== "SUCCESS" && FINAL_STATUSES.has(after.status)) {
         record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";

@@ -269,6 +269,8 @@ async function stages(
     return;
   }
 
+  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+
   // 5. Settings and fixed variables.
   emit({ kind: "stage", stage: "settings" });
   for (const state of selected) {
@@ -288,7 +290,9 @@ async function stages(
 
   // 6 + 7. Deploy and wait.
   emit({ kind: "stage", stage: "deploy" });
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const deadline = options.signal
+    ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
+    : AbortSignal.timeout(options.timeoutMs);
   // Every deployment's watch listens on the one deadline.
   setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball: Promise<Uint8Array> | undefined;
@@ -308,6 +312,7 @@ async function stages(
     concurrency: options.concurrency,
     stabilityMs: options.stabilityMs,
     deadline,
+    interrupted: options.signal,
     timeoutMinutes: Math.round(options.timeoutMs / 60_000),
     tarball: () => {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
@@ -320,6 +325,14 @@ async function stages(
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
 
   let failure: string | undefined;
+  if (options.signal?.aborted) {
+    const done = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
+    const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
+    const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
+    throw new PipelineError(
+      `interrupted: deployed ${done.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`,
+    );
+  }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
     if (first) {

@@ -13,6 +13,8 @@ export interface SessionHooks {
   /** Client diagnostics (retries, fallbacks), already redacted. */
   log?: (message: string) => void;
   branch?: string;
+  /** Aborted on SIGINT/SIGTERM by the front door. */
+  signal?: AbortSignal;
 }
 
 export async function runSession(
@@ -52,4 +54,20 @@ export function describeEvent(event: PipelineEvent): string {
     case "deployment":
       return `   ${event.service}: ${event.status} (${event.deploymentId})`;
   }
+}
+
+/**
+ * The first SIGINT/SIGTERM aborts the run so that it reports what was and was not deployed;
+ * a second one exits at once.
+ */
+export function interruptOnSignals(onFirst: (signal: string) => void): AbortSignal {
+  const controller = new AbortController();
+  const handler = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    onFirst(signal);
+    controller.abort();
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return controller.signal;
 }

@@ -29,6 +29,8 @@ export interface PipelineOptions {
   browserPath?: string;
   apiUrl?: string;
   frontendUrl?: string;
+  /** Aborts the run (SIGINT/SIGTERM): no new deployment starts, waiting stops, the report says what happened. */
+  signal?: AbortSignal;
 }
 
 export type PipelineEvent =
@@ -85,7 +87,7 @@ export interface DeploymentFailure {
 export interface DeploymentRecord {
   service: string;
   deploymentId?: string;
-  status: DeploymentStatus | "NOT_STARTED" | "TIMED_OUT" | "WAITING_FOR_CI";
+  status: DeploymentStatus | "NOT_STARTED" | "TIMED_OUT" | "WAITING_FOR_CI" | "INTERRUPTED";
   startedAt?: number;
   durationMs?: number;
   url?: string;
