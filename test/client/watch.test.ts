@@ -86,6 +86,15 @@ describe("watchDeployments", () => {
     expect(client.requestCount).toBe(ids.length + 1);
   });
 
+  it("one wave after another reuses the same WebSocket", async () => {
+    const client = fx.client({ tokenKind: "account" });
+    const sockets = fx.emulator.stats.webSocketConnections;
+    const first = await deployAll();
+    await client.watchDeployments(first.slice(0, 2), {});
+    await client.watchDeployments(first.slice(2), {});
+    expect(fx.emulator.stats.webSocketConnections - sockets).toBe(1);
+  });
+
   it("concurrent watch calls share one polling loop: one request per poll for all", async () => {
     const ids = await deployAll();
     const client = fx.client({ tokenKind: "account", watch: { mode: "poll" } });

@@ -11,6 +11,9 @@ import { RailwayNotFoundError } from "./errors.ts";
 import { DeploymentStatusSubscription } from "./operations.ts";
 import type { DeploymentInfo } from "./types.ts";
 
+/** How long an idle, healthy socket is kept for the next watch. */
+const IDLE_SOCKET_MS = 5_000;
+
 export interface WatchOptions {
   /** "auto" (default): subscriptions, polling when the socket fails. "poll": never open a socket. */
   mode?: "auto" | "subscribe" | "poll";
@@ -66,6 +69,7 @@ export class DeploymentWatcher {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #socket: Socket | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(host: WatchHost, options: WatchOptions) {
     this.#host = host;
@@ -94,6 +98,7 @@ export class DeploymentWatcher {
       call.signal?.addEventListener("abort", onAbort, { once: true });
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
+      clearTimeout(this.#idleTimer);
       for (const id of unique) this.#unread.add(id);
       if (this.#mode !== "poll") this.#subscribe(unique);
       this.#loop ??= this.#run().finally(() => {
@@ -105,6 +110,7 @@ export class DeploymentWatcher {
 
   /** Ends every watch with what it has seen and closes the socket. */
   close(): void {
+    clearTimeout(this.#idleTimer);
     for (const watch of [...this.#watches]) this.#finish(watch);
     this.#socket?.dispose();
     this.#socket = undefined;
@@ -206,9 +212,22 @@ export class DeploymentWatcher {
       const changed = await this.#read([...this.#pendingIds()]);
       interval = changed ? this.#minInterval : Math.min(this.#maxInterval, interval * this.#growth);
     }
-    // Nothing left to follow: close the socket; the next watch opens a fresh one.
-    this.#socket?.dispose();
-    this.#socket = undefined;
+    // Nothing left to follow. A healthy socket stays open a little for the run's next wave of
+    // deployments (unref'd: it never keeps the process alive); a failed one is dropped so the
+    // next watch tries subscriptions again.
+    const socket = this.#socket;
+    if (socket && !socket.failed) {
+      this.#idleTimer = setTimeout(() => {
+        if (this.#socket === socket && this.#watches.size === 0) {
+          socket.dispose();
+          this.#socket = undefined;
+        }
+      }, IDLE_SOCKET_MS);
+      this.#idleTimer.unref();
+    } else {
+      socket?.dispose();
+      this.#socket = undefined;
+    }
   }
 
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
