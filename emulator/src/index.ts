@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { buildApi } from "./api.ts";
 import { Deployer } from "./deployer.ts";
 import { Faults } from "./faults.ts";
+import { PodmanEngine } from "./runner/podman.ts";
 import { ProcessRunner } from "./runner/process.ts";
 import { SimulatedRunner } from "./runner/simulated.ts";
 import type { ContainerEngine, DeploymentRunner } from "./runner/types.ts";
@@ -116,17 +117,8 @@ async function createRunner(
   if (typeof choice !== "string") return choice;
   if (choice === "simulated") return new SimulatedRunner({ durationMs: options.simulatedDurationMs });
   if (choice !== "process") throw new Error(`Unknown runner "${choice}": use "process" or "simulated"`);
-  // The container engine is optional: without it DOCKERFILE services are built natively.
-  const enginePath = "./runner/podman.ts";
-  let containerEngine: ContainerEngine | undefined;
-  try {
-    const podman = (await import(enginePath)) as Record<string, unknown>;
-    const Engine = Object.values(podman).find(
-      (v) => typeof v === "function" && /podman/i.test((v as { name: string }).name),
-    ) as (new () => ContainerEngine) | undefined;
-    containerEngine = Engine ? new Engine() : undefined;
-  } catch {
-    containerEngine = undefined;
-  }
-  return new ProcessRunner({ workDir, ...(containerEngine ? { containerEngine } : {}), log });
+  // DOCKERFILE services go to podman when it is usable (the runner asks available() once);
+  // otherwise they are built natively, as documented in emulator/RUNNER.md.
+  const containerEngine: ContainerEngine = new PodmanEngine();
+  return new ProcessRunner({ workDir, containerEngine, log });
 }
