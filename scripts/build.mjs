@@ -1,9 +1,10 @@
 // Bundles the action's two front doors into action/dist (committed; CI checks freshness).
 // `node scripts/build.mjs --check` builds into a temporary folder and fails on any difference.
-import { build } from "esbuild";
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 
 const check = process.argv.includes("--check");
 const outdir = check ? mkdtempSync(join(tmpdir(), "railyard-dist-")) : "action/dist";
@@ -19,7 +20,9 @@ await build({
   legalComments: "none",
   logLevel: "warning",
   // CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __railyardRequire } from 'node:module'; const require = __railyardRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __railyardRequire } from 'node:module'; const require = __railyardRequire(import.meta.url);",
+  },
 });
 
 if (check) {

@@ -11,7 +11,9 @@ const log = (message) => console.log(`railyard setup: ${message}`);
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: "inherit", ...options });
   if (result.status !== 0) {
-    console.error(`railyard setup: \`${command} ${args.join(" ")}\` failed (exit ${result.status ?? result.signal}).`);
+    console.error(
+      `railyard setup: \`${command} ${args.join(" ")}\` failed (exit ${result.status ?? result.signal}).`,
+    );
     process.exit(1);
   }
 }
@@ -52,5 +54,11 @@ export function installNodePackages() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const system = process.argv.includes("--system");
   installNodePackages();
-  if (system) installSystemPackages({ chromium: "chromium", podman: "podman", runc: "runc", debootstrap: "debootstrap" });
+  if (system)
+    installSystemPackages({
+      chromium: "chromium",
+      podman: "podman",
+      runc: "runc",
+      debootstrap: "debootstrap",
+    });
 }

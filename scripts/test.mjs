@@ -17,7 +17,13 @@ const vitest = (name, cwd) => ({
   name,
   cwd,
   command: "npx",
-  args: ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${join(reports, `${name}.json`)}`],
+  args: [
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${join(reports, `${name}.json`)}`,
+  ],
   report: join(reports, `${name}.json`),
 });
 

@@ -61,7 +61,7 @@ async function main() {
       const migrate = run("dist/migrate.js", env);
       const { code, at } = await migrate.exited;
       if (code !== 0) throw new Error(`migrate exited ${code}`);
-      results.migrate[label + "Ms"] = Math.round(at - migrate.began);
+      results.migrate[`${label}Ms`] = Math.round(at - migrate.began);
     }
     for (const role of ["api", "data-poller", "trading-engine"]) {
       const startup = [];

@@ -164,7 +164,6 @@ describe("variables and settings", () => {
   it("renders service, shared and Railway references; a reference to nothing is empty", async () => {
     const client = account();
     const raw = await client.variables("proj-main", "env-production", "svc-0", true);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax, not a template
     expect(raw.SHARED).toBe("${{ shared.SHARED_KEY }}");
     const vars = await client.variablesForDeployment("proj-main", "env-production", "svc-0");
     expect(vars.DATABASE_URL).toMatch(/^postgresql:\/\/postgres:dbpass-[0-9a-f]+@127\.0\.0\.1:5432\/app$/);

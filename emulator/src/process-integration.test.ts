@@ -63,7 +63,6 @@ beforeAll(async () => {
                 overlapSeconds: 0,
                 drainingSeconds: 1,
               },
-              // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax, not a template
               variables: { production: { GREETING: "${{ shared.GREETING }}" } },
             },
           ],

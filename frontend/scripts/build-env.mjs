@@ -16,7 +16,6 @@
 export function checkApiUrl(raw) {
   const hint =
     "Set it before building, e.g. NEXT_PUBLIC_API_URL=https://api.example.com " +
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference-variable syntax, meant literally.
     "(on Railway: https://${{api.RAILWAY_PUBLIC_DOMAIN}}); Next.js inlines it at build time.";
   if (raw === undefined || raw.trim() === "") {
     return { ok: false, message: `NEXT_PUBLIC_API_URL is not set. ${hint}` };

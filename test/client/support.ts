@@ -81,13 +81,9 @@ export async function startFixture(
             variables: {
               production: {
                 API_KEY: apiKey,
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax, not a template
                 DATABASE_URL: "${{ Postgres.DATABASE_URL }}",
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax, not a template
                 SHARED: "${{ shared.SHARED_KEY }}",
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax, not a template
                 MISSING: "${{ Nowhere.THING }}",
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax, not a template
                 SELF_DOMAIN: "${{ RAILWAY_PUBLIC_DOMAIN }}",
               },
             },

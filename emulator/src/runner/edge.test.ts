@@ -16,7 +16,7 @@ afterEach(async () => {
 
 async function upstream(handler: http.RequestListener): Promise<number> {
   const server = http.createServer(handler);
-  server.on("upgrade", (req, socket) => {
+  server.on("upgrade", (_req, socket) => {
     socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
     socket.pipe(socket);
   });
