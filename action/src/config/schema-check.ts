@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { distance } from "fastest-levenshtein";
 import schema from "../../../schemas/railway.schema.json" with { type: "json" };
 import { type NodePositions, type PositionMap, pointer, pointerSegments } from "./positions.ts";
+import { clip, quote, worthSuggesting } from "./quote.ts";
 import type { Finding, SourceLocation } from "./types.ts";
 
 let compiled: ValidateFunction | undefined;
@@ -47,8 +48,8 @@ export function displayPath(segments: readonly string[]): string {
   let out = "";
   for (const segment of segments) {
     if (/^\d+$/.test(segment)) out += `[${segment}]`;
-    else if (/^[A-Za-z0-9_-]+$/.test(segment)) out += out === "" ? segment : `.${segment}`;
-    else out += `${out === "" ? "" : "."}${JSON.stringify(segment)}`;
+    else if (/^[A-Za-z0-9_-]+$/.test(segment)) out += out === "" ? clip(segment) : `.${clip(segment)}`;
+    else out += `${out === "" ? "" : "."}${quote(segment)}`;
   }
   return out;
 }
@@ -158,6 +159,7 @@ function unknownKeySuggestion(key: string, parent: readonly string[], allowed: s
   if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
     return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
   }
+  if (!worthSuggesting(key)) return undefined;
   const alias = knownAliases[key];
   if (alias !== undefined && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
   const near = closest(key, allowed);
@@ -255,7 +257,7 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
       return {
         severity: "error",
         code: "unknown-key",
-        message: `unknown key \`${key}\` ${sectionName(segments)}`,
+        message: `unknown key \`${clip(key)}\` ${sectionName(segments)}`,
         ...(suggestion === undefined ? {} : { suggestion }),
         location: locate(context, [...segments, key], "key"),
       };
@@ -268,7 +270,7 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
         code: isService ? "bad-service-name" : "bad-variable-name",
         message: isService
           ? "a service name must not be empty"
-          : `\`${name}\` is not a valid variable name (letters, digits and _, not starting with a digit)`,
+          : `\`${clip(name)}\` is not a valid variable name (letters, digits and _, not starting with a digit)`,
         location: locate(context, [...segments, name], "key"),
       };
     }
@@ -283,7 +285,7 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
         return {
           severity: "error",
           code: "bad-enum",
-          message: `${subject} must be one of ${allowedValues.join(", ")} (any letter case), not ${JSON.stringify(value)}`,
+          message: `${subject} must be one of ${allowedValues.join(", ")} (any letter case), not ${typeof value === "string" ? quote(value) : describeValue(value)}`,
           ...(near === undefined ? {} : { suggestion: `did you mean \`${near}\`?` }),
           location: locate(context, segments, "value"),
         };
@@ -322,7 +324,7 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
       return {
         severity: "error",
         code: "bad-enum",
-        message: `${subject} must be ${joinAlternatives(allowedValues.map((v) => JSON.stringify(v)))}, not ${typeof value === "string" ? JSON.stringify(value) : describeValue(value)}`,
+        message: `${subject} must be ${joinAlternatives(allowedValues.map((v) => JSON.stringify(v)))}, not ${typeof value === "string" ? quote(value) : describeValue(value)}`,
         location: locate(context, segments, "value"),
       };
     }
@@ -334,7 +336,7 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
         return {
           severity: "error",
           code: "bad-variable-name",
-          message: `${JSON.stringify(value)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
+          message: `${typeof value === "string" ? quote(value) : describeValue(value)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
           location: locate(context, segments, "value"),
         };
       }

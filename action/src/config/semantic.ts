@@ -14,6 +14,7 @@ import {
   type ParsedConfigFile,
   tableAt,
 } from "./model.ts";
+import { clip, quote, worthSuggesting } from "./quote.ts";
 import { closest, displayPath, locateIn } from "./schema-check.ts";
 import type { Finding, ServiceConfig, SourceLocation } from "./types.ts";
 
@@ -81,8 +82,10 @@ function checkUrlPath(
     findings.push({
       severity: "error",
       code: "bad-path",
-      message: `\`${displayPath(segments)}\` must start with \`/\`, got ${JSON.stringify(value)}`,
-      ...(value === "" ? {} : { suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?` }),
+      message: `\`${displayPath(segments)}\` must start with \`/\`, got ${quote(value)}`,
+      ...(value === "" || !worthSuggesting(value)
+        ? {}
+        : { suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?` }),
       location: at(file, segments),
     });
   }
@@ -174,7 +177,7 @@ function checkWatchPatterns(
     findings.push({
       severity: "error",
       code: "bad-watch-pattern",
-      message: `watch pattern ${JSON.stringify(pattern)} ${problem.message}`,
+      message: `watch pattern ${quote(pattern)} ${problem.message}`,
       ...(problem.suggestion === undefined ? {} : { suggestion: problem.suggestion }),
       location: at(file, [...segments, String(index)]),
     });
@@ -203,7 +206,7 @@ function checkBlocks(file: ParsedConfigFile, options: SemanticOptions, findings:
         findings.push({
           severity: "error",
           code: "dockerfile-not-found",
-          message: `Dockerfile ${JSON.stringify(dockerfilePath)} not found (looked for ${repoPath || "an empty path"})`,
+          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${repoPath ? clip(repoPath) : "an empty path"})`,
           suggestion:
             "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
           location: at(file, [...segments, "dockerfilePath"]),
