@@ -255,6 +255,22 @@ describe("modes and events", () => {
     expect(deployed(all)).toEqual(ALL);
   });
 
+  it("never has more deployments in flight than the concurrency limit", async () => {
+    const s = await stack();
+    const result = await s.run({ mode: "redeploy", services: "all", concurrency: 2 });
+    expect(result.ok).toBe(true);
+    let inFlight = 0;
+    let most = 0;
+    for (const event of result.events) {
+      if (event.kind !== "deployment") continue;
+      if (event.status === "QUEUED") inFlight += 1;
+      if (event.status === "SUCCESS") inFlight -= 1;
+      most = Math.max(most, inFlight);
+    }
+    expect(most).toBe(2);
+    expect(inFlight).toBe(0);
+  });
+
   it("a PR plan shows what would deploy and why, checks variables, and changes nothing", async () => {
     const s = await stack();
     const result = await s.run({ mode: "plan" });
