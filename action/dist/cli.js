@@ -52625,6 +52625,19 @@ var railway_schema_default = {
   }
 };
 
+// action/src/config/quote.ts
+var MAX_QUOTED = 60;
+function quote(value) {
+  if (value.length <= MAX_QUOTED) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, MAX_QUOTED))}\u2026 (${value.length} characters)`;
+}
+function clip(text) {
+  return text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}\u2026 (${text.length} characters)`;
+}
+function worthSuggesting(key) {
+  return key.length <= MAX_QUOTED;
+}
+
 // action/src/config/schema-check.ts
 var compiled;
 function validator() {
@@ -52660,8 +52673,8 @@ function displayPath(segments) {
   let out = "";
   for (const segment of segments) {
     if (/^\d+$/.test(segment)) out += `[${segment}]`;
-    else if (/^[A-Za-z0-9_-]+$/.test(segment)) out += out === "" ? segment : `.${segment}`;
-    else out += `${out === "" ? "" : "."}${JSON.stringify(segment)}`;
+    else if (/^[A-Za-z0-9_-]+$/.test(segment)) out += out === "" ? clip(segment) : `.${clip(segment)}`;
+    else out += `${out === "" ? "" : "."}${quote(segment)}`;
   }
   return out;
 }
@@ -52747,6 +52760,7 @@ function unknownKeySuggestion(key, parent, allowed) {
   if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
     return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
   }
+  if (!worthSuggesting(key)) return void 0;
   const alias = knownAliases[key];
   if (alias !== void 0 && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
   const near = closest(key, allowed);
@@ -52829,7 +52843,7 @@ function errorToFinding(error, context) {
       return {
         severity: "error",
         code: "unknown-key",
-        message: `unknown key \`${key}\` ${sectionName(segments)}`,
+        message: `unknown key \`${clip(key)}\` ${sectionName(segments)}`,
         ...suggestion === void 0 ? {} : { suggestion },
         location: locate(context, [...segments, key], "key")
       };
@@ -52840,7 +52854,7 @@ function errorToFinding(error, context) {
       return {
         severity: "error",
         code: isService ? "bad-service-name" : "bad-variable-name",
-        message: isService ? "a service name must not be empty" : `\`${name}\` is not a valid variable name (letters, digits and _, not starting with a digit)`,
+        message: isService ? "a service name must not be empty" : `\`${clip(name)}\` is not a valid variable name (letters, digits and _, not starting with a digit)`,
         location: locate(context, [...segments, name], "key")
       };
     }
@@ -52853,7 +52867,7 @@ function errorToFinding(error, context) {
         return {
           severity: "error",
           code: "bad-enum",
-          message: `${subject} must be one of ${allowedValues.join(", ")} (any letter case), not ${JSON.stringify(value)}`,
+          message: `${subject} must be one of ${allowedValues.join(", ")} (any letter case), not ${typeof value === "string" ? quote(value) : describeValue(value)}`,
           ...near === void 0 ? {} : { suggestion: `did you mean \`${near}\`?` },
           location: locate(context, segments, "value")
         };
@@ -52886,7 +52900,7 @@ function errorToFinding(error, context) {
       return {
         severity: "error",
         code: "bad-enum",
-        message: `${subject} must be ${joinAlternatives(allowedValues.map((v) => JSON.stringify(v)))}, not ${typeof value === "string" ? JSON.stringify(value) : describeValue(value)}`,
+        message: `${subject} must be ${joinAlternatives(allowedValues.map((v) => JSON.stringify(v)))}, not ${typeof value === "string" ? quote(value) : describeValue(value)}`,
         location: locate(context, segments, "value")
       };
     }
@@ -52895,7 +52909,7 @@ function errorToFinding(error, context) {
         return {
           severity: "error",
           code: "bad-variable-name",
-          message: `${JSON.stringify(value)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
+          message: `${typeof value === "string" ? quote(value) : describeValue(value)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
           location: locate(context, segments, "value")
         };
       }
@@ -52994,8 +53008,8 @@ function checkUrlPath(file, segments, value, findings, emptyMeansNoHealthCheck =
     findings.push({
       severity: "error",
       code: "bad-path",
-      message: `\`${displayPath(segments)}\` must start with \`/\`, got ${JSON.stringify(value)}`,
-      ...value === "" ? {} : { suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?` },
+      message: `\`${displayPath(segments)}\` must start with \`/\`, got ${quote(value)}`,
+      ...value === "" || !worthSuggesting(value) ? {} : { suggestion: `did you mean \`/${value.replace(/^\.?\/*/, "")}\`?` },
       location: at(file, segments)
     });
   }
@@ -53079,7 +53093,7 @@ function checkWatchPatterns(file, segments, value, findings) {
     findings.push({
       severity: "error",
       code: "bad-watch-pattern",
-      message: `watch pattern ${JSON.stringify(pattern)} ${problem.message}`,
+      message: `watch pattern ${quote(pattern)} ${problem.message}`,
       ...problem.suggestion === void 0 ? {} : { suggestion: problem.suggestion },
       location: at(file, [...segments, String(index)])
     });
@@ -53107,7 +53121,7 @@ function checkBlocks(file, options, findings) {
         findings.push({
           severity: "error",
           code: "dockerfile-not-found",
-          message: `Dockerfile ${JSON.stringify(dockerfilePath)} not found (looked for ${repoPath || "an empty path"})`,
+          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${repoPath ? clip(repoPath) : "an empty path"})`,
           suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
           location: at(file, [...segments, "dockerfilePath"])
         });
