@@ -60,6 +60,7 @@ const { values: options } = parseArgs({
     only: { type: "string" },
     skip: { type: "string" },
     "fresh-container": { type: "boolean", default: false },
+    "render-only": { type: "boolean", default: false },
   },
 });
 const only = options.only ? new Set(options.only.split(",")) : undefined;
@@ -254,13 +255,14 @@ function round(value, digits = 2) {
 /** The unit a key's name implies (bench/README.md lists the suffixes). */
 export function unitOf(key) {
   const rules = [
-    [/ratio/i, "×"],
+    [/Ratio|^ratio/, "×"],
     [/Ms$|Millis(econds)?$/, "ms"],
-    [/Seconds$|Sec$/, "s"],
-    [/Bytes$/, "bytes"],
-    [/KiB$|Kb$/i, "KiB"],
-    [/MiB$|Mb$/i, "MiB"],
-    [/GiB$/i, "GiB"],
+    [/Seconds$|^seconds$/, "s"],
+    [/Bytes$|^bytes$/, "bytes"],
+    [/KiB$/, "KiB"],
+    [/MiB$/, "MiB"],
+    [/Mb$|MB$|^mb$/, "MB"],
+    [/GiB$/, "GiB"],
     [/PerSecond$|PerSec$|Rps$/i, "per s"],
     [/Percent$|Pct$/i, "%"],
   ];
@@ -401,6 +403,13 @@ function renderResults(host, results) {
 }
 
 // ---------------------------------------------------------------- main
+
+if (options["render-only"]) {
+  // Re-render RESULTS.md from the last run's raw results (after a change to the rendering).
+  const saved = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
+  writeFileSync(RESULTS_MD, renderResults(saved.machine, saved.results));
+  process.exit(0);
+}
 
 const host = machine();
 const results = [];
