@@ -12,7 +12,16 @@
 // The machine's shared PostgreSQL and Redis are never touched. See docs/decisions/0082.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -27,6 +36,8 @@ const LOAD_SECONDS = 8;
 const POLL_INTERVAL_MS = 100;
 const OUTAGE_MS = 3000;
 const STEADY_MS = 5000;
+/** Each cycle restarts PostgreSQL, then Redis; a crash on a restart is timing-dependent, so more than one. */
+const FAULT_CYCLES = 2;
 
 // The backend's own drivers (backend/node_modules), so the root gains no dependency.
 const backendRequire = createRequire(join(BACKEND, "package.json"));
@@ -218,22 +229,37 @@ let phase = "start-up";
 interface Role {
   name: string;
   child: ChildProcess;
-  exits: { code: number | null; signal: string | null; phase: string }[];
+  /** Exits we did not ask for, with the phase they happened in. */
+  crashes: { code: number | null; signal: string | null; phase: string }[];
+  stopping: boolean;
 }
 
+/**
+ * Starts a role and, like Railway's ON_FAILURE restart policy, starts it again after an exit
+ * we did not ask for (1 s later). Each such exit is recorded: it is a finding, not noise.
+ */
 function startRole(name: string, env: Record<string, string>, logDir: string): Role {
-  const log = openSync(join(logDir, `${name}.log`), "a");
-  const child = spawn(process.execPath, ["dist/main.js"], {
-    cwd: BACKEND,
-    env: { PATH: process.env.PATH ?? "", ...env, CONTAINER_ROLE: name },
-    stdio: ["ignore", log, log],
-  });
-  const role: Role = { name, child, exits: [] };
-  child.on("exit", (code, signal) => role.exits.push({ code, signal, phase }));
+  const role: Role = { name, child: undefined as unknown as ChildProcess, crashes: [], stopping: false };
+  const launch = () => {
+    const log = openSync(join(logDir, `${name}.log`), "a");
+    const child = spawn(process.execPath, ["dist/main.js"], {
+      cwd: BACKEND,
+      env: { PATH: process.env.PATH ?? "", ...env, CONTAINER_ROLE: name },
+      stdio: ["ignore", log, log],
+    });
+    child.on("exit", (code, signal) => {
+      if (role.stopping) return;
+      role.crashes.push({ code, signal, phase });
+      if (role.crashes.length <= 5) setTimeout(() => !role.stopping && launch(), 1000);
+    });
+    role.child = child;
+  };
+  launch();
   return role;
 }
 
 async function stopRole(role: Role): Promise<void> {
+  role.stopping = true;
   if (role.child.exitCode !== null || role.child.signalCode !== null) return;
   const exited = new Promise((done) => role.child.once("exit", done));
   role.child.kill("SIGTERM");
@@ -318,8 +344,9 @@ async function readyWithin(origin: string, timeoutMs: number): Promise<number> {
 }
 
 async function main() {
-  if (!existsSync(join(BACKEND, "dist/main.js"))) {
-    console.error("bench: building backend/dist (npm run build in backend/)");
+  const distMain = join(BACKEND, "dist/main.js");
+  if (!existsSync(distMain) || newestMtime(join(BACKEND, "src")) > statSync(distMain).mtimeMs) {
+    console.error("bench: building backend/dist (missing or older than backend/src)");
     execFileSync("npm", ["run", "build"], { cwd: BACKEND, stdio: ["ignore", "inherit", "inherit"] });
   }
   const postgres = new PrivatePostgres(await freePort());
@@ -347,6 +374,8 @@ async function main() {
       HEARTBEAT_INTERVAL_MS: "1000",
       SHUTDOWN_TIMEOUT_MS: "10000",
       LOG_LEVEL: "warn",
+      // A restarted engine claims a dead consumer's pending entries after this idle time.
+      ENGINE_CLAIM_IDLE_MS: "3000",
     };
     execFileSync(process.execPath, ["dist/migrate.js"], {
       cwd: BACKEND,
@@ -374,28 +403,30 @@ async function main() {
     // (b) faults under the running workers
     const faults: Record<string, unknown>[] = [];
     await sleep(STEADY_MS);
-    let began = performance.now();
-    phase = "PostgreSQL restart";
-    postgres.stop("fast");
-    await sleep(OUTAGE_MS);
-    postgres.start();
-    faults.push({
-      fault: "PostgreSQL restart (pg_ctl stop -m fast, start)",
-      outageMs: round(performance.now() - began, 0),
-      apiReadyAgainMs: await readyWithin(origin, 60_000),
-    });
-    await sleep(STEADY_MS);
-    began = performance.now();
-    phase = "Redis restart";
-    await redis.stop();
-    await sleep(OUTAGE_MS);
-    await redis.start();
-    faults.push({
-      fault: "Redis restart (SHUTDOWN SAVE, start)",
-      outageMs: round(performance.now() - began, 0),
-      apiReadyAgainMs: await readyWithin(origin, 60_000),
-    });
-    await sleep(STEADY_MS);
+    for (let cycle = 1; cycle <= FAULT_CYCLES; cycle += 1) {
+      let began = performance.now();
+      phase = `PostgreSQL restart ${cycle}`;
+      postgres.stop("fast");
+      await sleep(OUTAGE_MS);
+      postgres.start();
+      faults.push({
+        fault: `PostgreSQL restart ${cycle} (pg_ctl stop -m fast, start)`,
+        outageMs: round(performance.now() - began, 0),
+        apiReadyAgainMs: await readyWithin(origin, 60_000),
+      });
+      await sleep(STEADY_MS);
+      began = performance.now();
+      phase = `Redis restart ${cycle}`;
+      await redis.stop();
+      await sleep(OUTAGE_MS);
+      await redis.start();
+      faults.push({
+        fault: `Redis restart ${cycle} (SHUTDOWN SAVE, start)`,
+        outageMs: round(performance.now() - began, 0),
+        apiReadyAgainMs: await readyWithin(origin, 60_000),
+      });
+      await sleep(STEADY_MS);
+    }
 
     // Stop producing, then let the engine drain the stream.
     phase = "drain";
@@ -452,14 +483,13 @@ async function main() {
     phase = "shutdown";
     for (const role of roles) await stopRole(role);
     const unexpectedExits = roles.flatMap((role) =>
-      role.exits
-        .filter((exit) => exit.code !== 0 && exit.signal !== "SIGTERM")
-        .map((exit) => `${role.name} exited with ${exit.code ?? exit.signal} during ${exit.phase}`),
+      role.crashes.map((exit) => `${role.name} exited with ${exit.code ?? exit.signal} during ${exit.phase}`),
     );
 
     process.stdout.write(
       `${JSON.stringify({
         pollIntervalMs: POLL_INTERVAL_MS,
+        faultCycles: FAULT_CYCLES,
         startupToReadyMs: startupMs,
         load: loadResults,
         faults,
@@ -482,6 +512,7 @@ async function main() {
           duplicates: (orders?.total ?? 0) - (orders?.distinct ?? 0),
         },
         unexpectedProcessExits: unexpectedExits,
+        restartsLikeRailwayOnFailure: unexpectedExits.length,
         notes: [
           "Private PostgreSQL (initdb, fsync=off) and redis-server (RDB snapshot at SHUTDOWN) on random loopback ports; the load generator (undici, 50 connections) shares the 2 cores with the backend.",
           "Every strategy orders on every tick it evaluates, so evaluated = distinct tick ids in orders; lost = published ticks never evaluated after the drain (lostFromStream: no longer in the stream; acknowledgedWithoutOrder: in the stream, read and acknowledged, no order).",
@@ -489,14 +520,33 @@ async function main() {
         ],
       })}\n`,
     );
-    if (lost.length > 0 || (orders?.total ?? 0) !== (orders?.distinct ?? 0) || !drained) process.exitCode = 1;
+    // A crash is a finding too (Railway would restart the role, but its work in flight is cut).
+    if (
+      lost.length > 0 ||
+      (orders?.total ?? 0) !== (orders?.distinct ?? 0) ||
+      !drained ||
+      unexpectedExits.length > 0
+    )
+      process.exitCode = 1;
   } finally {
-    for (const role of roles) role.child.kill("SIGKILL");
+    for (const role of roles) {
+      role.stopping = true;
+      role.child.kill("SIGKILL");
+    }
     redis.destroy();
     postgres.destroy();
     if (process.env.BENCH_KEEP_LOGS) console.error(`bench: backend logs kept in ${logDir}`);
     else rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
 }
 
 /** The trading engine's consumer group on the stream (the only group there). */

@@ -395,6 +395,7 @@ function renderResults(host, results) {
   for (const result of results) {
     lines.push("", `## ${result.title}`, "", result.about, "");
     if (result.command) lines.push(`Command: \`${result.command}\``, "");
+    if (result.ranAt && result.ranAt !== host.date) lines.push(`From an earlier run: ${result.ranAt}.`, "");
     if (result.source) lines.push(`Source: ${result.source}`, "");
     if (result.status !== "ok") lines.push(`**${result.status}: ${result.reason}**`, "");
     if (result.data !== undefined) lines.push(renderJson(result.data));
@@ -436,14 +437,27 @@ if (selected("container"))
     ...runContainer(),
   });
 
+for (const result of results) result.ranAt = host.date;
+// A partial run (--only/--skip) keeps the other benchmarks' last figures, marked with their date.
+if ((only || skip.size > 0) && existsSync(RESULTS_JSON)) {
+  const previous = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
+  const fresh = new Set(results.map((result) => result.name));
+  for (const old of previous.results ?? []) {
+    if (!fresh.has(old.name)) results.push({ ...old, ranAt: old.ranAt ?? previous.machine?.date });
+  }
+  const order = [...SCRIPT_BENCHMARKS.map((benchmark) => benchmark.name), "cold-start", "container"];
+  results.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+}
+
 mkdirSync(join(ROOT, ".railyard"), { recursive: true });
 writeFileSync(RESULTS_JSON, `${JSON.stringify({ machine: host, results }, null, 2)}\n`);
 writeFileSync(RESULTS_MD, renderResults(host, results));
 
-const failed = results.filter((result) => result.status === "failed");
-const notRun = results.filter((result) => result.status === "not run");
+const ranNow = results.filter((result) => result.ranAt === host.date);
+const failed = ranNow.filter((result) => result.status === "failed");
+const notRun = ranNow.filter((result) => result.status === "not run");
 console.error(
-  `\nbench: ${results.length - failed.length - notRun.length} ok, ${failed.length} failed, ${notRun.length} not run → bench/RESULTS.md`,
+  `\nbench: ${ranNow.length - failed.length - notRun.length} ok, ${failed.length} failed, ${notRun.length} not run → bench/RESULTS.md`,
 );
 for (const result of [...failed, ...notRun])
   console.error(`  ${result.name}: ${result.status}: ${result.reason}`);
