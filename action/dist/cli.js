@@ -55225,6 +55225,8 @@ var TERMINAL_STATUSES = /* @__PURE__ */ new Set([
   "SKIPPED",
   "NEEDS_APPROVAL"
 ]);
+var publicKey = (name, value) => `${name}\0${value}`;
+var PUBLIC_RAILWAY_VARIABLE = /^RAILWAY_(?:(?:PROJECT|ENVIRONMENT|SERVICE)_(?:NAME|ID)|ENVIRONMENT|PUBLIC_DOMAIN|PRIVATE_DOMAIN|STATIC_URL|DEPLOYMENT_ID|REPLICA_ID|REPLICA_REGION|SNAPSHOT_ID|GIT_COMMIT_SHA|GIT_BRANCH|GIT_REPO_NAME|GIT_REPO_OWNER|SERVICE_[A-Z0-9_]+_URL)$/;
 var RailwayClient = class {
   endpoint;
   secrets;
@@ -55237,6 +55239,7 @@ var RailwayClient = class {
   #scope;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
   #tokenAccepted = false;
+  #publicValues = /* @__PURE__ */ new Set();
   constructor(options) {
     if (!options.token)
       throw new RailwayAuthError(
@@ -55454,18 +55457,26 @@ var RailwayClient = class {
     );
     return this.#secretMap(data?.variables);
   }
+  /**
+   * Variables whose values the repository itself declares (a config's fixed `set` values, such
+   * as CONTAINER_ROLE = "api"): not secret, so not masked, as long as the value is the declared one.
+   */
+  treatAsPublic(variables) {
+    for (const [name, value] of variables) this.#publicValues.add(publicKey(name, value));
+  }
   #secretMap(value) {
     const out = {};
     for (const [k, v] of Object.entries(value ?? {})) {
       const s = v === null || v === void 0 ? "" : String(v);
-      this.secrets.add(s);
+      if (!PUBLIC_RAILWAY_VARIABLE.test(k) && !this.#publicValues.has(publicKey(k, s))) this.secrets.add(s);
       out[k] = s;
     }
     return out;
   }
   /** Upserts service variables without triggering deploys (the pipeline deploys explicitly). */
   async upsertVariables(projectId, environmentId, serviceId, variables) {
-    for (const value of Object.values(variables)) this.secrets.add(value);
+    for (const [name, value] of Object.entries(variables))
+      if (!this.#publicValues.has(publicKey(name, value))) this.secrets.add(value);
     await this.#call(
       "VariableCollectionUpsert",
       VariableCollectionUpsertMutation,
@@ -56760,6 +56771,7 @@ async function stages(options, api, result, emit) {
     environments: environmentNames2
   });
   result.findings = config.findings;
+  api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
   const envErrors = config.findings.filter((finding) => finding.severity === "error");
   if (envErrors.length > 0) {
     throw new PipelineError(

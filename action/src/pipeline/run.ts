@@ -160,6 +160,8 @@ async function stages(
     environments: environmentNames,
   });
   result.findings = config.findings;
+  // Fixed variables live in the repository, not in secrets: they stay readable in the log.
+  api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
   const envErrors = config.findings.filter((finding) => finding.severity === "error");
   if (envErrors.length > 0) {
     throw new PipelineError(

@@ -55,6 +55,16 @@ export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
 
 type Json = Record<string, unknown>;
 
+/**
+ * Railway-provided metadata: names, ids, domains and git facts that the report shows anyway.
+ * Masking them would turn every "api" or "production" in the job log into "***"; every other
+ * value, whatever its name, is a secret (docs/decisions/0041-secret-redaction.md).
+ */
+const publicKey = (name: string, value: string) => `${name}\u0000${value}`;
+
+const PUBLIC_RAILWAY_VARIABLE =
+  /^RAILWAY_(?:(?:PROJECT|ENVIRONMENT|SERVICE)_(?:NAME|ID)|ENVIRONMENT|PUBLIC_DOMAIN|PRIVATE_DOMAIN|STATIC_URL|DEPLOYMENT_ID|REPLICA_ID|REPLICA_REGION|SNAPSHOT_ID|GIT_COMMIT_SHA|GIT_BRANCH|GIT_REPO_NAME|GIT_REPO_OWNER|SERVICE_[A-Z0-9_]+_URL)$/;
+
 export class RailwayClient implements RailwayApi {
   readonly endpoint: string;
   readonly secrets: SecretRegistry;
@@ -67,6 +77,7 @@ export class RailwayClient implements RailwayApi {
   #scope?: Promise<TokenScope>;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
   #tokenAccepted = false;
+  readonly #publicValues = new Set<string>();
 
   constructor(options: RailwayClientOptions) {
     if (!options.token)
@@ -347,11 +358,19 @@ export class RailwayClient implements RailwayApi {
     return this.#secretMap(data?.variables);
   }
 
+  /**
+   * Variables whose values the repository itself declares (a config's fixed `set` values, such
+   * as CONTAINER_ROLE = "api"): not secret, so not masked, as long as the value is the declared one.
+   */
+  treatAsPublic(variables: readonly (readonly [name: string, value: string])[]): void {
+    for (const [name, value] of variables) this.#publicValues.add(publicKey(name, value));
+  }
+
   #secretMap(value: unknown): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
       const s = v === null || v === undefined ? "" : String(v);
-      this.secrets.add(s);
+      if (!PUBLIC_RAILWAY_VARIABLE.test(k) && !this.#publicValues.has(publicKey(k, s))) this.secrets.add(s);
       out[k] = s;
     }
     return out;
@@ -364,7 +383,8 @@ export class RailwayClient implements RailwayApi {
     serviceId: string,
     variables: Record<string, string>,
   ): Promise<void> {
-    for (const value of Object.values(variables)) this.secrets.add(value);
+    for (const [name, value] of Object.entries(variables))
+      if (!this.#publicValues.has(publicKey(name, value))) this.secrets.add(value);
     await this.#call(
       "VariableCollectionUpsert",
       ops.VariableCollectionUpsertMutation,

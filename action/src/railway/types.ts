@@ -151,6 +151,8 @@ export interface RailwayApi {
       isDone?: (d: DeploymentInfo) => boolean;
     },
   ): Promise<Map<string, DeploymentInfo>>;
+  /** Declares variable values the repository itself holds (fixed `set` values): not masked. */
+  treatAsPublic?(variables: readonly (readonly [name: string, value: string])[]): void;
   /** Rate-limit headers of the latest answer. */
   readonly rateLimit: RateLimitInfo;
   /** Requests sent so far (HTTP requests and subscription starts). */

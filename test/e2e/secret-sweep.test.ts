@@ -1,0 +1,177 @@
+// The secret sweep: the bundled action, run through action.yml the way the runner runs it, goes
+// through every kind of run a user meets (plan, deploy, redeploy, missing variable, failed build,
+// crash after SUCCESS, a flaky API, a wrong token) with recognisable fake secrets in Railway.
+// Everything the runs printed (log lines and annotations), the job summaries, the outputs and
+// every file they wrote must hold none of the secrets, nor their base64 or URL-encoded forms.
+// The only place a secret may appear is the runner's own `::add-mask::` command.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator } from "../../emulator/src/index.ts";
+// @ts-expect-error: a plain ESM script without type declarations
+import { runAction } from "../../scripts/action-harness.mjs";
+import { cloneRepo, stackState, type TempRepo } from "./helpers.ts";
+
+const tag = randomBytes(4).toString("hex");
+const passwords = {
+  userDbPassword: `Sweep-userdb-${tag}-pw`,
+  generalDbPassword: `Sweep-generaldb-${tag}-pw`,
+  redisPassword: `Sweep-redis-${tag}-pw`,
+};
+/** The variable values in Railway: each must be masked and must never appear. */
+const values = {
+  userDatabaseUrl: `postgresql://app:${passwords.userDbPassword}@127.0.0.1:5432/sweep_user`,
+  generalDatabaseUrl: `postgresql://app:${passwords.generalDbPassword}@127.0.0.1:5432/sweep_general`,
+  redisUrl: `redis://default:${passwords.redisPassword}@127.0.0.1:6379`,
+  masterKey: `5eed${tag}${"ab".repeat(26)}`, // 64 hex characters
+  apiExtra: `sk_live_Sweep_${tag}/+=?&`, // characters that URL-encoding and base64 change
+};
+
+interface Capture {
+  name: string;
+  text: string;
+}
+
+/** Every form in which a leaked secret could show up. */
+function forms(secret: string): string[] {
+  const base64 = Buffer.from(secret).toString("base64");
+  return [
+    secret,
+    base64.replace(/=+$/, ""),
+    Buffer.from(secret).toString("base64url"),
+    encodeURIComponent(secret),
+    encodeURI(secret),
+    JSON.stringify(secret).slice(1, -1),
+  ];
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== ".git" && entry.name !== "node_modules") out.push(...filesUnder(path));
+    } else if (entry.isFile() && statSync(path).size < 5_000_000) out.push(path);
+  }
+  return out;
+}
+
+let repo: TempRepo;
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let token: string;
+let runTemp: string;
+const captures: Capture[] = [];
+
+async function act(name: string, inputs: Record<string, string>) {
+  const result = await runAction({
+    inputs: {
+      "railway-token": token,
+      endpoint: emulator.graphqlUrl,
+      smoke: "false",
+      "stability-seconds": "0",
+      "timeout-minutes": "2",
+      ...inputs,
+    },
+    env: { GITHUB_WORKSPACE: repo.dir, RUNNER_TEMP: runTemp, TMPDIR: runTemp, RUNNER_DEBUG: "1" },
+    workspace: repo.dir,
+  });
+  // The mask commands are the runner's way of learning secrets; they are never shown.
+  const printed = `${result.stdout}\n${result.stderr}`.replace(/^::add-mask::.*$/gm, "");
+  captures.push({ name: `${name}: printed output and annotations`, text: printed });
+  captures.push({ name: `${name}: job summary`, text: result.summary });
+  captures.push({ name: `${name}: outputs`, text: JSON.stringify(result.outputs) });
+  return result as { exitCode: number; stdout: string; summary: string; outputs: Record<string, string> };
+}
+
+beforeAll(async () => {
+  repo = cloneRepo();
+  runTemp = mkdtempSync(join(tmpdir(), "railyard-sweep-run-"));
+  const stack = stackState({
+    userDatabaseUrl: values.userDatabaseUrl,
+    generalDatabaseUrl: values.generalDatabaseUrl,
+    redisUrl: values.redisUrl,
+    masterKey: values.masterKey,
+    set: { api: { PAYMENTS_API_KEY: values.apiExtra } },
+  });
+  token = stack.token;
+  emulator = await startEmulator({
+    state: stack.state as never,
+    repoDir: repo.dir,
+    runner: "simulated",
+    simulatedDurationMs: 200,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+  repo?.remove();
+  rmSync(runTemp, { recursive: true, force: true });
+});
+
+describe("no secret reaches any output", () => {
+  it("through plan, deploy, failures, retries, redeploy and a wrong token", async () => {
+    const plan = await act("plan", { mode: "plan" });
+    expect(plan.exitCode).toBe(0);
+
+    // Every value is read from Railway in the deploy, so every value must have been masked.
+    const deploy = await act("first deploy", { mode: "deploy" });
+    expect(deploy.exitCode).toBe(0);
+    for (const secret of [token, ...Object.values(values)])
+      expect(deploy.stdout).toContain(`::add-mask::${secret}`);
+    // Railway's own metadata (service and environment names) stays readable in the log.
+    expect(deploy.stdout).not.toMatch(/^::add-mask::(api|production)$/m);
+
+    emulator.faults.add({ http: [{ kind: "status", status: 429, retryAfterSeconds: 1 }] });
+    emulator.faults.add({ http: [{ kind: "status", status: 502, count: 2 }] });
+    const flaky = await act("redeploy through 429 and 502", { mode: "redeploy", services: "all" });
+    expect(flaky.exitCode).toBe(0);
+
+    emulator.faults.add({ deployment: [{ kind: "build-fails", service: "api" }] });
+    const failedBuild = await act("failed build", { mode: "redeploy", services: "api" });
+    expect(failedBuild.exitCode).not.toBe(0);
+
+    emulator.faults.add({ deployment: [{ kind: "crash-after-healthy", service: "frontend" }] });
+    const crash = await act("crash after success", {
+      mode: "redeploy",
+      services: "frontend",
+      "stability-seconds": "3",
+    });
+    expect(crash.exitCode).not.toBe(0);
+
+    const wrongToken = `${token}-not-valid`;
+    const refused = await act("wrong token", { mode: "plan", "railway-token": wrongToken });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stdout).toContain(`::add-mask::${wrongToken}`);
+
+    // A missing variable: CORS_ORIGIN taken away from the api in Railway.
+    const project = [...emulator.state.projects.values()][0];
+    const apiId = project?.services.find((service) => service.name === "api")?.id;
+    const apiInstances = [...emulator.state.instances.values()].filter((i) => i.serviceId === apiId);
+    expect(apiInstances.length).toBeGreaterThan(0);
+    for (const instance of apiInstances) delete instance.variables.CORS_ORIGIN;
+    const missing = await act("missing variable", { mode: "redeploy", services: "api" });
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stdout).toContain("CORS_ORIGIN");
+
+    // Every file the runs wrote: the workspace (tracked or not) and the runner's temp folder.
+    const untracked = execFileSync("git", ["status", "--porcelain", "--ignored", "--untracked-files=all"], {
+      cwd: repo.dir,
+      encoding: "utf8",
+    });
+    captures.push({ name: "workspace: changed or untracked files list", text: untracked });
+    for (const file of [...filesUnder(repo.dir), ...filesUnder(runTemp)])
+      captures.push({ name: `file ${file}`, text: readFileSync(file, "latin1") });
+
+    expect(captures.length).toBeGreaterThan(20);
+    const leaks: string[] = [];
+    for (const [label, secret] of Object.entries({ token, wrongToken, ...values, ...passwords }))
+      for (const form of forms(secret))
+        for (const capture of captures)
+          if (capture.text.includes(form))
+            leaks.push(`${label} (as ${JSON.stringify(form)}) in ${capture.name}`);
+    expect(leaks).toEqual([]);
+  }, 300_000);
+});
