@@ -143,17 +143,10 @@ const cell = (text) =>
     .replace(/\|/g, "\\|")
     .replace(/\n/g, " ");
 
-/** docs/action-inputs.md, generated from action.yml so the two never drift. */
-export function inputsDoc(actionDir = root) {
+/** The inputs and outputs tables, generated from action.yml. */
+export function inputsTables(actionDir = root) {
   const action = loadAction(actionDir);
-  const lines = [
-    "# Action inputs and outputs",
-    "",
-    "<!-- Generated from action.yml by `node scripts/action-harness.mjs docs`; a test fails when it drifts. -->",
-    "",
-    "| input | default | description |",
-    "| --- | --- | --- |",
-  ];
+  const lines = ["| input | default | description |", "| --- | --- | --- |"];
   for (const [name, spec] of Object.entries(action.inputs ?? {})) {
     const fallback = spec.default === undefined || spec.default === "" ? "" : `\`${cell(spec.default)}\``;
     lines.push(
@@ -163,7 +156,32 @@ export function inputsDoc(actionDir = root) {
   lines.push("", "| output | description |", "| --- | --- |");
   for (const [name, spec] of Object.entries(action.outputs ?? {}))
     lines.push(`| \`${name}\` | ${cell(spec.description)} |`);
-  return `${lines.join("\n")}\n`;
+  return lines.join("\n");
+}
+
+/** docs/action-inputs.md, generated from action.yml so the two never drift. */
+export function inputsDoc(actionDir = root) {
+  return [
+    "# Action inputs and outputs",
+    "",
+    "<!-- Generated from action.yml by `node scripts/action-harness.mjs docs`; a test fails when it drifts. -->",
+    "",
+    inputsTables(actionDir),
+    "",
+  ].join("\n");
+}
+
+const README_START =
+  "<!-- inputs:start (generated from action.yml by `node scripts/action-harness.mjs docs`) -->";
+const README_END = "<!-- inputs:end -->";
+
+/** README.md with the tables between its markers replaced by the ones action.yml gives. */
+export function readmeWithInputs(readme, actionDir = root) {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start)
+    throw new Error(`README.md lacks the markers ${README_START} … ${README_END}`);
+  return `${readme.slice(0, start + README_START.length)}\n\n${inputsTables(actionDir)}\n\n${readme.slice(end)}`;
 }
 
 async function serveEmulator() {
@@ -204,14 +222,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.log(JSON.stringify({ outputs: result.outputs }, null, 2));
       process.exit(result.exitCode);
     } else if (command === "docs") {
-      const path = join(root, "docs/action-inputs.md");
-      const text = inputsDoc();
+      const docPath = join(root, "docs/action-inputs.md");
+      const readmePath = join(root, "README.md");
+      const readme = readFileSync(readmePath, "utf8");
+      const wanted = [
+        [docPath, existsSync(docPath) ? readFileSync(docPath, "utf8") : "", inputsDoc()],
+        [readmePath, readme, readmeWithInputs(readme)],
+      ];
       if (rest.includes("--check")) {
-        if (!existsSync(path) || readFileSync(path, "utf8") !== text) {
-          console.error("docs/action-inputs.md is out of date: run `node scripts/action-harness.mjs docs`");
+        const stale = wanted.filter(([, text, want]) => text !== want).map(([path]) => path);
+        if (stale.length > 0) {
+          console.error(`${stale.join(", ")} out of date: run \`node scripts/action-harness.mjs docs\``);
           process.exit(1);
         }
-      } else writeFileSync(path, text);
+      } else for (const [path, , want] of wanted) writeFileSync(path, want);
     } else if (command === "serve-emulator") {
       await serveEmulator();
     } else {

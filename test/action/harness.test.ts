@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 // @ts-expect-error: a plain ESM script without type declarations
-import { inputsDoc, runAction } from "../../scripts/action-harness.mjs";
+import { inputsDoc, readmeWithInputs, runAction } from "../../scripts/action-harness.mjs";
 
 const declared = Object.keys(parse(readFileSync("action.yml", "utf8")).inputs);
 
@@ -77,9 +77,13 @@ describe("action.yml run the way the runner runs it", () => {
   });
 });
 
-describe("docs/action-inputs.md", () => {
-  it("matches action.yml (regenerate with `node scripts/action-harness.mjs docs`)", () => {
+describe("docs/action-inputs.md and the README's tables", () => {
+  it("match action.yml (regenerate with `node scripts/action-harness.mjs docs`)", () => {
     expect(readFileSync("docs/action-inputs.md", "utf8")).toBe(inputsDoc());
+    const readme = readFileSync("README.md", "utf8");
+    expect(readme).toBe(readmeWithInputs(readme));
+    for (const name of ["mode", "railway-token", "environment", "services", "rollback"])
+      expect(readme).toContain(`| \`${name}\` |`);
   });
 
   it("the docs check command fails on drift", () => {
