@@ -498,9 +498,12 @@ export function makeInput(random: Random, seeds: readonly Seed[]): FuzzInput {
   }
   const path = `${random.pick(INPUT_FOLDERS)}railway.${format}`;
   const companions: Record<string, string> = {};
-  if (random.chance(0.2)) {
-    const frontend = join(REPO_ROOT, "frontend/railway.toml");
-    if (existsSync(frontend)) companions["frontend/railway.toml"] = readFileSync(frontend, "utf8");
+  // Real files beside it exercise the cross-file checks (a service declared twice, dependsOn
+  // naming a service of another file).
+  for (const companion of ["frontend/railway.toml", "backend/railway.toml"]) {
+    const full = join(REPO_ROOT, companion);
+    if (companion !== path && random.chance(0.15) && existsSync(full))
+      companions[companion] = readFileSync(full, "utf8");
   }
   return {
     path,

@@ -84,14 +84,15 @@ describe("regression corpus", () => {
   });
   afterAll(() => runner.close());
 
-  test.each(fixtures.map((fixture) => [fixture.name, fixture.note.violations[0] ?? "", fixture] as const))(
-    "%s (found: %s) keeps every invariant",
-    async (_name, _found, fixture) => {
-      const verdict = await runner.check(fixture.input);
-      expect(verdict.answer?.unavailable).toBeUndefined();
-      expect(verdict.violations).toEqual([]);
-    },
-  );
+  test.each(
+    fixtures.map(
+      (fixture) => [fixture.name, (fixture.note.violations[0] ?? "").slice(0, 140), fixture] as const,
+    ),
+  )("%s (found: %s) keeps every invariant", async (_name, _found, fixture) => {
+    const verdict = await runner.check(fixture.input);
+    expect(verdict.answer?.unavailable).toBeUndefined();
+    expect(verdict.violations).toEqual([]);
+  });
 });
 
 test("a 300-input fuzz run with a fixed seed keeps every invariant", async () => {
