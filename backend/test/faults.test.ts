@@ -124,13 +124,19 @@ describe("faults", () => {
     await admin.end();
     expect(cut.rowCount).toBeGreaterThanOrEqual(2);
     const before = await counts();
-    await waitFor("ticks and orders to keep coming", async () => {
-      const now = await counts();
-      return now.ticks >= before.ticks + 9 && now.orders >= before.orders + 3;
-    });
+    // A generous deadline: on a loaded two-core machine the roles' reconnect backoff and
+    // the redelivery of the interrupted tick can take well over the default 20 s.
+    await waitFor(
+      "ticks and orders to keep coming",
+      async () => {
+        const now = await counts();
+        return now.ticks >= before.ticks + 9 && now.orders >= before.orders + 3;
+      },
+      60_000,
+    );
     const exits = await Promise.all([poller.terminate(), engine.terminate()]);
     expect(exits.map((exit) => exit.code)).toEqual([0, 0]);
-  });
+  }, 120_000);
 
   it("a database unreachable at start-up: retries, then exits 1 naming the variable", async () => {
     dbs = await createDatabases();
