@@ -424,6 +424,19 @@ export const MUTATIONS: Record<string, (content: Buffer, random: Random, seeds: 
         : `${"k".repeat(size)} = 1\n`;
       return insertAt(content, lineStart(content, random), Buffer.from(text));
     },
+    hugeName(content, random) {
+      const name = random.pick(["s", "é", "-"]).repeat(random.pick([3000, 100_000]));
+      const text = random.pick([
+        `[services.${name.startsWith("é") ? `"${name}"` : name}]\n`,
+        `[environments.${name.startsWith("é") ? `"${name}"` : name}.deploy]\nnumReplicas = 1\n`,
+        `[services.api]\ndependsOn = ["${name}"]\n`,
+        `[variables]\nrequired = ["${name}"]\n`,
+        `[build]\nwatchPatterns = ["${name}"]\n`,
+        `[deploy]\ncronSchedule = "${name}"\n`,
+        `[services.api.smoke]\nrole = "${name}"\n`,
+      ]);
+      return Buffer.concat([content, Buffer.from(`\n${text}`)]);
+    },
     unicode(content, random) {
       const at = random.int(content.length + 1);
       return insertAt(content, at, Buffer.from(random.pick(UNICODE).repeat(1 + random.int(4))));
@@ -635,8 +648,9 @@ function lastLine(text: string): string {
 
 /** The violation with the specifics (positions, quoted text, numbers) removed, to group findings. */
 export function violationKind(violation: string): string {
+  // Keep the finding's code ("[unknown-environment]"): one example per code and problem.
   return violation
-    .replace(/\[[^\]]*\]\s.*$/, "")
+    .replace(/(\[[^\]]*\])\s.*$/, "$1")
     .replace(/"[^"]*"/g, '""')
     .replace(/\d+/g, "N")
     .slice(0, 120)
