@@ -53728,6 +53728,14 @@ function pipelineOptions(settings, repoDir, branch) {
 import { resolve } from "node:path";
 
 // action/src/railway/deployment-info.ts
+var TERMINAL_STATUSES = /* @__PURE__ */ new Set([
+  "SUCCESS",
+  "FAILED",
+  "CRASHED",
+  "REMOVED",
+  "SKIPPED",
+  "NEEDS_APPROVAL"
+]);
 function toDeployment(d) {
   let meta = d.meta;
   if (typeof meta === "string") {
@@ -55217,14 +55225,6 @@ function describe(error) {
 
 // action/src/railway/client.ts
 var DEFAULT_ENDPOINT2 = "https://backboard.railway.com/graphql/v2";
-var TERMINAL_STATUSES = /* @__PURE__ */ new Set([
-  "SUCCESS",
-  "FAILED",
-  "CRASHED",
-  "REMOVED",
-  "SKIPPED",
-  "NEEDS_APPROVAL"
-]);
 var publicKey = (name, value) => `${name}\0${value}`;
 var PUBLIC_RAILWAY_VARIABLE = /^RAILWAY_(?:(?:PROJECT|ENVIRONMENT|SERVICE)_(?:NAME|ID)|ENVIRONMENT|PUBLIC_DOMAIN|PRIVATE_DOMAIN|STATIC_URL|DEPLOYMENT_ID|REPLICA_ID|REPLICA_REGION|SNAPSHOT_ID|GIT_COMMIT_SHA|GIT_BRANCH|GIT_REPO_NAME|GIT_REPO_OWNER|SERVICE_[A-Z0-9_]+_URL)$/;
 var RailwayClient = class {
@@ -55994,14 +55994,6 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
 }
 
 // action/src/pipeline/deploy.ts
-var FINAL_STATUSES = /* @__PURE__ */ new Set([
-  "SUCCESS",
-  "FAILED",
-  "CRASHED",
-  "REMOVED",
-  "SKIPPED",
-  "NEEDS_APPROVAL"
-]);
 function outcomeMessage(record, timeoutMinutes) {
   switch (record.status) {
     case "SUCCESS":
@@ -56139,12 +56131,12 @@ async function runDeployments(jobs, ctx) {
         job.service,
         id,
         ctx.deadline,
-        (d) => FINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
+        (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
         "QUEUED"
       );
       record.durationMs = now() - record.startedAt;
       if (final?.url) record.url = final.url;
-      if (ctx.interrupted?.aborted && (!final || !FINAL_STATUSES.has(final.status))) {
+      if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
         record.status = "INTERRUPTED";
         record.failure = {
           message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
@@ -56153,7 +56145,7 @@ async function runDeployments(jobs, ctx) {
         ended.add(job.service);
         return;
       }
-      if (!final || !FINAL_STATUSES.has(final.status)) {
+      if (!final || !TERMINAL_STATUSES.has(final.status)) {
         record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
         record.failure = {
           message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
@@ -56179,7 +56171,7 @@ async function runDeployments(jobs, ctx) {
     const watchStability = async (job, id, record) => {
       const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
       const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
-      if (after && after.status !== "SUCCESS" && FINAL_STATUSES.has(after.status)) {
+      if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
         record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
         const failure = await explainFailure(ctx.api, id, after.status);
         record.failure = {
@@ -56435,7 +56427,7 @@ async function rollBack(api, targets, ctx) {
         }
         const statuses = await api.watchDeployments([newId], {
           signal: deadline,
-          isDone: (d) => FINAL_STATUSES.has(d.status),
+          isDone: (d) => TERMINAL_STATUSES.has(d.status),
           onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: newId, status: d.status })
         });
         const status = statuses.get(newId)?.status;

@@ -47,12 +47,21 @@ describe("the client against the emulator", () => {
     await fx?.stop();
   });
 
-  it("hands the token and every variable value read to onSecret", async () => {
+  it("hands the token and every variable value read to onSecret, but Railway's public metadata", async () => {
     const masked: string[] = [];
     const client = fx.client({ token: fx.tokens.project, onSecret: (v) => masked.push(v) });
     const vars = await client.variablesForDeployment("proj-main", "env-production", "svc-0");
     expect(masked).toContain(fx.tokens.project);
-    for (const value of Object.values(vars)) if (value !== "") expect(masked).toContain(value);
+    // Every RAILWAY_* variable of this fixture is Railway-provided metadata (names, ids, domains);
+    // a user variable that renders to the same value (SELF_DOMAIN) is masked all the same.
+    const userValues = Object.entries(vars).filter(([name]) => !name.startsWith("RAILWAY_"));
+    for (const [name, value] of Object.entries(vars)) {
+      if (value === "") continue;
+      if (!name.startsWith("RAILWAY_")) expect(masked, name).toContain(value);
+      else if (!userValues.some(([, v]) => v === value)) expect(masked, name).not.toContain(value);
+    }
+    expect(masked).not.toContain(vars.RAILWAY_SERVICE_NAME);
+    expect(vars.RAILWAY_SERVICE_NAME).toBeTruthy();
     expect(Object.values(vars).some((v) => v.startsWith("apikey-"))).toBe(true);
   });
 

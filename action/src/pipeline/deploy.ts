@@ -1,18 +1,10 @@
 // Stages 6 and 7: start deployments at the exact commit, in parallel up to a limit, each
 // service only after the services it depends on reached SUCCESS; follow every deployment to
 // a clear outcome within one overall deadline; then watch a stability window for crashes.
-import type { DeploymentInfo, DeploymentStatus, RailwayApi } from "../railway/types.ts";
-import type { DeploymentFailure, DeploymentRecord, PipelineEvent } from "./types.ts";
 
-/** Statuses that end the wait for a deployment. */
-export const FINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
-  "SUCCESS",
-  "FAILED",
-  "CRASHED",
-  "REMOVED",
-  "SKIPPED",
-  "NEEDS_APPROVAL",
-]);
+import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
+import type { DeploymentInfo, RailwayApi } from "../railway/types.ts";
+import type { DeploymentFailure, DeploymentRecord, PipelineEvent } from "./types.ts";
 
 export interface DeployJob {
   service: string;
@@ -206,12 +198,12 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
         job.service,
         id,
         ctx.deadline,
-        (d) => FINAL_STATUSES.has(d.status) || (job.waitsForCi && d.status === "WAITING"),
+        (d) => TERMINAL_STATUSES.has(d.status) || (job.waitsForCi && d.status === "WAITING"),
         "QUEUED",
       );
       record.durationMs = now() - record.startedAt;
       if (final?.url) record.url = final.url;
-      if (ctx.interrupted?.aborted && (!final || !FINAL_STATUSES.has(final.status))) {
+      if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
         // Left to Railway: the previous deployment keeps serving until this one is live, and a
         // rerun sees the service still on its old commit and deploys it again.
         record.status = "INTERRUPTED";
@@ -222,7 +214,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
         ended.add(job.service);
         return;
       }
-      if (!final || !FINAL_STATUSES.has(final.status)) {
+      if (!final || !TERMINAL_STATUSES.has(final.status)) {
         record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
         record.failure = {
           message:
@@ -255,7 +247,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
         ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted])
         : AbortSignal.timeout(ctx.stabilityMs);
       const after = await follow(ctx, job.service, id, window, (d) => d.status !== "SUCCESS", "SUCCESS");
-      if (after && after.status !== "SUCCESS" && FINAL_STATUSES.has(after.status)) {
+      if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
         record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
         const failure = await explainFailure(ctx.api, id, after.status);
         record.failure = {

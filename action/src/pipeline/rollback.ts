@@ -1,7 +1,7 @@
 // Stage 9: put back what served before this run, and check that it serves again.
 import type { SmokeRole } from "../config/types.ts";
+import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
 import type { RailwayApi } from "../railway/types.ts";
-import { FINAL_STATUSES } from "./deploy.ts";
 import { runSmokeTests } from "./smoke.ts";
 import type { PipelineEvent, RollbackRecord } from "./types.ts";
 
@@ -60,7 +60,7 @@ export async function rollBack(
         }
         const statuses = await api.watchDeployments([newId], {
           signal: deadline,
-          isDone: (d) => FINAL_STATUSES.has(d.status),
+          isDone: (d) => TERMINAL_STATUSES.has(d.status),
           onChange: (d) =>
             ctx.emit({ kind: "deployment", service: target.service, deploymentId: newId, status: d.status }),
         });

@@ -3,7 +3,7 @@
 // 0041-secret-redaction.md, 0042-dockerfile-builder.md, 0043-watching-deployments.md.
 
 import type { ServiceSettings } from "../config/types.ts";
-import { toDeployment } from "./deployment-info.ts";
+import { TERMINAL_STATUSES, toDeployment } from "./deployment-info.ts";
 import { RailwayApiError, RailwayAuthError, RailwayNetworkError, RailwayNotFoundError } from "./errors.ts";
 import * as ops from "./operations.ts";
 import { SecretRegistry } from "./secrets.ts";
@@ -11,7 +11,6 @@ import { type GraphQLAnswer, type Replay, type RetryOptions, Transport } from ".
 import type {
   DeploymentEvent,
   DeploymentInfo,
-  DeploymentStatus,
   DeploymentTriggerInfo,
   LogLine,
   ProjectInfo,
@@ -44,14 +43,7 @@ export interface RailwayClientOptions {
   deployLookupSkewMs?: number;
 }
 
-export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
-  "SUCCESS",
-  "FAILED",
-  "CRASHED",
-  "REMOVED",
-  "SKIPPED",
-  "NEEDS_APPROVAL",
-]);
+export { TERMINAL_STATUSES };
 
 type Json = Record<string, unknown>;
 

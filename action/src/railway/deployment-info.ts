@@ -4,6 +4,16 @@ import type { DeploymentInfo, DeploymentStatus } from "./types.ts";
 
 type Json = Record<string, unknown>;
 
+/** Statuses that end the wait for a deployment (NEEDS_APPROVAL must not hang a run). */
+export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
+  "SUCCESS",
+  "FAILED",
+  "CRASHED",
+  "REMOVED",
+  "SKIPPED",
+  "NEEDS_APPROVAL",
+]);
+
 export function toDeployment(d: Json): DeploymentInfo {
   let meta = d.meta as DeploymentInfo["meta"];
   if (typeof meta === "string") {
