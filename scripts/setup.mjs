@@ -4,7 +4,7 @@
 // and debootstrap for the container proof). Uses only Node's built-ins, so it runs on a
 // fresh clone before anything is installed.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 
 const log = (message) => console.log(`railyard setup: ${message}`);
 
@@ -43,11 +43,16 @@ export function installSystemPackages(wanted) {
 export function installNodePackages() {
   for (const dir of [".", "backend", "frontend"]) {
     if (!existsSync(`${dir}/package.json`)) continue;
-    const lock = existsSync(`${dir}/package-lock.json`);
-    const upToDate = existsSync(`${dir}/node_modules/.package-lock.json`);
-    if (upToDate && process.env.CI !== "true") continue;
-    log(`npm ${lock ? "ci" : "install"} in ${dir}`);
-    run("npm", [lock ? "ci" : "install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir });
+    const lock = `${dir}/package-lock.json`;
+    const installed = `${dir}/node_modules/.package-lock.json`;
+    // npm writes node_modules/.package-lock.json on every install: newer than the lockfile
+    // means the packages match it.
+    if (existsSync(installed) && (!existsSync(lock) || statSync(installed).mtimeMs >= statSync(lock).mtimeMs))
+      continue;
+    log(`npm ${existsSync(lock) ? "ci" : "install"} in ${dir}`);
+    run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund", "--loglevel=error"], {
+      cwd: dir,
+    });
   }
 }
 
