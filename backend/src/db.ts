@@ -24,6 +24,14 @@ export function createPool(url: string, variable: string, log: Logger, max = 5):
   pool.on("error", (error) =>
     log.warn("postgres_idle_client_error", { database: variable, ...describeError(error) }),
   );
+  // A client checked out with pool.connect() has no error listener of the pool's: a restart
+  // that drops its connection then emits an unhandled 'error' and kills the process. The
+  // query in flight rejects anyway, so the transaction rolls back and is retried.
+  pool.on("connect", (client) =>
+    client.on("error", (error) =>
+      log.warn("postgres_client_error", { database: variable, ...describeError(error) }),
+    ),
+  );
   return pool;
 }
 
