@@ -52711,6 +52711,7 @@ function joinAlternatives(items) {
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 function closest(word, candidates) {
+  if (!worthSuggesting(word)) return void 0;
   let best;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
@@ -53064,12 +53065,12 @@ function watchPatternProblem(pattern) {
   if (pattern.startsWith("#"))
     return {
       message: "starts with `#`, which gitignore syntax reads as a comment",
-      suggestion: `write \`\\${pattern}\` to match a literal #`
+      suggestion: `write \`\\${clip(pattern)}\` to match a literal #`
     };
   if (body.startsWith("./")) {
     return {
       message: "starts with `./`, which gitignore syntax never matches",
-      suggestion: `did you mean \`/${body.slice(2)}\`?`
+      suggestion: `did you mean \`/${clip(body.slice(2))}\`?`
     };
   }
   if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
@@ -53079,7 +53080,8 @@ function watchPatternProblem(pattern) {
     (0, import_ignore.default)().add(pattern).ignores("railyard-probe/file");
   } catch (error) {
     return {
-      message: `is not a valid gitignore pattern: ${error instanceof Error ? error.message : "invalid"}`
+      // The library's message quotes the whole compiled pattern: keep only its reason.
+      message: `is not a valid gitignore pattern: ${error instanceof Error ? clip(error.message.split(": ").pop() ?? "") : "invalid"}`
     };
   }
   return void 0;
@@ -53168,7 +53170,7 @@ function checkEnvironmentNames(file, options, findings) {
       findings.push({
         severity: "error",
         code: "unknown-environment",
-        message: `environment \`${name}\` does not exist in the Railway project (it has ${known.length === 0 ? "none" : known.map((k) => `\`${k}\``).join(", ")}; \`pr\` means PR environments)`,
+        message: `environment \`${clip(name)}\` does not exist in the Railway project (it has ${known.length === 0 ? "none" : known.map((k) => `\`${clip(k)}\``).join(", ")}; \`pr\` means PR environments)`,
         ...near === void 0 ? {} : { suggestion: `did you mean \`${near}\`?` },
         location: at(file, [...segments, name], "key")
       });
@@ -53267,7 +53269,7 @@ function crossFileFindings(services, dependsOnLocations) {
         findings.push({
           severity: "error",
           code: "unknown-service",
-          message: `\`dependsOn\` names \`${dependency}\`, which no railway.toml defines`,
+          message: `\`dependsOn\` names \`${clip(dependency)}\`, which no railway.toml defines`,
           ...near === void 0 ? {} : { suggestion: `did you mean \`${near}\`?` },
           location
         });

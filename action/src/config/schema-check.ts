@@ -90,6 +90,7 @@ function joinAlternatives(items: string[]): string {
 }
 
 export function closest(word: string, candidates: string[]): string | undefined {
+  if (!worthSuggesting(word)) return undefined;
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {

@@ -142,12 +142,12 @@ function watchPatternProblem(pattern: string): { message: string; suggestion?: s
   if (pattern.startsWith("#"))
     return {
       message: "starts with `#`, which gitignore syntax reads as a comment",
-      suggestion: `write \`\\${pattern}\` to match a literal #`,
+      suggestion: `write \`\\${clip(pattern)}\` to match a literal #`,
     };
   if (body.startsWith("./")) {
     return {
       message: "starts with `./`, which gitignore syntax never matches",
-      suggestion: `did you mean \`/${body.slice(2)}\`?`,
+      suggestion: `did you mean \`/${clip(body.slice(2))}\`?`,
     };
   }
   if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
@@ -157,7 +157,8 @@ function watchPatternProblem(pattern: string): { message: string; suggestion?: s
     ignore().add(pattern).ignores("railyard-probe/file");
   } catch (error) {
     return {
-      message: `is not a valid gitignore pattern: ${error instanceof Error ? error.message : "invalid"}`,
+      // The library's message quotes the whole compiled pattern: keep only its reason.
+      message: `is not a valid gitignore pattern: ${error instanceof Error ? clip(error.message.split(": ").pop() ?? "") : "invalid"}`,
     };
   }
   return undefined;
@@ -259,7 +260,7 @@ function checkEnvironmentNames(file: ParsedConfigFile, options: SemanticOptions,
       findings.push({
         severity: "error",
         code: "unknown-environment",
-        message: `environment \`${name}\` does not exist in the Railway project (it has ${known.length === 0 ? "none" : known.map((k) => `\`${k}\``).join(", ")}; \`pr\` means PR environments)`,
+        message: `environment \`${clip(name)}\` does not exist in the Railway project (it has ${known.length === 0 ? "none" : known.map((k) => `\`${clip(k)}\``).join(", ")}; \`pr\` means PR environments)`,
         ...(near === undefined ? {} : { suggestion: `did you mean \`${near}\`?` }),
         location: at(file, [...segments, name], "key"),
       });
@@ -367,7 +368,7 @@ export function crossFileFindings(
         findings.push({
           severity: "error",
           code: "unknown-service",
-          message: `\`dependsOn\` names \`${dependency}\`, which no railway.toml defines`,
+          message: `\`dependsOn\` names \`${clip(dependency)}\`, which no railway.toml defines`,
           ...(near === undefined ? {} : { suggestion: `did you mean \`${near}\`?` }),
           location,
         });
