@@ -25,7 +25,9 @@ const psql = (sql: string) =>
     "-qc",
     sql,
   ]);
+// The browser check is part of the story: `npm test` installs Debian's chromium first.
 const BROWSER = ["/usr/bin/chromium", "/usr/bin/google-chrome"].find((path) => existsSync(path));
+if (!BROWSER) throw new Error("no Chromium at /usr/bin/chromium: apt-get install -y chromium");
 
 let stack: Stack;
 let first: PipelineResult;
@@ -63,11 +65,23 @@ describe("the real stack on the emulator", () => {
     );
     expect(checks["CORS preflight"]?.ok).toBe(true);
     expect(first.urls.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    if (BROWSER)
-      expect(checks["browser loads the frontend and its API call succeeds"]?.detail).toBe(
-        "stack-status is ok",
-      );
+    expect(checks["browser loads the frontend and its API call succeeds"]?.detail).toBe("stack-status is ok");
     expect(first.smoke.every((c) => c.ok && !c.skipped)).toBe(true);
+  });
+
+  it("the backend services run from the image podman built from backend/Dockerfile", async () => {
+    // `npm test` installs podman; the emulator then builds DOCKERFILE services as images.
+    const api = stack.client();
+    for (const service of ["api", "data-poller", "trading-engine"]) {
+      const deploymentId = first.deployments.find((d) => d.service === service)?.deploymentId ?? "";
+      const logs = (await api.buildLogs(deploymentId, 500)).map((line) => line.message);
+      // A fresh emulator has no build cache: each service's image is built in this run.
+      expect(
+        logs.some((line) => line.startsWith("Building image ")),
+        service,
+      ).toBe(true);
+      expect(logs.join("\n"), service).not.toContain("No container engine");
+    }
   });
 
   it("a frontend built with the wrong API URL fails the smoke test and is rolled back to the build that works", async () => {
