@@ -35,6 +35,28 @@ export function createPool(url: string, variable: string, log: Logger, max = 5):
   return pool;
 }
 
+/**
+ * Runs `work` in one transaction on a client of its own: COMMIT when it resolves, ROLLBACK
+ * and rethrow when it throws. A failed client is discarded rather than returned to the pool:
+ * it may be the connection a PostgreSQL restart broke.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release(failure);
+  }
+}
+
 /** Runs `check` until it succeeds, backing off, until the deadline; then throws a StartupError naming the variable. */
 export async function retryUntilReady(
   variable: string,

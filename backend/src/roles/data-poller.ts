@@ -1,5 +1,5 @@
 import type { DataPollerConfig } from "../config.ts";
-import type { Pool } from "../db.ts";
+import { inTransaction, type Pool } from "../db.ts";
 import { closeDependencies, openDependencies } from "../dependencies.ts";
 import { startHeartbeat } from "../heartbeat.ts";
 import { describeError, type Logger } from "../log.ts";
@@ -155,10 +155,7 @@ export async function storeTicks(
  * if Redis fails the transaction rolls back and they are tried again next poll.
  */
 export async function publishPending(pool: Pool, redis: Redis, keys: RedisKeys): Promise<number> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{
       id: string;
       source: string;
@@ -171,10 +168,7 @@ export async function publishPending(pool: Pool, redis: Redis, keys: RedisKeys):
         WHERE published_at IS NULL ORDER BY sequence, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [PUBLISH_BATCH],
     );
-    if (rows.length === 0) {
-      await client.query("COMMIT");
-      return 0;
-    }
+    if (rows.length === 0) return 0;
     const pipeline = redis.pipeline();
     for (const row of rows) {
       pipeline.xadd(
@@ -204,16 +198,8 @@ export async function publishPending(pool: Pool, redis: Redis, keys: RedisKeys):
     await client.query("UPDATE ticks SET published_at = now() WHERE id = ANY($1::text[])", [
       rows.map((r) => r.id),
     ]);
-    await client.query("COMMIT");
     return rows.length;
-  } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    // Passing the error discards the connection: it may be the one a restart broke.
-    client.release(failure);
-  }
+  });
 }
 
 /** Deletes published ticks older than the retention, in batches; returns how many went. */

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { TradingEngineConfig } from "../config.ts";
 import { rotateCredentials } from "../credentials.ts";
-import type { Pool } from "../db.ts";
+import { inTransaction, type Pool } from "../db.ts";
 import { closeDependencies, openDependencies } from "../dependencies.ts";
 import { sleep } from "../errors.ts";
 import { startHeartbeat } from "../heartbeat.ts";
@@ -57,11 +57,8 @@ export function parseTick(fields: readonly string[]): Tick | undefined {
  * strategy whose state moved on cannot order twice for the same tick.
  */
 export async function processTick(pool: Pool, tick: Tick, log: Logger): Promise<TickOutcome> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  const outcome: TickOutcome = { ordersRecorded: 0, strategiesSkipped: 0 };
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
+    const outcome: TickOutcome = { ordersRecorded: 0, strategiesSkipped: 0 };
     const { rows } = await client.query<{
       id: number;
       user_id: number;
@@ -113,15 +110,8 @@ export async function processTick(pool: Pool, tick: Tick, log: Logger): Promise<
         position,
       ]);
     }
-    await client.query("COMMIT");
     return outcome;
-  } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release(failure);
-  }
+  });
 }
 
 /**
