@@ -57,8 +57,16 @@ function stateWith(n: number): EmulatorStateFile {
   };
 }
 
-async function measurePipeline(n: number) {
+/**
+ * One measurement on a fresh emulator with n services: `deployAll` deploys every service and
+ * returns the slowest deployment's duration; the wall time beyond it is the overhead.
+ */
+async function measure(
+  n: number,
+  deployAll: (ctx: { repoDir: string; sha: string; client: RailwayClient }) => Promise<number>,
+) {
   const repoDir = repoWith(n);
+  const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repoDir, encoding: "utf8" }).trim();
   const emulator = await startEmulator({
     state: stateWith(n),
     repoDir,
@@ -68,6 +76,23 @@ async function measurePipeline(n: number) {
   const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token: "bench-token" });
   try {
     const started = performance.now();
+    const slowest = await deployAll({ repoDir, sha, client });
+    const wallMs = performance.now() - started;
+    return {
+      wallMs,
+      slowestDeploymentMs: slowest,
+      overheadMs: wallMs - slowest,
+      requests: client.requestCount,
+    };
+  } finally {
+    await client.close();
+    await emulator.stop();
+    rmSync(repoDir, { recursive: true, force: true });
+  }
+}
+
+const measurePipeline = (n: number) =>
+  measure(n, async ({ repoDir, client }) => {
     const result = await runPipeline(
       {
         mode: "redeploy",
@@ -83,34 +108,13 @@ async function measurePipeline(n: number) {
       },
       { api: client },
     );
-    const wallMs = performance.now() - started;
     if (!result.ok) throw new Error(`pipeline failed: ${result.reason}`);
-    const slowest = Math.max(...result.deployments.map((d) => d.durationMs ?? 0));
-    return {
-      wallMs,
-      slowestDeploymentMs: slowest,
-      overheadMs: wallMs - slowest,
-      requests: client.requestCount,
-    };
-  } finally {
-    await client.close();
-    await emulator.stop();
-    rmSync(repoDir, { recursive: true, force: true });
-  }
-}
-
-async function measureBaseline(n: number) {
-  const repoDir = repoWith(n);
-  const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repoDir, encoding: "utf8" }).trim();
-  const emulator = await startEmulator({
-    state: stateWith(n),
-    repoDir,
-    runner: "simulated",
-    simulatedDurationMs: durationMs,
+    return Math.max(...result.deployments.map((d) => d.durationMs ?? 0));
   });
-  const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token: "bench-token" });
-  try {
-    const started = performance.now();
+
+/** The baseline: deploy one service, wait for it, then the next. */
+const measureBaseline = (n: number) =>
+  measure(n, async ({ sha, client }) => {
     let slowest = 0;
     for (const name of names(n)) {
       const t = performance.now();
@@ -120,19 +124,8 @@ async function measureBaseline(n: number) {
         throw new Error(`baseline: ${name} ended ${final.get(id)?.status}`);
       slowest = Math.max(slowest, performance.now() - t);
     }
-    const wallMs = performance.now() - started;
-    return {
-      wallMs,
-      slowestDeploymentMs: slowest,
-      overheadMs: wallMs - slowest,
-      requests: client.requestCount,
-    };
-  } finally {
-    await client.close();
-    await emulator.stop();
-    rmSync(repoDir, { recursive: true, force: true });
-  }
-}
+    return slowest;
+  });
 
 const round = (x: number) => Math.round(x);
 const results = [];
