@@ -8,13 +8,13 @@ import { compareWithReal } from "./schema-compare.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "../..");
-const realSchemaPath = resolve(repoRoot, "../shared/railway/schema.json");
+const realSchemaPath = resolve(repoRoot, "test/data/railway/schema.json");
 const emulatorSdlPath = resolve(repoRoot, "emulator/schema.graphql");
 
 function realSchema(): GraphQLSchema {
   if (!existsSync(realSchemaPath)) {
     throw new Error(
-      `Railway's schema is missing: expected ${realSchemaPath} (../shared/railway/schema.json beside the repository). ` +
+      `Railway's schema is missing: expected ${realSchemaPath} (Railway's schema kept in the repository as test data). ` +
         "The emulator's SDL cannot be checked without it.",
     );
   }

@@ -6,12 +6,12 @@ import { describe, expect, it } from "vitest";
 import { deploymentStatusesQuery, operations } from "./operations.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const realSchemaPath = resolve(repoRoot, "../shared/railway/schema.json");
+const realSchemaPath = resolve(repoRoot, "test/data/railway/schema.json");
 
 function loadRealSchema(): GraphQLSchema {
   if (!existsSync(realSchemaPath)) {
     throw new Error(
-      `Railway's schema is missing: expected ${realSchemaPath} (../shared/railway/schema.json beside the repository). ` +
+      `Railway's schema is missing: expected ${realSchemaPath} (Railway's schema kept in the repository as test data). ` +
         "The operations cannot be checked without it.",
     );
   }

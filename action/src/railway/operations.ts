@@ -1,5 +1,5 @@
 // Every GraphQL operation the client sends, as a named document. operations.test.ts
-// validates each one against Railway's real schema (../shared/railway/schema.json).
+// validates each one against Railway's real schema (test/data/railway/schema.json).
 
 const DEPLOYMENT_FIELDS = `
 fragment DeploymentFields on Deployment {
