@@ -54936,6 +54936,11 @@ var wrapper_default = import_websocket.default;
 
 // action/src/railway/watch.ts
 var IDLE_SOCKET_MS = 5e3;
+var NOT_VISIBLE_FIRST_RETRY_MS = 250;
+var NOT_VISIBLE_MAX_RETRY_MS = 2e3;
+function isNotFoundMessage(message) {
+  return /\bnot found\b/i.test(message);
+}
 var DeploymentWatcher = class {
   #host;
   #mode;
@@ -54944,6 +54949,7 @@ var DeploymentWatcher = class {
   #growth;
   #safetyRead;
   #maxBatch;
+  #freshGrace;
   #latest = /* @__PURE__ */ new Map();
   #watches = /* @__PURE__ */ new Set();
   /** Ids added since the last read: read at once, whatever the interval. */
@@ -54952,6 +54958,10 @@ var DeploymentWatcher = class {
   #wake;
   #socket;
   #idleTimer;
+  /** When each id was first watched, and how often it was found missing since. */
+  #firstWatched = /* @__PURE__ */ new Map();
+  #notVisible = /* @__PURE__ */ new Map();
+  #retryTimers = /* @__PURE__ */ new Set();
   constructor(host, options) {
     this.#host = host;
     this.#mode = options.mode ?? "auto";
@@ -54960,6 +54970,7 @@ var DeploymentWatcher = class {
     this.#growth = options.growth ?? 1.5;
     this.#safetyRead = options.safetyReadMs ?? 6e4;
     this.#maxBatch = options.maxBatch ?? 100;
+    this.#freshGrace = options.freshGraceMs ?? 15e3;
   }
   watch(ids, call) {
     const unique = [...new Set(ids)];
@@ -54980,7 +54991,10 @@ var DeploymentWatcher = class {
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
       clearTimeout(this.#idleTimer);
-      for (const id of unique) this.#unread.add(id);
+      for (const id of unique) {
+        this.#unread.add(id);
+        if (!this.#firstWatched.has(id)) this.#firstWatched.set(id, Date.now());
+      }
       if (this.#mode !== "poll") this.#subscribe(unique);
       this.#loop ??= this.#run().finally(() => {
         this.#loop = void 0;
@@ -54991,6 +55005,8 @@ var DeploymentWatcher = class {
   /** Ends every watch with what it has seen and closes the socket. */
   close() {
     clearTimeout(this.#idleTimer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     for (const watch of [...this.#watches]) this.#finish(watch);
     this.#socket?.dispose();
     this.#socket = void 0;
@@ -55009,7 +55025,36 @@ var DeploymentWatcher = class {
       watch.resolve(result);
     }
     this.#unsubscribeUnwatched();
+    const pending = this.#pendingIds();
+    for (const id of watch.ids) {
+      if (!pending.has(id)) {
+        this.#firstWatched.delete(id);
+        this.#notVisible.delete(id);
+      }
+    }
     this.#wake?.();
+  }
+  /**
+   * A pending deployment Railway said it cannot find, within the grace after it was first
+   * watched: read it (and, when `resubscribe`, subscribe to it) again after a short, growing
+   * wait, and answer true. Outside the grace answer false: the caller treats it as an error.
+   */
+  #retryWhileFresh(id, resubscribe) {
+    const since = this.#firstWatched.get(id);
+    if (since === void 0 || Date.now() - since >= this.#freshGrace) return false;
+    if (!this.#pendingIds().has(id)) return true;
+    const attempt = this.#notVisible.get(id) ?? 0;
+    this.#notVisible.set(id, attempt + 1);
+    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      if (!this.#pendingIds().has(id)) return;
+      if (resubscribe) this.#subscribe([id]);
+      else this.#unread.add(id);
+      this.#wake?.();
+    }, delay);
+    this.#retryTimers.add(timer);
+    return true;
   }
   #pendingIds() {
     const ids = /* @__PURE__ */ new Set();
@@ -55041,7 +55086,13 @@ var DeploymentWatcher = class {
         const statuses = await this.#host.deploymentStatuses(chunk);
         for (const d of statuses.values()) changed = this.#observe(d) || changed;
       } catch (error) {
-        const missing = error instanceof RailwayNotFoundError ? new Set(error.ids) : void 0;
+        const notFound = error instanceof RailwayNotFoundError ? error.ids : void 0;
+        const notYetVisible = new Set((notFound ?? []).filter((id) => this.#retryWhileFresh(id, false)));
+        const missing = notFound ? new Set(notFound.filter((id) => !notYetVisible.has(id))) : void 0;
+        if (missing?.size === 0) {
+          for (const id of chunk) if (!notYetVisible.has(id)) this.#unread.add(id);
+          continue;
+        }
         for (const watch of [...this.#watches]) {
           if (!missing || watch.ids.some((id) => missing.has(id))) this.#finish(watch, error);
         }
@@ -55119,7 +55170,8 @@ var DeploymentWatcher = class {
       (d) => {
         if (this.#observe(d)) this.#wake?.();
       },
-      () => this.#wake?.()
+      () => this.#wake?.(),
+      (id) => this.#retryWhileFresh(id, true)
     );
     for (const id of ids) this.#socket.add(id);
   }
@@ -55134,13 +55186,16 @@ var Socket = class {
   #host;
   #onDeployment;
   #onFail;
+  /** A subscription answered "not found": true when the watcher subscribes again later. */
+  #onNotFound;
   #subscriptions = /* @__PURE__ */ new Map();
   #client;
   #disposed = false;
-  constructor(host, onDeployment, onFail) {
+  constructor(host, onDeployment, onFail, onNotFound) {
     this.#host = host;
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
+    this.#onNotFound = onNotFound;
   }
   ids() {
     return [...this.#subscriptions.keys()];
@@ -55184,6 +55239,13 @@ var Socket = class {
       stop?.();
     });
     this.#host.countRequest();
+    const failOrRetry = (message) => {
+      if (isNotFoundMessage(message) && this.#onNotFound(id)) {
+        stop?.();
+        if (!removed) this.#subscriptions.delete(id);
+        removed = true;
+      } else this.#fail(message);
+    };
     this.#connect().then(
       (client) => {
         if (removed || this.#disposed) return;
@@ -55191,10 +55253,13 @@ var Socket = class {
           { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
           {
             next: (result) => {
-              if (result.errors?.length) this.#fail(result.errors.map((e) => e.message).join("; "));
+              if (removed) return;
+              if (result.errors?.length) failOrRetry(result.errors.map((e) => e.message).join("; "));
               else if (result.data?.deployment) this.#onDeployment(toDeployment(result.data.deployment));
             },
-            error: (error) => this.#fail(describe(error)),
+            error: (error) => {
+              if (!removed) failOrRetry(describe(error));
+            },
             complete: () => {
             }
           }

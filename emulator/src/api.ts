@@ -249,7 +249,7 @@ function selectLogs(logs: LogRecord[], filter?: string | null, limit?: number | 
 function deploymentFor(ctx: ApiContext, id: string, write = false): DeploymentRecord {
   requireAuth(ctx);
   const d = ctx.state.deployments.get(id);
-  if (!d) throw notFound("Deployment");
+  if (!d || (d.hiddenUntil !== undefined && Date.now() < d.hiddenUntil)) throw notFound("Deployment");
   requireAccess(ctx, d.projectId, d.environmentId, write);
   return d;
 }
@@ -401,6 +401,7 @@ export function buildApi(state: EmulatorState): {
         .filter(
           (d) =>
             canAccess(auth, d.projectId, d.environmentId) &&
+            !(d.hiddenUntil !== undefined && Date.now() < d.hiddenUntil) &&
             (!input.projectId || d.projectId === input.projectId) &&
             (!input.environmentId || d.environmentId === input.environmentId) &&
             (!input.serviceId || d.serviceId === input.serviceId) &&

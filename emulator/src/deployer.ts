@@ -219,6 +219,10 @@ export class Deployer {
     };
     this.#snapshots.set(record.id, { settings, variables });
 
+    // On Railway a deployment read right after it is created may not be found yet.
+    const hiddenFor = this.faults.takeInvisibility(service.id, service.name);
+    if (hiddenFor !== undefined) record.hiddenUntil = Date.now() + hiddenFor;
+
     const fault = this.faults.takeDeployment(service.id, service.name);
     if (fault === "waiting" || fault === "skipped" || fault === "needs-approval") {
       const status: DeploymentStatus =

@@ -25,14 +25,21 @@ export type DeploymentFaultKind =
   | "healthcheck-never-passes"
   | "waiting"
   | "skipped"
-  | "needs-approval";
+  | "needs-approval"
+  /** The new deployment reads as "Deployment not found" for `ms` after creation, as on Railway. */
+  | "not-found-while-fresh";
 
 /** Applies to the next `count` deployments of `service` (name or id; any service when absent). */
 export interface DeploymentFault {
   kind: DeploymentFaultKind;
   service?: string;
   count?: number;
+  /** not-found-while-fresh: how long the deployment stays invisible (default 1500 ms). */
+  ms?: number;
 }
+
+/** The deployment faults a runner or the control plane acts on (not the visibility fault). */
+export type RunFaultKind = Exclude<DeploymentFaultKind, "not-found-while-fresh">;
 
 interface Armed<T> {
   fault: T;
@@ -85,20 +92,33 @@ export class Faults {
     return true;
   }
 
-  takeDeployment(serviceId: string, serviceName: string): DeploymentFaultKind | undefined {
+  takeDeployment(serviceId: string, serviceName: string): RunFaultKind | undefined {
     const armed = this.#deployment.find(
-      (a) =>
-        a.fault.service === undefined || a.fault.service === serviceId || a.fault.service === serviceName,
+      (a) => a.fault.kind !== "not-found-while-fresh" && matches(a.fault, serviceId, serviceName),
     );
     if (!armed) return undefined;
     this.#consume(this.#deployment, armed);
-    return armed.fault.kind;
+    return armed.fault.kind as RunFaultKind;
+  }
+
+  /** Milliseconds a new deployment of this service stays invisible to reads, when a fault asks. */
+  takeInvisibility(serviceId: string, serviceName: string): number | undefined {
+    const armed = this.#deployment.find(
+      (a) => a.fault.kind === "not-found-while-fresh" && matches(a.fault, serviceId, serviceName),
+    );
+    if (!armed) return undefined;
+    this.#consume(this.#deployment, armed);
+    return armed.fault.ms ?? 1_500;
   }
 
   #consume<T>(list: Armed<T>[], armed: Armed<T>): void {
     armed.remaining--;
     if (armed.remaining <= 0) list.splice(list.indexOf(armed), 1);
   }
+}
+
+function matches(fault: DeploymentFault, serviceId: string, serviceName: string): boolean {
+  return fault.service === undefined || fault.service === serviceId || fault.service === serviceName;
 }
 
 export class FaultError extends Error {
@@ -128,6 +148,7 @@ const DEPLOYMENT_KINDS: DeploymentFaultKind[] = [
   "waiting",
   "skipped",
   "needs-approval",
+  "not-found-while-fresh",
 ];
 
 function validateDeploymentFault(f: DeploymentFault): DeploymentFault {
@@ -136,6 +157,9 @@ function validateDeploymentFault(f: DeploymentFault): DeploymentFault {
   }
   if (f.count !== undefined && !(Number.isInteger(f.count) && f.count > 0)) {
     throw new FaultError("fault count must be a positive integer");
+  }
+  if (f.ms !== undefined && !(typeof f.ms === "number" && f.ms >= 0)) {
+    throw new FaultError("deployment fault ms must be a number >= 0");
   }
   return f;
 }

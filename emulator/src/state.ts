@@ -110,6 +110,8 @@ export interface DeploymentRecord {
   events: EventRecord[];
   running?: RunningDeployment;
   abort: AbortController;
+  /** Epoch ms before which reads answer "Deployment not found" (the not-found-while-fresh fault). */
+  hiddenUntil?: number;
 }
 
 export const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([

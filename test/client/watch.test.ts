@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeploymentInfo } from "../../action/src/railway/types.ts";
+import type { WatchOptions } from "../../action/src/railway/watch.ts";
 import { type Fixture, headSha, leakedSecrets, startFixture } from "./support.ts";
 
 let fx: Fixture;
@@ -140,6 +141,43 @@ describe("watchDeployments", () => {
     setTimeout(() => controller.abort(), 300);
     const final = await client.watchDeployments([id], { signal: controller.signal });
     expect(final.get(id)?.status).toBe("WAITING");
+  });
+});
+
+describe("a deployment Railway does not show yet right after creation", () => {
+  // Railway may answer "Deployment not found" in a deployment's first moments (its own CLI waits
+  // 500 ms before subscribing); the emulator reproduces it with the not-found-while-fresh fault.
+  const watchFresh = async (service: string, watch: WatchOptions) => {
+    fx.emulator.faults.add({ deployment: [{ kind: "not-found-while-fresh", service, ms: 800 }] });
+    const logs: string[] = [];
+    const client = fx.client({
+      tokenKind: "account",
+      watch,
+      log: (l) => {
+        logs.push(l);
+        fx.captured.push(l);
+      },
+    });
+    const id = await client.deployCommit("env-production", service, headSha);
+    // The fault is real: a read at once does not find it.
+    await expect(client.deploymentStatuses([id])).rejects.toThrow(/not found/i);
+    return { id, logs, result: client.watchDeployments([id], {}) };
+  };
+
+  it("with subscriptions: is waited for and followed to SUCCESS, keeping the WebSocket", async () => {
+    const { id, logs, result } = await watchFresh("svc-6", {});
+    expect((await result).get(id)?.status).toBe("SUCCESS");
+    expect(logs.some((l) => l.includes("polling instead"))).toBe(false);
+  });
+
+  it("when polling: is read again until visible, then followed to SUCCESS", async () => {
+    const { id, result } = await watchFresh("svc-7", { mode: "poll", minIntervalMs: 100 });
+    expect((await result).get(id)?.status).toBe("SUCCESS");
+  });
+
+  it("past the grace, not found is an error again", async () => {
+    const { result } = await watchFresh("svc-6", { mode: "poll", freshGraceMs: 0 });
+    await expect(result).rejects.toThrow(/not found/i);
   });
 });
 

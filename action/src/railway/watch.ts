@@ -13,6 +13,14 @@ import type { DeploymentInfo } from "./types.ts";
 
 /** How long an idle, healthy socket is kept for the next watch. */
 const IDLE_SOCKET_MS = 5_000;
+/** First and longest wait before reading again a deployment Railway does not show yet. */
+const NOT_VISIBLE_FIRST_RETRY_MS = 250;
+const NOT_VISIBLE_MAX_RETRY_MS = 2_000;
+
+/** Railway's answer for a deployment id it cannot read ("Deployment not found"). */
+export function isNotFoundMessage(message: string): boolean {
+  return /\bnot found\b/i.test(message);
+}
 
 export interface WatchOptions {
   /** "auto" (default): subscriptions, polling when the socket fails. "poll": never open a socket. */
@@ -27,6 +35,13 @@ export interface WatchOptions {
   safetyReadMs?: number;
   /** Most deployments read by one request (default 100). */
   maxBatch?: number;
+  /**
+   * How long after a watch starts "Deployment not found" means "not visible yet" (default 15 s):
+   * Railway may not find a deployment in its first moments (its own CLI waits 500 ms before
+   * subscribing). Within it the deployment is read and subscribed again after a short wait;
+   * after it, not found is an error.
+   */
+  freshGraceMs?: number;
 }
 
 export interface WatchHost {
@@ -61,6 +76,7 @@ export class DeploymentWatcher {
   readonly #growth: number;
   readonly #safetyRead: number;
   readonly #maxBatch: number;
+  readonly #freshGrace: number;
 
   readonly #latest = new Map<string, DeploymentInfo>();
   readonly #watches = new Set<Watch>();
@@ -70,6 +86,10 @@ export class DeploymentWatcher {
   #wake: (() => void) | undefined;
   #socket: Socket | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** When each id was first watched, and how often it was found missing since. */
+  readonly #firstWatched = new Map<string, number>();
+  readonly #notVisible = new Map<string, number>();
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(host: WatchHost, options: WatchOptions) {
     this.#host = host;
@@ -79,6 +99,7 @@ export class DeploymentWatcher {
     this.#growth = options.growth ?? 1.5;
     this.#safetyRead = options.safetyReadMs ?? 60_000;
     this.#maxBatch = options.maxBatch ?? 100;
+    this.#freshGrace = options.freshGraceMs ?? 15_000;
   }
 
   watch(ids: string[], call: WatchCall): Promise<Map<string, DeploymentInfo>> {
@@ -99,7 +120,10 @@ export class DeploymentWatcher {
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
       clearTimeout(this.#idleTimer);
-      for (const id of unique) this.#unread.add(id);
+      for (const id of unique) {
+        this.#unread.add(id);
+        if (!this.#firstWatched.has(id)) this.#firstWatched.set(id, Date.now());
+      }
       if (this.#mode !== "poll") this.#subscribe(unique);
       this.#loop ??= this.#run().finally(() => {
         this.#loop = undefined;
@@ -111,6 +135,8 @@ export class DeploymentWatcher {
   /** Ends every watch with what it has seen and closes the socket. */
   close(): void {
     clearTimeout(this.#idleTimer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     for (const watch of [...this.#watches]) this.#finish(watch);
     this.#socket?.dispose();
     this.#socket = undefined;
@@ -130,7 +156,37 @@ export class DeploymentWatcher {
       watch.resolve(result);
     }
     this.#unsubscribeUnwatched();
+    const pending = this.#pendingIds();
+    for (const id of watch.ids) {
+      if (!pending.has(id)) {
+        this.#firstWatched.delete(id);
+        this.#notVisible.delete(id);
+      }
+    }
     this.#wake?.();
+  }
+
+  /**
+   * A pending deployment Railway said it cannot find, within the grace after it was first
+   * watched: read it (and, when `resubscribe`, subscribe to it) again after a short, growing
+   * wait, and answer true. Outside the grace answer false: the caller treats it as an error.
+   */
+  #retryWhileFresh(id: string, resubscribe: boolean): boolean {
+    const since = this.#firstWatched.get(id);
+    if (since === undefined || Date.now() - since >= this.#freshGrace) return false;
+    if (!this.#pendingIds().has(id)) return true;
+    const attempt = this.#notVisible.get(id) ?? 0;
+    this.#notVisible.set(id, attempt + 1);
+    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      if (!this.#pendingIds().has(id)) return;
+      if (resubscribe) this.#subscribe([id]);
+      else this.#unread.add(id);
+      this.#wake?.();
+    }, delay);
+    this.#retryTimers.add(timer);
+    return true;
   }
 
   #pendingIds(): Set<string> {
@@ -165,8 +221,16 @@ export class DeploymentWatcher {
         const statuses = await this.#host.deploymentStatuses(chunk);
         for (const d of statuses.values()) changed = this.#observe(d) || changed;
       } catch (error) {
+        // A deployment Railway cannot read yet, right after it was created, is read again shortly.
+        const notFound = error instanceof RailwayNotFoundError ? error.ids : undefined;
+        const notYetVisible = new Set((notFound ?? []).filter((id) => this.#retryWhileFresh(id, false)));
+        const missing = notFound ? new Set(notFound.filter((id) => !notYetVisible.has(id))) : undefined;
+        if (missing?.size === 0) {
+          // Nothing else failed: the rest of this batch is read again at once.
+          for (const id of chunk) if (!notYetVisible.has(id)) this.#unread.add(id);
+          continue;
+        }
         // A deployment Railway cannot read fails the watches that follow it, not the others.
-        const missing = error instanceof RailwayNotFoundError ? new Set(error.ids) : undefined;
         for (const watch of [...this.#watches]) {
           if (!missing || watch.ids.some((id) => missing.has(id))) this.#finish(watch, error);
         }
@@ -252,6 +316,7 @@ export class DeploymentWatcher {
         if (this.#observe(d)) this.#wake?.();
       },
       () => this.#wake?.(),
+      (id) => this.#retryWhileFresh(id, true),
     );
     for (const id of ids) this.#socket.add(id);
   }
@@ -269,14 +334,22 @@ class Socket {
   readonly #host: WatchHost;
   readonly #onDeployment: (d: DeploymentInfo) => void;
   readonly #onFail: () => void;
+  /** A subscription answered "not found": true when the watcher subscribes again later. */
+  readonly #onNotFound: (id: string) => boolean;
   readonly #subscriptions = new Map<string, () => void>();
   #client: Promise<Client> | undefined;
   #disposed = false;
 
-  constructor(host: WatchHost, onDeployment: (d: DeploymentInfo) => void, onFail: () => void) {
+  constructor(
+    host: WatchHost,
+    onDeployment: (d: DeploymentInfo) => void,
+    onFail: () => void,
+    onNotFound: (id: string) => boolean,
+  ) {
     this.#host = host;
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
+    this.#onNotFound = onNotFound;
   }
 
   ids(): string[] {
@@ -324,6 +397,14 @@ class Socket {
       stop?.();
     });
     this.#host.countRequest();
+    // "Deployment not found" right after creation: drop this subscription; the watcher subscribes again.
+    const failOrRetry = (message: string) => {
+      if (isNotFoundMessage(message) && this.#onNotFound(id)) {
+        stop?.();
+        if (!removed) this.#subscriptions.delete(id);
+        removed = true;
+      } else this.#fail(message);
+    };
     this.#connect().then(
       (client) => {
         if (removed || this.#disposed) return;
@@ -331,10 +412,13 @@ class Socket {
           { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
           {
             next: (result) => {
-              if (result.errors?.length) this.#fail(result.errors.map((e) => e.message).join("; "));
+              if (removed) return;
+              if (result.errors?.length) failOrRetry(result.errors.map((e) => e.message).join("; "));
               else if (result.data?.deployment) this.#onDeployment(toDeployment(result.data.deployment));
             },
-            error: (error) => this.#fail(describe(error)),
+            error: (error) => {
+              if (!removed) failOrRetry(describe(error));
+            },
             complete: () => {},
           },
         );
