@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import { DeployError, type Deployer } from "./deployer.ts";
+import { applyChangeSet, configEtag, environmentConfig, previewChangeSet } from "./environment-config.ts";
 import {
   type ChangeEvent,
   type DeploymentRecord,
@@ -101,9 +102,25 @@ function connection<T>(nodes: T[], first?: number | null) {
 }
 
 const serviceView = (s: ServiceRecord) => ({ id: s.id, name: s.name, projectId: s.projectId, icon: null });
-const environmentView = (e: EnvironmentRecord) => ({ ...e });
+/** An environment; config, configEtag and serviceInstances are resolved when asked for. */
+function environmentView(state: EmulatorState, e: EnvironmentRecord) {
+  return {
+    ...e,
+    config: ({ decryptVariables }: { decryptVariables?: boolean | null }) =>
+      environmentConfig(state, e.id, decryptVariables === true),
+    configEtag: () => configEtag(state, e.id),
+    serviceInstances: ({ first }: { first?: number | null }) => {
+      const project = state.project(e.projectId);
+      const instances = (project?.services ?? [])
+        .map((service) => state.instance(service.id, e.id))
+        .filter((instance): instance is ServiceInstanceRecord => instance !== undefined)
+        .map((instance) => instanceView(state, instance));
+      return connection(instances, first);
+    },
+  };
+}
 
-function projectView(p: ProjectRecord) {
+function projectView(state: EmulatorState, p: ProjectRecord) {
   return {
     id: p.id,
     name: p.name,
@@ -112,7 +129,7 @@ function projectView(p: ProjectRecord) {
       connection(
         p.environments
           .filter((e) => isEphemeral === undefined || isEphemeral === null || e.isEphemeral === isEphemeral)
-          .map(environmentView),
+          .map((e) => environmentView(state, e)),
         first,
       ),
   };
@@ -138,7 +155,7 @@ function deploymentView(state: EmulatorState, d: DeploymentRecord) {
     deploymentStopped: ["REMOVED", "FAILED", "CRASHED", "SKIPPED"].includes(d.status),
     meta: { ...d.meta },
     service: serviceView(service),
-    environment: environmentView(environment),
+    environment: environmentView(state, environment),
   };
 }
 
@@ -274,6 +291,14 @@ function instanceFor(
   return instance;
 }
 
+function environmentFor(ctx: ApiContext, environmentId: string, write = false): EnvironmentRecord {
+  requireAuth(ctx);
+  const env = ctx.state.environment(environmentId);
+  if (!env) throw notFound("Environment");
+  requireAccess(ctx, env.projectId, env.id, write);
+  return env;
+}
+
 async function guard<T>(work: () => Promise<T> | T): Promise<T> {
   try {
     return await work();
@@ -329,22 +354,25 @@ export function buildApi(state: EmulatorState): {
         name: auth.name ?? "project token",
         projectId: project.id,
         environmentId: env.id,
-        project: projectView(project),
-        environment: environmentView(env),
+        project: projectView(state, project),
+        environment: environmentView(state, env),
       };
     },
     projects: (args, ctx) => {
       const auth = requireAuth(ctx);
       if (auth.kind !== "account") throw notAuthorized();
       const visible = [...state.projects.values()].filter((p) => canAccess(auth, p.id));
-      return connection(visible.map(projectView), args.first as number | undefined);
+      return connection(
+        visible.map((p) => projectView(state, p)),
+        args.first as number | undefined,
+      );
     },
     project: (args, ctx) => {
       requireAuth(ctx);
       const project = state.project(String(args.id));
       if (!project) throw notFound("Project");
       requireAccess(ctx, project.id);
-      return projectView(project);
+      return projectView(state, project);
     },
     environments: (args, ctx) => {
       const project = state.project(String(args.projectId));
@@ -355,7 +383,10 @@ export function buildApi(state: EmulatorState): {
         (e) =>
           args.isEphemeral === undefined || args.isEphemeral === null || e.isEphemeral === args.isEphemeral,
       );
-      return connection(envs.map(environmentView), args.first as number | undefined);
+      return connection(
+        envs.map((e) => environmentView(state, e)),
+        args.first as number | undefined,
+      );
     },
     serviceInstance: (args, ctx) =>
       instanceView(state, instanceFor(ctx, String(args.environmentId), String(args.serviceId))),
@@ -432,6 +463,19 @@ export function buildApi(state: EmulatorState): {
         logView(d, l),
       );
     },
+    environment: (args, ctx) => {
+      requireAuth(ctx);
+      const env = state.environment(String(args.id));
+      if (!env || (args.projectId && env.projectId !== args.projectId)) throw notFound("Environment");
+      requireAccess(ctx, env.projectId, env.id);
+      return environmentView(state, env);
+    },
+    environmentChangeSetApply: (args, ctx) => {
+      const env = environmentFor(ctx, String(args.environmentId));
+      const record = state.changeSetApplies.get(String(args.id));
+      if (!record || record.environmentId !== env.id) throw notFound("ChangeSet apply");
+      return { ...record };
+    },
     domains: (args, ctx) => {
       const instance = instanceFor(ctx, String(args.environmentId), String(args.serviceId));
       serviceIn(ctx, String(args.projectId), String(args.serviceId));
@@ -454,9 +498,32 @@ export function buildApi(state: EmulatorState): {
         const instance = instanceFor(ctx, environmentId, serviceId, true);
         const next: Record<string, unknown> = { ...instance.settings };
         for (const key of SETTING_KEYS) if (key in input) next[key] = input[key];
+        // Through this mutation a Dockerfile path selects the Dockerfile build (0042).
+        if (typeof input.dockerfilePath === "string" && input.dockerfilePath !== "" && !("builder" in input))
+          delete next.builder;
         instance.settings = normalizeSettings(next as ServiceSettings);
       }
       return true;
+    },
+    environmentPreviewChangeSet: (args, ctx) => {
+      const env = environmentFor(ctx, String(args.environmentId));
+      return previewChangeSet(state, env.id, args.input);
+    },
+    environmentApplyChangeSet: (args, ctx) => {
+      const env = environmentFor(ctx, String(args.environmentId), true);
+      return {
+        ...applyChangeSet(
+          state,
+          env.id,
+          args.input,
+          {
+            baseConfigEtag: args.baseConfigEtag as string | null | undefined,
+            commitMessage: args.commitMessage as string | null | undefined,
+            waitForCompletion: args.waitForCompletion as boolean | null | undefined,
+          },
+          state.changeSetApplies,
+        ),
+      };
     },
     variableCollectionUpsert: (args, ctx) => {
       const input = args.input as {

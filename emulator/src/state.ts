@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import type { DeploymentStatus } from "../../action/src/railway/types.ts";
+import { type ChangeSetApplyRecord, effectiveBuilder } from "./environment-config.ts";
 import type { RunningDeployment } from "./runner/types.ts";
 import type { EmulatorStateFile, TokenFile } from "./state-file.ts";
 
@@ -134,6 +135,8 @@ export class EmulatorState {
   readonly instances = new Map<string, ServiceInstanceRecord>();
   readonly triggers: TriggerRecord[] = [];
   readonly deployments = new Map<string, DeploymentRecord>();
+  /** Change-set applies by id (environmentChangeSetApply). */
+  readonly changeSetApplies = new Map<string, ChangeSetApplyRecord>();
   /** Emits "change" with a ChangeEvent. */
   readonly changes = new EventEmitter();
 
@@ -393,21 +396,23 @@ export function instanceKey(serviceId: string, environmentId: string): string {
   return `${serviceId}\u0000${environmentId}`;
 }
 
-/** Railway's API has no DOCKERFILE builder: a Dockerfile path selects it. Keep both views consistent. */
+/**
+ * A DOCKERFILE builder always has a Dockerfile path (default `Dockerfile`). The builder stays
+ * explicit: the environment config can say DOCKERFILE (and switch away from it), even though
+ * ServiceInstanceUpdateInput's Builder enum cannot.
+ */
 export function normalizeSettings(settings: ServiceSettings): ServiceSettings {
   const out = { ...settings };
-  if (out.builder === "DOCKERFILE") {
-    out.dockerfilePath ??= "Dockerfile";
-    delete out.builder;
-  }
+  if (out.builder === "DOCKERFILE") out.dockerfilePath ??= "Dockerfile";
   return out;
 }
 
-/** The builder a runner should use: DOCKERFILE whenever a Dockerfile path is set. */
+/** The builder a runner uses: the explicit one, else DOCKERFILE when a Dockerfile path is set. */
 export function effectiveSettings(settings: ServiceSettings): ServiceSettings {
-  return settings.dockerfilePath
-    ? { ...settings, builder: "DOCKERFILE" }
-    : { ...settings, builder: settings.builder ?? "RAILPACK" };
+  return {
+    ...settings,
+    builder: effectiveBuilder(settings as Record<string, unknown>) as ServiceSettings["builder"],
+  };
 }
 
 function slug(name: string): string {

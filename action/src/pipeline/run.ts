@@ -1,21 +1,27 @@
-// The pipeline core: validate → target → changes → variables → settings → deploy → wait →
-// smoke → rollback. Takes plain options and a Railway API, returns a plain result; it never
-// prints (the front doors render the result and the progress events).
+// The pipeline core, a plan/apply tool: desired state (files) → live state (Railway) → change
+// set (pure diff) → apply (one place that writes) → deploy → wait → smoke → report. Takes
+// plain options and a Railway API, returns a plain result; it never prints (the front doors
+// render the result and the progress events). docs/decisions/0105-environment-change-sets.md
 import { setMaxListeners } from "node:events";
-import { loadConfig, resolveServiceSettings } from "../config/index.ts";
-import type { ServiceConfig, ServiceSettings } from "../config/types.ts";
+import type { LoadedConfig } from "../config/index.ts";
 import { currentBranch, resolveCommit } from "../git/git.ts";
 import { RailwayError } from "../railway/errors.ts";
-import type { DeploymentInfo, RailwayApi, ServiceInstanceInfo } from "../railway/types.ts";
+import type { LiveInstance, RailwayApi, ServiceInstanceInfo } from "../railway/types.ts";
+import { type ApplyOutcome, applyChanges, restoreSettings } from "./apply.ts";
 import { type LiveService, planChanges } from "./changes.ts";
+import type { EnvironmentPlan, ServiceChanges } from "./changeset.ts";
 import { type DeployJob, outcomeMessage, runDeployments } from "./deploy.ts";
+import { type DesiredService, type DesiredState, desiredState } from "./desired.ts";
+import { instanceOf, type LiveState, readLiveState } from "./live.ts";
+import { planEnvironment } from "./plan.ts";
 import { rollBack } from "./rollback.ts";
-import { diffSettings, updateInputFor } from "./settings.ts";
 import { runSmokeTests, type SmokeTargets, urlForDomain } from "./smoke.ts";
 import { sourceTarball } from "./tarball.ts";
-import { dependencyOrder, resolveTarget } from "./target.ts";
+import { dependencyOrder, resolveTarget, type Target } from "./target.ts";
+import { checkTriggers } from "./triggers.ts";
 import { PipelineError, type PipelineEvent, type PipelineOptions, type PipelineResult } from "./types.ts";
-import { checkVariables, describeProblem } from "./variables.ts";
+import { requireValid, validateConfig } from "./validate.ts";
+import { checkRequiredVariables, requireVariables } from "./variables.ts";
 
 export interface PipelineDeps {
   /** Required for every mode but validate. */
@@ -23,34 +29,28 @@ export interface PipelineDeps {
   emit?: (event: PipelineEvent) => void;
 }
 
-type LoadedConfig = Awaited<ReturnType<typeof loadConfig>>;
+type Emit = (event: PipelineEvent) => void;
 
-interface ServiceState {
-  config: ServiceConfig;
-  serviceId: string;
-  instance: ServiceInstanceInfo;
-  live?: DeploymentInfo;
-  wanted: ServiceSettings;
-}
-
-const HEALTHY = new Set(["SUCCESS", "SLEEPING"]);
-
-/** The deployment serving now: the newest SUCCESS (or sleeping) one. */
-async function liveDeployment(
-  api: RailwayApi,
-  projectId: string,
-  environmentId: string,
-  instance: ServiceInstanceInfo,
-): Promise<DeploymentInfo | undefined> {
-  if (instance.latestDeployment && HEALTHY.has(instance.latestDeployment.status))
-    return instance.latestDeployment;
-  if (!instance.latestDeployment) return undefined;
-  const recent = await api.deployments(projectId, environmentId, instance.serviceId, 20);
-  return recent.find((deployment) => HEALTHY.has(deployment.status));
+/** Everything the stages after planning need about the run. */
+interface Run {
+  options: PipelineOptions;
+  api: RailwayApi;
+  result: PipelineResult;
+  emit: Emit;
+  commitSha: string;
+  target: Target;
+  desired: DesiredState;
+  live: LiveState;
+  plan: EnvironmentPlan;
+  /** Desired services in dependency order. */
+  ordered: DesiredService[];
+  /** The services this run deploys, in dependency order. */
+  selected: DesiredService[];
+  waitsForCi: Set<string>;
 }
 
 export function serviceUrl(
-  instance: ServiceInstanceInfo,
+  instance: Pick<ServiceInstanceInfo, "domains">,
   notes?: string[],
   service?: string,
 ): string | undefined {
@@ -112,28 +112,66 @@ export async function runPipeline(options: PipelineOptions, deps: PipelineDeps):
 
 async function stages(
   options: PipelineOptions,
-  api: RailwayApi | undefined,
+  maybeApi: RailwayApi | undefined,
   result: PipelineResult,
-  emit: (event: PipelineEvent) => void,
+  emit: Emit,
 ): Promise<void> {
-  // 1. Validate.
   emit({ kind: "stage", stage: "validate" });
-  let config: LoadedConfig = await loadConfig({ repoDir: options.repoDir, files: options.configFiles });
-  result.findings = config.findings;
-  const errors = config.findings.filter((finding) => finding.severity === "error");
-  if (errors.length > 0) {
-    throw new PipelineError(
-      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`,
-    );
-  }
-  if (config.services.length === 0) throw new PipelineError("no railway.toml file declares a service");
-  if (options.mode === "validate") {
-    result.ok = true;
-    return;
-  }
-  if (!api) throw new PipelineError(`a Railway token is required for mode ${options.mode}`);
+  const files = await validate(options, result);
+  if (options.mode === "validate") return done(result);
+  const api = requireApi(maybeApi, options);
+  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
+  result.commitSha = commitSha;
 
-  const known = new Set(config.services.map((service) => service.name));
+  emit({ kind: "stage", stage: "target" });
+  const { target, config } = await targetStage(api, files, options, result);
+  const desired = desiredState(config, target);
+
+  emit({ kind: "stage", stage: "plan" });
+  const live = await readLiveState(api, target.projectId, desired.environmentId, serviceIds(desired));
+  const run = await planStage({ options, api, result, emit, commitSha, target, desired, live }, config);
+
+  emit({ kind: "stage", stage: "variables" });
+  await variablesStage(run);
+  if (options.mode === "plan") return done(result);
+  if (run.selected.length === 0) return nothingToDeploy(run);
+  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+
+  emit({ kind: "stage", stage: "settings" });
+  const applied = await applyStage(run);
+
+  emit({ kind: "stage", stage: "deploy" });
+  await deployStage(run);
+  const failure = await verifyStage(run);
+  if (failure) await rollbackStage(run, applied, failure);
+  done(result);
+}
+
+function done(result: PipelineResult): void {
+  result.ok = true;
+}
+
+/** Validate: every finding is reported; errors stop the run. */
+async function validate(options: PipelineOptions, result: PipelineResult): Promise<LoadedConfig> {
+  const config = await validateConfig(options);
+  result.findings = config.findings;
+  requireValid(config);
+  return config;
+}
+
+function requireApi(api: RailwayApi | undefined, options: PipelineOptions): RailwayApi {
+  if (!api) throw new PipelineError(`a Railway token is required for mode ${options.mode}`);
+  return api;
+}
+
+/** Target: the project, environment and services; the config checked again against the environments that exist. */
+async function targetStage(
+  api: RailwayApi,
+  files: LoadedConfig,
+  options: PipelineOptions,
+  result: PipelineResult,
+): Promise<{ target: Target; config: LoadedConfig }> {
+  const known = new Set(files.services.map((service) => service.name));
   if (Array.isArray(options.services)) {
     const unknown = options.services.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -142,174 +180,160 @@ async function stages(
       );
     }
   }
-  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
-  result.commitSha = commitSha;
-  const branch = options.branch ?? (await currentBranch(options.repoDir));
-
-  // 2. Resolve the target.
-  emit({ kind: "stage", stage: "target" });
-  const target = await resolveTarget(api, config.services, options);
+  const target = await resolveTarget(api, files.services, options);
   result.projectId = target.projectId;
   result.notes.push(...target.notes);
-  const environmentId = target.environment.id;
-  // Environment overrides can now be checked against the environments that exist.
-  const environmentNames = target.environments.map((env) => env.name);
-  config = await loadConfig({
-    repoDir: options.repoDir,
-    files: options.configFiles,
-    environments: environmentNames,
-  });
+  const config = await validateConfig(
+    options,
+    target.environments.map((env) => env.name),
+  );
   result.findings = config.findings;
+  requireValid(config);
   // Fixed variables live in the repository, not in secrets: they stay readable in the log.
   api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
-  const envErrors = config.findings.filter((finding) => finding.severity === "error");
-  if (envErrors.length > 0) {
-    throw new PipelineError(
-      `the config has ${envErrors.length} error${envErrors.length > 1 ? "s" : ""} (first: ${envErrors[0]?.location.file}:${envErrors[0]?.location.line} ${envErrors[0]?.message})`,
-    );
-  }
-  const order = dependencyOrder(config.services);
+  return { target, config };
+}
 
-  // 3. Live state and the plan.
-  emit({ kind: "stage", stage: "plan" });
-  const states = new Map<string, ServiceState>();
-  await Promise.all(
-    target.services.map(async ({ config: serviceConfig, railway }) => {
-      const instance = await api.serviceInstance(environmentId, railway.id);
-      const live = await liveDeployment(api, target.projectId, environmentId, instance);
-      const wanted = resolveServiceSettings(config, serviceConfig.name, target.environment.name);
-      states.set(serviceConfig.name, {
-        config: serviceConfig,
-        serviceId: railway.id,
-        instance,
-        live,
-        wanted,
-      });
-    }),
-  );
-  const ordered = order.map((name) => states.get(name) as ServiceState);
-  for (const state of ordered) {
-    const changes = diffSettings(state.wanted, state.instance);
-    result.settings.push({ service: state.config.name, changes, applied: false });
+function serviceIds(desired: DesiredState): string[] {
+  return desired.services.map((service) => service.serviceId);
+}
+
+/** Plan: the settings change set (confirmed by Railway's preview), then which services deploy and why. */
+async function planStage(
+  base: Omit<Run, "plan" | "ordered" | "selected" | "waitsForCi">,
+  config: LoadedConfig,
+): Promise<Run> {
+  const { api, options, result, desired, live, target, commitSha } = base;
+  const plan = await planEnvironment(api, desired.environmentId, desired.services, live.environment);
+  result.notes.push(...plan.diagnostics);
+  const byName = new Map(desired.services.map((service) => [service.config.name, service]));
+  const ordered = dependencyOrder(config.services).map((name) => byName.get(name) as DesiredService);
+  const changesOf = new Map(plan.services.map((s) => [s.service, s]));
+  result.settings = ordered.map((service) => settingsRow(changesOf.get(service.config.name), service));
+  for (const service of plan.services) result.notes.push(...service.notes);
+  for (const service of ordered) {
+    for (const field of service.unsupported) {
+      result.notes.push(
+        `${service.config.name}: ${field} has no setting in Railway's API (environment config), so it is not applied`,
+      );
+    }
   }
-  const live: LiveService[] = ordered.map((state) => ({
-    config: state.config,
-    serviceId: state.serviceId,
-    live: state.live,
-    wanted: state.wanted,
-    settingsDiffer: (result.settings.find((s) => s.service === state.config.name)?.changes.length ?? 0) > 0,
-    source: state.instance.source?.repo ? "commit" : "upload",
+
+  const liveServices: LiveService[] = ordered.map((service) => ({
+    config: service.config,
+    serviceId: service.serviceId,
+    live: live.serving.get(service.serviceId),
+    wanted: service.settings,
+    settingsDiffer: (changesOf.get(service.config.name)?.rows.length ?? 0) > 0,
+    source: sourceOf(instanceOf(live, service.serviceId)),
   }));
   const explicit = options.mode === "redeploy" ? (options.services ?? "all") : undefined;
-  result.plan = await planChanges(options.repoDir, commitSha, live, explicit, result.notes);
+  result.plan = await planChanges(options.repoDir, commitSha, liveServices, explicit, result.notes);
   if (options.mode !== "redeploy" && Array.isArray(options.services)) {
-    for (const plan of result.plan) {
-      if (plan.deploy && !options.services.includes(plan.service)) {
-        plan.deploy = false;
-        plan.reason = `${plan.reason}; left out: not in the services input`;
+    for (const entry of result.plan) {
+      if (entry.deploy && !options.services.includes(entry.service)) {
+        entry.deploy = false;
+        entry.reason = `${entry.reason}; left out: not in the services input`;
       }
     }
   }
-  const selected = result.plan
-    .filter((plan) => plan.deploy)
-    .map((plan) => states.get(plan.service) as ServiceState);
-
-  // Railway's own triggers: double deploys and "Wait for CI" deadlocks.
-  const waitsForCi = new Set<string>();
-  await Promise.all(
-    selected.map(async (state) => {
-      if (!state.instance.source?.repo) return;
-      const triggers = await api.deploymentTriggers(target.projectId, environmentId, state.serviceId);
-      for (const trigger of triggers) {
-        const sameBranch = !branch || trigger.branch === branch;
-        if (!sameBranch) continue;
-        result.notes.push(
-          `${state.config.name}: Railway also autodeploys ${trigger.repository}@${trigger.branch} on push, so this commit is deployed twice; turn off the trigger in Railway (Settings → Source) and let Railyard deploy`,
-        );
-        if (trigger.checkSuites) {
-          waitsForCi.add(state.config.name);
-          result.notes.push(
-            `${state.config.name}: Railway's "Wait for CI" is on, so its deployments wait for this commit's GitHub checks, which include this run: the deployment may wait for this very check (deadlock)`,
-          );
-        }
-      }
-    }),
+  const deploying = new Set(result.plan.filter((p) => p.deploy).map((p) => p.service));
+  const selected = ordered.filter((service) => deploying.has(service.config.name));
+  const branch = options.branch ?? (await currentBranch(options.repoDir));
+  const triggers = await checkTriggers(
+    api,
+    target.projectId,
+    desired.environmentId,
+    selected.map((service) => ({
+      name: service.config.name,
+      serviceId: service.serviceId,
+      fromRepo: sourceOf(instanceOf(live, service.serviceId)) === "commit",
+    })),
+    branch,
   );
+  result.notes.push(...triggers.notes);
+  return { ...base, plan, ordered, selected, waitsForCi: triggers.waitsForCi };
+}
 
-  // 4. Variables.
-  emit({ kind: "stage", stage: "variables" });
-  const rendered = new Map<string, Record<string, string>>();
-  await Promise.all(
-    selected.map(async (state) => {
-      rendered.set(
-        state.config.name,
-        await api.variablesForDeployment(target.projectId, environmentId, state.serviceId),
-      );
-    }),
+function settingsRow(changes: ServiceChanges | undefined, service: DesiredService) {
+  return {
+    service: service.config.name,
+    changes: changes?.rows ?? [],
+    applied: false,
+    ...(service.unsupported.length > 0 ? { unsupported: service.unsupported } : {}),
+  };
+}
+
+function sourceOf(instance: LiveInstance): "commit" | "upload" {
+  return instance.source?.repo ? "commit" : "upload";
+}
+
+/** Variables: the required ones exist and render non-empty; the fixed ones to set come from the plan. */
+async function variablesStage(run: Run): Promise<void> {
+  const { api, target, desired, result, selected, plan } = run;
+  result.variables = await checkRequiredVariables(
+    api,
+    target.projectId,
+    desired.environmentId,
+    selected.map((service) => ({ config: service.config, serviceId: service.serviceId })),
   );
-  for (const state of selected) {
-    result.variables.push(checkVariables(state.config, rendered.get(state.config.name) ?? {}));
+  for (const check of result.variables) {
+    const rows = plan.services.find((s) => s.service === check.service)?.rows ?? [];
+    check.fixedToSet = rows.filter((row) => row.kind === "variable").map((row) => row.field.slice(10));
   }
-  const problems = result.variables.flatMap((check) =>
-    check.problems.map((p) => describeProblem(check.service, p)),
-  );
-  if (problems.length > 0) {
-    throw new PipelineError(
-      problems.length === 1
-        ? `${problems[0]}; nothing was deployed`
-        : `${problems.length} required variables are missing or empty (first: ${problems[0]}); nothing was deployed`,
-    );
-  }
-  if (options.mode === "plan") {
-    result.ok = true;
-    return;
-  }
-  if (selected.length === 0) {
-    result.ok = true;
-    result.notes.push("nothing to deploy: every service already runs what this commit declares");
-    await collectUrls(api, target.projectId, environmentId, ordered, result, false);
-    return;
-  }
+  requireVariables(result.variables);
+}
 
-  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+async function nothingToDeploy(run: Run): Promise<void> {
+  run.result.notes.push("nothing to deploy: every service already runs what this commit declares");
+  collectUrls(run, run.live);
+  done(run.result);
+}
 
-  // 5. Settings and fixed variables.
-  emit({ kind: "stage", stage: "settings" });
-  for (const state of selected) {
-    const diff = result.settings.find((s) => s.service === state.config.name);
-    if (diff && diff.changes.length > 0) {
-      await api.updateServiceInstance(state.serviceId, environmentId, updateInputFor(diff.changes));
-      diff.applied = true;
-    }
-    const check = result.variables.find((v) => v.service === state.config.name);
-    if (check && check.fixedToSet.length > 0) {
-      const values = Object.fromEntries(
-        check.fixedToSet.map((name) => [name, state.config.fixedVariables[name] ?? ""]),
-      );
-      await api.upsertVariables(target.projectId, environmentId, state.serviceId, values);
+/** Apply: the settings of the services to deploy, in one change set against the etag read. */
+async function applyStage(run: Run): Promise<ApplyOutcome> {
+  const { api, desired, result, selected, options, target } = run;
+  const names = new Set(selected.map((service) => service.config.name));
+  const only = (plan: EnvironmentPlan): EnvironmentPlan => ({
+    ...plan,
+    services: plan.services.filter((service) => names.has(service.service)),
+  });
+  const replan = async () => {
+    const live = await readLiveState(api, target.projectId, desired.environmentId, []);
+    const services = desired.services.filter((service) => names.has(service.config.name));
+    return only(await planEnvironment(api, desired.environmentId, services, live.environment));
+  };
+  const outcome = await applyChanges(api, desired.environmentId, only(run.plan), replan, options.signal);
+  result.notes.push(...outcome.notes);
+  for (const row of result.settings) {
+    if (outcome.services.includes(row.service) || outcome.clearedConfigFiles.includes(row.service)) {
+      row.applied = true;
     }
   }
+  return outcome;
+}
 
-  // 6 + 7. Deploy and wait.
-  emit({ kind: "stage", stage: "deploy" });
+/** Deploy and wait: the selected services, in dependency order, at the exact commit. */
+async function deployStage(run: Run): Promise<void> {
+  const { api, options, result, selected, live, target, desired, commitSha, waitsForCi, emit } = run;
   const deadline = options.signal
     ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
     : AbortSignal.timeout(options.timeoutMs);
   // Every deployment's watch listens on the one deadline.
   setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball: Promise<Uint8Array> | undefined;
-  const selectedNames = new Set(selected.map((state) => state.config.name));
-  const jobs: DeployJob[] = selected.map((state) => ({
-    service: state.config.name,
-    serviceId: state.serviceId,
-    dependsOn: state.config.dependsOn.filter((dep) => selectedNames.has(dep)),
-    source: state.instance.source?.repo ? "commit" : "upload",
-    waitsForCi: waitsForCi.has(state.config.name),
+  const names = new Set(selected.map((service) => service.config.name));
+  const jobs: DeployJob[] = selected.map((service) => ({
+    service: service.config.name,
+    serviceId: service.serviceId,
+    dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
+    source: sourceOf(instanceOf(live, service.serviceId)),
+    waitsForCi: waitsForCi.has(service.config.name),
   }));
   result.deployments = await runDeployments(jobs, {
     api,
     projectId: target.projectId,
-    environmentId,
+    environmentId: desired.environmentId,
     commitSha,
     concurrency: options.concurrency,
     stabilityMs: options.stabilityMs,
@@ -322,11 +346,15 @@ async function stages(
     },
     emit,
   });
-  const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
-  await collectUrls(api, target.projectId, environmentId, ordered, result, true);
+  // Domains can appear with the first deployment, so read them again after deploying.
+  collectUrls(run, await readLiveState(api, target.projectId, desired.environmentId, []));
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
+}
 
-  let failure: string | undefined;
+/** Wait's verdict and the smoke test: the failure to roll back for, if any. */
+async function verifyStage(run: Run): Promise<string | undefined> {
+  const { options, result, selected, commitSha, emit } = run;
+  const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
     const done = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
     const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
@@ -337,98 +365,93 @@ async function stages(
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
-    if (first) {
-      const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 60_000));
-      failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
-      if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
-    }
-  } else if (options.smoke) {
-    // 8. Smoke test.
-    emit({ kind: "stage", stage: "smoke" });
-    const expected = (name: string) =>
-      selectedNames.has(name) ? commitSha : result.plan.find((p) => p.service === name)?.liveCommit;
-    const targets = smokeTargets(options, ordered, result, expected);
-    for (const role of ["api", "frontend"] as const) {
-      const declared = ordered.find((s) => s.config.smoke?.role === role);
-      if (declared && !targets[role]) {
-        result.smoke.push({
-          name: `${role} URL`,
-          ok: false,
-          detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`,
-        });
-      }
-    }
-    result.smoke.push(...(await runSmokeTests(targets)));
-    const bad = result.smoke.find((check) => !check.ok);
-    if (bad) failure = `smoke test failed: ${bad.name}: ${bad.detail}`;
+    if (!first) return undefined;
+    const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 60_000));
+    let failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
+    if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
+    return failure;
   }
-
-  // 9. Roll back.
-  if (failure) {
-    if (options.rollback) {
-      emit({ kind: "stage", stage: "rollback" });
-      const started = result.deployments.filter((d) => d.deploymentId);
-      result.rollbacks = await rollBack(
-        api,
-        started.map((record) => {
-          const plan = result.plan.find((p) => p.service === record.service);
-          const state = states.get(record.service) as ServiceState;
-          return {
-            service: record.service,
-            serviceId: state.serviceId,
-            failedDeploymentId: record.deploymentId as string,
-            previousDeploymentId: plan?.liveDeploymentId,
-            previousCommit: plan?.liveCommit,
-            smoke: state.config.smoke,
-            url: result.urls.services[record.service],
-          };
-        }),
-        {
-          projectId: target.projectId,
-          environmentId,
-          timeoutMs: Math.max(60_000, options.timeoutMs / 2),
-          verifyHttp: options.smoke,
-          emit,
-        },
-      );
-      const rolled = result.rollbacks.filter((r) => r.ok).length;
-      failure += `; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
-    } else {
-      failure += "; rollback is off, so the failed deployments stay";
+  if (!options.smoke) return undefined;
+  emit({ kind: "stage", stage: "smoke" });
+  const deployedNow = new Set(selected.map((service) => service.config.name));
+  const expected = (name: string) =>
+    deployedNow.has(name) ? commitSha : result.plan.find((p) => p.service === name)?.liveCommit;
+  const targets = smokeTargets(options, run.ordered, result, expected);
+  for (const role of ["api", "frontend"] as const) {
+    const declared = run.ordered.find((s) => s.config.smoke?.role === role);
+    if (declared && !targets[role]) {
+      result.smoke.push({
+        name: `${role} URL`,
+        ok: false,
+        detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`,
+      });
     }
-    throw new PipelineError(failure);
   }
-  result.ok = true;
+  result.smoke.push(...(await runSmokeTests(targets)));
+  const bad = result.smoke.find((check) => !check.ok);
+  return bad ? `smoke test failed: ${bad.name}: ${bad.detail}` : undefined;
 }
 
-async function collectUrls(
-  api: RailwayApi,
-  projectId: string,
-  environmentId: string,
-  states: ServiceState[],
-  result: PipelineResult,
-  refresh: boolean,
-): Promise<void> {
-  void projectId;
-  for (const state of states) {
-    // Domains can appear with the first deployment, so read them again after deploying.
-    const instance = refresh ? await api.serviceInstance(environmentId, state.serviceId) : state.instance;
-    state.instance = instance;
-    const url = serviceUrl(instance, result.notes, state.config.name);
-    if (url) result.urls.services[state.config.name] = url;
-    if (state.config.smoke?.role === "api" && url) result.urls.api = url;
-    if (state.config.smoke?.role === "frontend" && url) result.urls.frontend = url;
+/** Roll back: the deployments this run started, and the settings it changed. Always throws the failure. */
+async function rollbackStage(run: Run, applied: ApplyOutcome, failure: string): Promise<never> {
+  const { api, options, result, target, desired, emit } = run;
+  if (!options.rollback) {
+    const kept = applied.applied.length > 0 ? " (and the settings this run applied stay)" : "";
+    throw new PipelineError(`${failure}; rollback is off, so the failed deployments stay${kept}`);
+  }
+  emit({ kind: "stage", stage: "rollback" });
+  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
+  const started = result.deployments.filter((d) => d.deploymentId);
+  // Settings first: a rolled-back deployment must not meet the failed run's settings at its next deploy.
+  const settings = await restoreSettings(api, desired.environmentId, applied);
+  if (settings) result.notes.push(`settings: ${settings.detail}`);
+  result.rollbacks = await rollBack(
+    api,
+    started.map((record) => {
+      const plan = result.plan.find((p) => p.service === record.service);
+      const service = byName.get(record.service) as DesiredService;
+      return {
+        service: record.service,
+        serviceId: service.serviceId,
+        failedDeploymentId: record.deploymentId as string,
+        previousDeploymentId: plan?.liveDeploymentId,
+        previousCommit: plan?.liveCommit,
+        smoke: service.config.smoke,
+        url: result.urls.services[record.service],
+      };
+    }),
+    {
+      projectId: target.projectId,
+      environmentId: desired.environmentId,
+      timeoutMs: Math.max(60_000, options.timeoutMs / 2),
+      verifyHttp: options.smoke,
+      emit,
+    },
+  );
+  const rolled = result.rollbacks.filter((r) => r.ok).length;
+  let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
+  if (settings) message += settings.ok ? "; settings restored" : "; settings NOT fully restored (see notes)";
+  throw new PipelineError(message);
+}
+
+function collectUrls(run: Run, live: LiveState): void {
+  const { result } = run;
+  for (const service of run.ordered) {
+    const url = serviceUrl(instanceOf(live, service.serviceId), result.notes, service.config.name);
+    if (url) result.urls.services[service.config.name] = url;
+    if (service.config.smoke?.role === "api" && url) result.urls.api = url;
+    if (service.config.smoke?.role === "frontend" && url) result.urls.frontend = url;
   }
 }
 
 function smokeTargets(
   options: PipelineOptions,
-  states: ServiceState[],
+  services: DesiredService[],
   result: PipelineResult,
   expected: (name: string) => string | undefined,
 ): SmokeTargets {
-  const apiState = states.find((s) => s.config.smoke?.role === "api");
-  const frontendState = states.find((s) => s.config.smoke?.role === "frontend");
+  const apiService = services.find((s) => s.config.smoke?.role === "api");
+  const frontendService = services.find((s) => s.config.smoke?.role === "frontend");
   const apiUrl = (options.apiUrl ?? result.urls.api)?.replace(/\/+$/, "");
   const frontendUrl = (options.frontendUrl ?? result.urls.frontend)?.replace(/\/+$/, "");
   if (options.apiUrl) result.urls.api = apiUrl;
@@ -437,19 +460,19 @@ function smokeTargets(
     deadline: Date.now() + options.smokeTimeoutMs,
     browserPath: options.browserPath,
   };
-  if (apiState?.config.smoke?.role === "api" && apiUrl) {
+  if (apiService?.config.smoke?.role === "api" && apiUrl) {
     targets.api = {
       url: apiUrl,
-      versionPath: apiState.config.smoke.versionPath,
-      healthPath: apiState.config.smoke.healthPath,
-      expectedCommit: expected(apiState.config.name),
+      versionPath: apiService.config.smoke.versionPath,
+      healthPath: apiService.config.smoke.healthPath,
+      expectedCommit: expected(apiService.config.name),
     };
   }
-  if (frontendState?.config.smoke?.role === "frontend" && frontendUrl) {
+  if (frontendService?.config.smoke?.role === "frontend" && frontendUrl) {
     targets.frontend = {
       url: frontendUrl,
-      buildInfoPath: frontendState.config.smoke.buildInfoPath,
-      expectedCommit: expected(frontendState.config.name),
+      buildInfoPath: frontendService.config.smoke.buildInfoPath,
+      expectedCommit: expected(frontendService.config.name),
       expectedApiUrl: apiUrl,
     };
   }

@@ -1,6 +1,6 @@
 // The pipeline's plain values: what goes in (PipelineOptions) and what comes out
 // (PipelineResult). The front doors (main.ts, cli.ts) turn results into output.
-import type { Finding, ServiceSettings, SourceLocation } from "../config/types.ts";
+import type { Finding, SourceLocation } from "../config/types.ts";
 import type { DeploymentStatus } from "../railway/types.ts";
 
 export type Mode = "validate" | "plan" | "deploy" | "redeploy";
@@ -66,16 +66,24 @@ export interface VariableCheck {
   fixedToSet: string[];
 }
 
+/** One row of the plan's table: a setting, a fixed variable or a domain. */
 export interface SettingChange {
-  field: keyof ServiceSettings;
+  /** Where it sits in the environment config: "build.builder", "variables.CONTAINER_ROLE", "domains.x", "configFile". */
+  field: string;
   live: unknown;
   wanted: unknown;
+  kind?: "setting" | "variable" | "domain";
+  severity?: "safe" | "destructive";
+  /** Railway answered the live value masked: the preview decides whether it is a change. */
+  unverified?: boolean;
 }
 
 export interface SettingsDiff {
   service: string;
   changes: SettingChange[];
   applied: boolean;
+  /** Declared fields Railway offers no way to set: named, never applied. */
+  unsupported?: string[];
 }
 
 export interface DeploymentFailure {

@@ -1,7 +1,8 @@
 // Stage 4: required variables exist and render non-empty. Values are compared, never kept
 // or printed: the result holds names only.
 import type { ServiceConfig } from "../config/types.ts";
-import type { VariableCheck, VariableProblem } from "./types.ts";
+import type { RailwayApi } from "../railway/types.ts";
+import { PipelineError, type VariableCheck, type VariableProblem } from "./types.ts";
 
 export function checkVariables(config: ServiceConfig, rendered: Record<string, string>): VariableCheck {
   const problems: VariableProblem[] = [];
@@ -28,4 +29,33 @@ export function describeProblem(service: string, problem: VariableProblem): stri
   return problem.problem === "missing"
     ? `${service}: required variable ${problem.name} is not set in Railway (required at ${where})`
     : `${service}: required variable ${problem.name} renders empty in Railway: it is blank or references a variable that does not exist (required at ${where})`;
+}
+
+/**
+ * Stage: the required variables of the services to deploy, checked. The check needs the
+ * rendered values (one read per service); the client masks every one of them.
+ */
+export async function checkRequiredVariables(
+  api: RailwayApi,
+  projectId: string,
+  environmentId: string,
+  services: { config: ServiceConfig; serviceId: string }[],
+): Promise<VariableCheck[]> {
+  return Promise.all(
+    services.map(async ({ config, serviceId }) =>
+      checkVariables(config, await api.variablesForDeployment(projectId, environmentId, serviceId)),
+    ),
+  );
+}
+
+/** Throws the one clear reason when a required variable is missing or empty. */
+export function requireVariables(checks: VariableCheck[]): void {
+  const problems = checks.flatMap((check) => check.problems.map((p) => describeProblem(check.service, p)));
+  if (problems.length > 0) {
+    throw new PipelineError(
+      problems.length === 1
+        ? `${problems[0]}; nothing was deployed`
+        : `${problems.length} required variables are missing or empty (first: ${problems[0]}); nothing was deployed`,
+    );
+  }
 }

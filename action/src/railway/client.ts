@@ -4,14 +4,27 @@
 
 import type { ServiceSettings } from "../config/types.ts";
 import { TERMINAL_STATUSES, toDeployment } from "./deployment-info.ts";
-import { RailwayApiError, RailwayAuthError, RailwayNetworkError, RailwayNotFoundError } from "./errors.ts";
+import type {
+  ChangeSet,
+  ChangeSetApplyResult,
+  ChangeSetPreview,
+  EnvironmentConfig,
+} from "./environment-config.ts";
+import {
+  RailwayApiError,
+  RailwayAuthError,
+  RailwayConflictError,
+  RailwayNetworkError,
+  RailwayNotFoundError,
+} from "./errors.ts";
 import * as ops from "./operations.ts";
 import { SecretRegistry } from "./secrets.ts";
-import { type GraphQLAnswer, type Replay, type RetryOptions, Transport } from "./transport.ts";
+import { type GraphQLAnswer, type Replay, type RetryOptions, sleep, Transport } from "./transport.ts";
 import type {
   DeploymentEvent,
   DeploymentInfo,
   DeploymentTriggerInfo,
+  EnvironmentState,
   LogLine,
   ProjectInfo,
   RailwayApi,
@@ -278,13 +291,7 @@ export class RailwayClient implements RailwayApi {
       { environmentId, serviceId },
       { environmentId },
     );
-    const si = data?.serviceInstance as Json & {
-      domains: {
-        serviceDomains: { domain: string }[];
-        customDomains: { domain: string; status: { verified: boolean; certificateStatus?: string | null } }[];
-      };
-      latestDeployment?: Json | null;
-    };
+    const si = data?.serviceInstance as Json & { domains: RawDomains; latestDeployment?: Json | null };
     const settings: Record<string, unknown> = {};
     for (const key of SETTINGS_KEYS) {
       if (key in si) settings[key] = si[key];
@@ -296,15 +303,143 @@ export class RailwayClient implements RailwayApi {
       environmentId: String(si.environmentId),
       source: (si.source as ServiceInstanceInfo["source"]) ?? null,
       latestDeployment: si.latestDeployment ? toDeployment(si.latestDeployment) : null,
-      domains: {
-        serviceDomains: si.domains.serviceDomains.map((d) => ({ domain: d.domain })),
-        customDomains: si.domains.customDomains.map((d) => ({
-          domain: d.domain,
-          verified: d.status.verified,
-          certificateStatus: d.status.certificateStatus ?? null,
-        })),
-      },
+      domains: toDomains(si.domains),
     };
+  }
+
+  async environmentState(environmentId: string): Promise<EnvironmentState> {
+    const { data } = await this.#call(
+      "EnvironmentState",
+      ops.EnvironmentStateQuery,
+      { environmentId },
+      { environmentId },
+    );
+    const env = data?.environment as {
+      id: string;
+      configEtag: string;
+      config: EnvironmentConfig | null;
+      serviceInstances: { edges: { node: Json & { serviceId: string; domains: RawDomains } }[] };
+    };
+    const config = (env.config ?? {}) as EnvironmentConfig;
+    this.#maskConfigSecrets(config);
+    return {
+      id: env.id,
+      configEtag: env.configEtag,
+      config,
+      instances: env.serviceInstances.edges.map(({ node }) => ({
+        serviceId: String(node.serviceId),
+        source: (node.source as EnvironmentState["instances"][number]["source"]) ?? null,
+        latestDeployment: node.latestDeployment ? toDeployment(node.latestDeployment as Json) : null,
+        domains: toDomains(node.domains),
+      })),
+    };
+  }
+
+  /** Values a config read may carry despite the masking (decrypted reads, registry logins) are secrets. */
+  #maskConfigSecrets(config: EnvironmentConfig): void {
+    const variables = (vars: Record<string, { value?: string | null } | null> | undefined) => {
+      for (const [name, v] of Object.entries(vars ?? {})) {
+        const value = v?.value;
+        if (typeof value === "string" && value !== "" && !this.#publicValues.has(publicKey(name, value)))
+          this.secrets.add(value);
+      }
+    };
+    variables(config.sharedVariables);
+    for (const entry of Object.values(config.services ?? {})) {
+      variables(entry?.variables);
+      const credentials = entry?.deploy?.registryCredentials;
+      if (credentials?.password) this.secrets.add(credentials.password);
+    }
+  }
+
+  /** Values a change set writes are secrets unless the repository itself declares them. */
+  #maskChangeSetSecrets(changeSet: ChangeSet): void {
+    for (const change of changeSet.changes) {
+      if (change.kind === "variable.set") {
+        const value = change.after.value;
+        if (value !== "" && !this.#publicValues.has(publicKey(change.variable, value)))
+          this.secrets.add(value);
+      } else if (change.kind === "resource.update" && change.field === "deploy") {
+        const credentials = change.after.registryCredentials as { password?: unknown } | null | undefined;
+        if (typeof credentials?.password === "string") this.secrets.add(credentials.password);
+      }
+    }
+  }
+
+  async previewChangeSet(environmentId: string, changeSet: ChangeSet): Promise<ChangeSetPreview> {
+    this.#maskChangeSetSecrets(changeSet);
+    const { data } = await this.#call(
+      "EnvironmentPreviewChangeSet",
+      ops.EnvironmentPreviewChangeSetMutation,
+      { environmentId, input: changeSet },
+      { environmentId },
+    );
+    const preview = data?.environmentPreviewChangeSet as {
+      changeSet: Partial<ChangeSet> | null;
+      diagnostics: unknown;
+      effects: unknown;
+    };
+    return {
+      changeSet: { version: 1, changes: (preview.changeSet?.changes ?? []) as ChangeSet["changes"] },
+      diagnostics: Array.isArray(preview.diagnostics) ? preview.diagnostics : [],
+      effects: Array.isArray(preview.effects) ? preview.effects : [],
+    };
+  }
+
+  async applyChangeSet(
+    environmentId: string,
+    changeSet: ChangeSet,
+    options: { baseConfigEtag?: string; commitMessage?: string; signal?: AbortSignal } = {},
+  ): Promise<ChangeSetApplyResult> {
+    this.#maskChangeSetSecrets(changeSet);
+    const operation = "EnvironmentApplyChangeSet";
+    const { data, errors } = await this.#call(
+      operation,
+      ops.EnvironmentApplyChangeSetMutation,
+      {
+        environmentId,
+        input: changeSet,
+        commitMessage: options.commitMessage ?? "Railyard: apply the settings the railway.toml files declare",
+        baseConfigEtag: options.baseConfigEtag ?? null,
+        waitForCompletion: false,
+      },
+      // Sent once: a retried apply after an ambiguous failure could apply twice.
+      { environmentId, allowErrors: true, replay: "unsent-only" },
+    );
+    if (errors.length > 0) {
+      const details = errors.map((e) => e.message);
+      if (errors.some((e) => e.code === "CONFLICT" || /etag|changed since/i.test(e.message))) {
+        throw new RailwayConflictError(
+          `Railway refused the change set: the environment changed since it was read (${details.join("; ")})`,
+          { operation, details },
+        );
+      }
+      throw new RailwayApiError(`Railway rejected ${operation}: ${details.join("; ")}`, {
+        operation,
+        details,
+      });
+    }
+    let result = data?.environmentApplyChangeSet as ChangeSetApplyResult;
+    let delay = 200;
+    const giveUpAt = Date.now() + 5 * 60_000;
+    while (result.status === "applying") {
+      if (options.signal?.aborted || Date.now() > giveUpAt) {
+        throw new RailwayApiError(
+          `Railway is still applying change set ${result.id}; it was not followed to the end`,
+          { operation: "EnvironmentChangeSetApply" },
+        );
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(2_000, delay * 2);
+      const polled = await this.#call(
+        "EnvironmentChangeSetApply",
+        ops.EnvironmentChangeSetApplyQuery,
+        { environmentId, id: result.id },
+        { environmentId },
+      );
+      result = polled.data?.environmentChangeSetApply as ChangeSetApplyResult;
+    }
+    return result;
   }
 
   async updateServiceInstance(
@@ -635,18 +770,7 @@ export class RailwayClient implements RailwayApi {
       { projectId, environmentId, serviceId },
       { projectId, environmentId },
     );
-    const d = data?.domains as {
-      serviceDomains: { domain: string }[];
-      customDomains: { domain: string; status: { verified: boolean; certificateStatus?: string | null } }[];
-    };
-    return {
-      serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
-      customDomains: d.customDomains.map((c) => ({
-        domain: c.domain,
-        verified: c.status.verified,
-        certificateStatus: c.status.certificateStatus ?? null,
-      })),
-    };
+    return toDomains(data?.domains as RawDomains);
   }
 
   /**
@@ -666,6 +790,22 @@ export class RailwayClient implements RailwayApi {
       isDone: options.isDone ?? ((d) => TERMINAL_STATUSES.has(d.status)),
     });
   }
+}
+
+interface RawDomains {
+  serviceDomains: { domain: string }[];
+  customDomains: { domain: string; status: { verified: boolean; certificateStatus?: string | null } }[];
+}
+
+function toDomains(d: RawDomains): ServiceInstanceInfo["domains"] {
+  return {
+    serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
+    customDomains: d.customDomains.map((c) => ({
+      domain: c.domain,
+      verified: c.status.verified,
+      certificateStatus: c.status.certificateStatus ?? null,
+    })),
+  };
 }
 
 const SETTINGS_KEYS = [

@@ -75,3 +75,11 @@ export class RailwayNotFoundError extends RailwayError {
     this.ids = ids;
   }
 }
+
+/**
+ * Railway refused a change set because the environment changed since the config etag it was
+ * planned against (optimistic concurrency: someone else wrote in between).
+ */
+export class RailwayConflictError extends RailwayApiError {
+  override name = "RailwayConflictError";
+}

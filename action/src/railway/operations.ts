@@ -78,6 +78,69 @@ query ServiceInstance($environmentId: String!, $serviceId: String!) {
 }
 ${DEPLOYMENT_FIELDS}`;
 
+/**
+ * The whole live state of an environment in one request: Railway's environment config and its
+ * etag, and per service instance what the config does not hold (source, the latest deployment,
+ * the domains with their status).
+ */
+export const EnvironmentStateQuery = `
+query EnvironmentState($environmentId: String!) {
+  environment(id: $environmentId) {
+    id
+    configEtag
+    config(decryptVariables: false)
+    serviceInstances {
+      edges {
+        node {
+          serviceId
+          source { repo image }
+          latestDeployment { ...DeploymentFields }
+          domains {
+            serviceDomains { domain }
+            customDomains { domain status { verified certificateStatus } }
+          }
+        }
+      }
+    }
+  }
+}
+${DEPLOYMENT_FIELDS}`;
+
+const CHANGE_SET_APPLY_FIELDS = `
+fragment ChangeSetApplyFields on ChangeSetApplyResult {
+  id
+  status
+  deploymentId
+  stagedPatchId
+  diagnostics
+  changes { kind path summary status outputs }
+}`;
+
+export const EnvironmentPreviewChangeSetMutation = `
+mutation EnvironmentPreviewChangeSet($environmentId: String!, $input: JSON!) {
+  environmentPreviewChangeSet(environmentId: $environmentId, input: $input) {
+    changeSet
+    diagnostics
+    effects
+  }
+}`;
+
+export const EnvironmentApplyChangeSetMutation = `
+mutation EnvironmentApplyChangeSet($environmentId: String!, $input: JSON!, $commitMessage: String, $baseConfigEtag: String, $waitForCompletion: Boolean) {
+  environmentApplyChangeSet(environmentId: $environmentId, input: $input, commitMessage: $commitMessage, baseConfigEtag: $baseConfigEtag, waitForCompletion: $waitForCompletion) {
+    ...ChangeSetApplyFields
+  }
+}
+${CHANGE_SET_APPLY_FIELDS}`;
+
+export const EnvironmentChangeSetApplyQuery = `
+query EnvironmentChangeSetApply($environmentId: String!, $id: String!) {
+  environmentChangeSetApply(environmentId: $environmentId, id: $id) {
+    ...ChangeSetApplyFields
+  }
+}
+${CHANGE_SET_APPLY_FIELDS}`;
+
 export const ServiceInstanceUpdateMutation = `
 mutation ServiceInstanceUpdate($serviceId: String!, $environmentId: String!, $input: ServiceInstanceUpdateInput!) {
   serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input)
@@ -215,6 +278,10 @@ export const operations: Record<string, string> = {
   AccountProbeQuery,
   ProjectQuery,
   ServiceInstanceQuery,
+  EnvironmentStateQuery,
+  EnvironmentPreviewChangeSetMutation,
+  EnvironmentApplyChangeSetMutation,
+  EnvironmentChangeSetApplyQuery,
   ServiceInstanceUpdateMutation,
   VariablesForServiceDeploymentQuery,
   VariablesQuery,

@@ -27,7 +27,8 @@ export type Replay = "always" | "unsent-only";
 
 export interface GraphQLAnswer {
   data: Record<string, unknown> | null;
-  errors: { message: string; path?: (string | number)[] }[];
+  /** `code` is the error's extensions.code (Railway's "CONFLICT", "NOT_FOUND", ...), when given. */
+  errors: { message: string; path?: (string | number)[]; code?: string }[];
 }
 
 // Connection errors that prove the request never reached the server.
@@ -164,7 +165,7 @@ export class Transport {
     );
     let parsed: {
       data?: Record<string, unknown> | null;
-      errors?: { message?: unknown; path?: (string | number)[] }[];
+      errors?: { message?: unknown; path?: (string | number)[]; extensions?: { code?: unknown } }[];
     };
     try {
       parsed = JSON.parse(text);
@@ -177,6 +178,7 @@ export class Transport {
     const errors = (parsed.errors ?? []).map((e) => ({
       message: this.secrets.redact(String(e.message ?? "unknown error")),
       path: e.path,
+      ...(typeof e.extensions?.code === "string" ? { code: e.extensions.code } : {}),
     }));
     if (status !== 200 && errors.length === 0) {
       throw new RailwayApiError(`Railway answered ${operation} with HTTP ${status}.`, {

@@ -2,6 +2,12 @@
 // Railway's public GraphQL API; every operation is a named document in operations.ts.
 
 import type { ServiceSettings } from "../config/types.ts";
+import type {
+  ChangeSet,
+  ChangeSetApplyResult,
+  ChangeSetPreview,
+  EnvironmentConfig,
+} from "./environment-config.ts";
 
 export type DeploymentStatus =
   | "BUILDING"
@@ -66,6 +72,22 @@ export interface ServiceInstanceInfo extends ServiceSettings {
   };
 }
 
+/** What the environment config does not hold about a service instance. */
+export interface LiveInstance {
+  serviceId: string;
+  source?: { repo?: string | null; image?: string | null } | null;
+  latestDeployment?: DeploymentInfo | null;
+  domains: ServiceInstanceInfo["domains"];
+}
+
+/** An environment as Railway has it now: its config, the etag of that config, its instances. */
+export interface EnvironmentState {
+  id: string;
+  configEtag: string;
+  config: EnvironmentConfig;
+  instances: LiveInstance[];
+}
+
 export interface DeploymentEvent {
   step: string;
   status: string;
@@ -96,6 +118,19 @@ export interface RailwayApi {
   tokenScope(): Promise<TokenScope>;
   project(projectId: string): Promise<ProjectInfo>;
   serviceInstance(environmentId: string, serviceId: string): Promise<ServiceInstanceInfo>;
+  /** The environment's config (variables masked), its etag and every instance's deployment and domains: one request. */
+  environmentState(environmentId: string): Promise<EnvironmentState>;
+  /** Railway's preview of a change set: the changes that are real (no-ops dropped against the stored values). */
+  previewChangeSet(environmentId: string, changeSet: ChangeSet): Promise<ChangeSetPreview>;
+  /**
+   * Applies a change set atomically and follows it until Railway is done. With baseConfigEtag,
+   * Railway refuses it (RailwayConflictError) when the environment changed since that etag.
+   */
+  applyChangeSet(
+    environmentId: string,
+    changeSet: ChangeSet,
+    options: { baseConfigEtag?: string; commitMessage?: string; signal?: AbortSignal },
+  ): Promise<ChangeSetApplyResult>;
   updateServiceInstance(serviceId: string, environmentId: string, input: ServiceSettings): Promise<void>;
   /** Rendered variables a deployment of the service receives. Every value is masked by the client. */
   variablesForDeployment(
