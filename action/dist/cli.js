@@ -3886,8 +3886,8 @@ var require_keyword = __commonJS({
       var _a;
       const { gen, keyword, schema, parentSchema, $data, it } = cxt;
       checkAsyncKeyword(it, def);
-      const validate = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
-      const validateRef = useKeyword(gen, keyword, validate);
+      const validate2 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+      const validateRef = useKeyword(gen, keyword, validate2);
       const valid = gen.let("valid");
       cxt.block$data(valid, validateKeyword);
       cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
@@ -4960,28 +4960,28 @@ var require_compile = __commonJS({
         if (this.opts.code.process)
           sourceCode = this.opts.code.process(sourceCode, sch);
         const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
-        const validate = makeValidate(this, this.scope.get());
-        this.scope.value(validateName, { ref: validate });
-        validate.errors = null;
-        validate.schema = sch.schema;
-        validate.schemaEnv = sch;
+        const validate2 = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate2 });
+        validate2.errors = null;
+        validate2.schema = sch.schema;
+        validate2.schemaEnv = sch;
         if (sch.$async)
-          validate.$async = true;
+          validate2.$async = true;
         if (this.opts.code.source === true) {
-          validate.source = { validateName, validateCode, scopeValues: gen._values };
+          validate2.source = { validateName, validateCode, scopeValues: gen._values };
         }
         if (this.opts.unevaluated) {
           const { props, items } = schemaCxt;
-          validate.evaluated = {
+          validate2.evaluated = {
             props: props instanceof codegen_1.Name ? void 0 : props,
             items: items instanceof codegen_1.Name ? void 0 : items,
             dynamicProps: props instanceof codegen_1.Name,
             dynamicItems: items instanceof codegen_1.Name
           };
-          if (validate.source)
-            validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
+          if (validate2.source)
+            validate2.source.evaluated = (0, codegen_1.stringify)(validate2.evaluated);
         }
-        sch.validate = validate;
+        sch.validate = validate2;
         return sch;
       } catch (e) {
         delete sch.validate;
@@ -20606,8 +20606,8 @@ var require_util2 = __commonJS({
             iterator = iterable[Symbol.asyncIterator]();
           },
           pull(controller) {
-            return iterator.next().then(({ done, value }) => {
-              if (done) {
+            return iterator.next().then(({ done: done2, value }) => {
+              if (done2) {
                 return queueMicrotask(() => {
                   controller.close();
                   controller.byobRequest?.respond(0);
@@ -23937,8 +23937,8 @@ var require_webidl = __commonJS({
           });
         }
         while (true) {
-          const { done, value } = method.next();
-          if (done) {
+          const { done: done2, value } = method.next();
+          if (done2) {
             break;
           }
           seq.push(converter(value, prefix, `${argument}[${index++}]`));
@@ -24786,8 +24786,8 @@ var require_util3 = __commonJS({
         const bytes = [];
         let byteLength = 0;
         do {
-          const { done, value: chunk } = await reader.read();
-          if (done) {
+          const { done: done2, value: chunk } = await reader.read();
+          if (done2) {
             successSteps(Buffer.concat(bytes, byteLength));
             return;
           }
@@ -25631,8 +25631,8 @@ var require_body = __commonJS({
               return;
             }
             while (true) {
-              const { value, done } = await iterator.next();
-              if (done) {
+              const { value, done: done2 } = await iterator.next();
+              if (done2) {
                 queueMicrotask(() => readableStreamClose(controller));
                 return;
               }
@@ -36124,12 +36124,12 @@ var require_cache_handler = __commonJS({
         };
         if (statusCode === 304) {
           this.#replaying304 = true;
-          let done = false;
+          let done2 = false;
           const finish304 = () => {
-            if (done) {
+            if (done2) {
               return;
             }
-            done = true;
+            done2 = true;
             this.#replaying304 = false;
             if (this.#pending304End) {
               const { controller: controller2, trailers } = this.#pending304End;
@@ -36139,10 +36139,10 @@ var require_cache_handler = __commonJS({
             }
           };
           const failReplay = (err) => {
-            if (done) {
+            if (done2) {
               return;
             }
-            done = true;
+            done2 = true;
             this.#replaying304 = false;
             this.#suppress304End = true;
             this.#pending304End = void 0;
@@ -36172,7 +36172,7 @@ var require_cache_handler = __commonJS({
             if (typeof cachedValue.body.values === "function") {
               const bodyIterator = cachedValue.body.values();
               const streamCachedBody = () => {
-                if (done) {
+                if (done2) {
                   return;
                 }
                 try {
@@ -41346,11 +41346,11 @@ var require_fetch = __commonJS({
           let bytes;
           let isFailure;
           try {
-            const { done, value } = await fetchParams.controller.next();
+            const { done: done2, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes = done2 ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
@@ -43487,10 +43487,10 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(object, code, reason, validate = false) {
+    function closeWebSocketConnection(object, code, reason, validate2 = false) {
       code ??= null;
       reason ??= "";
-      if (validate) validateCloseCodeAndReason(code, reason);
+      if (validate2) validateCloseCodeAndReason(code, reason);
       if (isClosed(object.readyState) || isClosing(object.readyState)) {
       } else if (!isEstablished(object.readyState)) {
         failWebsocketConnection(object);
@@ -46299,9 +46299,9 @@ var require_permessage_deflate2 = __commonJS({
        * @public
        */
       decompress(data, fin, callback) {
-        zlibLimiter.add((done) => {
+        zlibLimiter.add((done2) => {
           this._decompress(data, fin, (err, result) => {
-            done();
+            done2();
             callback(err, result);
           });
         });
@@ -46315,9 +46315,9 @@ var require_permessage_deflate2 = __commonJS({
        * @public
        */
       compress(data, fin, callback) {
-        zlibLimiter.add((done) => {
+        zlibLimiter.add((done2) => {
           this._compress(data, fin, (err, result) => {
-            done();
+            done2();
             callback(err, result);
           });
         });
@@ -52945,10 +52945,10 @@ function errorToFinding(error, context) {
   };
 }
 function schemaFindings(file, data, positions) {
-  const validate = validator();
-  if (validate(data)) return [];
+  const validate2 = validator();
+  if (validate2(data)) return [];
   const context = { file, isJson: file.toLowerCase().endsWith(".json"), data, positions };
-  const errors = pruneAlternatives(validate.errors ?? []);
+  const errors = pruneAlternatives(validate2.errors ?? []);
   const findings = [];
   const seen = /* @__PURE__ */ new Set();
   for (const error of errors) {
@@ -53816,6 +53816,9 @@ var RailwayNotFoundError = class extends RailwayError {
     this.ids = ids;
   }
 };
+var RailwayConflictError = class extends RailwayApiError {
+  name = "RailwayConflictError";
+};
 
 // action/src/railway/operations.ts
 var DEPLOYMENT_FIELDS = `
@@ -53889,6 +53892,59 @@ query ServiceInstance($environmentId: String!, $serviceId: String!) {
   }
 }
 ${DEPLOYMENT_FIELDS}`;
+var EnvironmentStateQuery = `
+query EnvironmentState($environmentId: String!) {
+  environment(id: $environmentId) {
+    id
+    configEtag
+    config(decryptVariables: false)
+    serviceInstances {
+      edges {
+        node {
+          serviceId
+          source { repo image }
+          latestDeployment { ...DeploymentFields }
+          domains {
+            serviceDomains { domain }
+            customDomains { domain status { verified certificateStatus } }
+          }
+        }
+      }
+    }
+  }
+}
+${DEPLOYMENT_FIELDS}`;
+var CHANGE_SET_APPLY_FIELDS = `
+fragment ChangeSetApplyFields on ChangeSetApplyResult {
+  id
+  status
+  deploymentId
+  stagedPatchId
+  diagnostics
+  changes { kind path summary status outputs }
+}`;
+var EnvironmentPreviewChangeSetMutation = `
+mutation EnvironmentPreviewChangeSet($environmentId: String!, $input: JSON!) {
+  environmentPreviewChangeSet(environmentId: $environmentId, input: $input) {
+    changeSet
+    diagnostics
+    effects
+  }
+}`;
+var EnvironmentApplyChangeSetMutation = `
+mutation EnvironmentApplyChangeSet($environmentId: String!, $input: JSON!, $commitMessage: String, $baseConfigEtag: String, $waitForCompletion: Boolean) {
+  environmentApplyChangeSet(environmentId: $environmentId, input: $input, commitMessage: $commitMessage, baseConfigEtag: $baseConfigEtag, waitForCompletion: $waitForCompletion) {
+    ...ChangeSetApplyFields
+  }
+}
+${CHANGE_SET_APPLY_FIELDS}`;
+var EnvironmentChangeSetApplyQuery = `
+query EnvironmentChangeSetApply($environmentId: String!, $id: String!) {
+  environmentChangeSetApply(environmentId: $environmentId, id: $id) {
+    ...ChangeSetApplyFields
+  }
+}
+${CHANGE_SET_APPLY_FIELDS}`;
 var ServiceInstanceUpdateMutation = `
 mutation ServiceInstanceUpdate($serviceId: String!, $environmentId: String!, $input: ServiceInstanceUpdateInput!) {
   serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input)
@@ -54157,7 +54213,8 @@ var Transport = class {
     }
     const errors = (parsed.errors ?? []).map((e) => ({
       message: this.secrets.redact(String(e.message ?? "unknown error")),
-      path: e.path
+      path: e.path,
+      ...typeof e.extensions?.code === "string" ? { code: e.extensions.code } : {}
     }));
     if (status !== 200 && errors.length === 0) {
       throw new RailwayApiError(`Railway answered ${operation} with HTTP ${status}.`, {
@@ -54206,13 +54263,13 @@ function errorCode(error) {
 function sleep(ms, signal) {
   return new Promise((resolve2) => {
     if (signal?.aborted) return resolve2();
-    const timer = setTimeout(done, ms);
-    function done() {
+    const timer = setTimeout(done2, ms);
+    function done2() {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
+      signal?.removeEventListener("abort", done2);
       resolve2();
     }
-    signal?.addEventListener("abort", done, { once: true });
+    signal?.addEventListener("abort", done2, { once: true });
   });
 }
 
@@ -54746,16 +54803,16 @@ function createClient(options) {
   }
   function subscribe(payload, sink) {
     const id = generateID(payload);
-    let done = false, errored = false, releaser = () => {
+    let done2 = false, errored = false, releaser = () => {
       locks--;
-      done = true;
+      done2 = true;
     };
     (async () => {
       locks++;
       for (; ; ) {
         try {
           const [socket, release, waitForReleaseOrThrowOnClose] = await connect();
-          if (done) {
+          if (done2) {
             waitForReleaseOrThrowOnClose.catch(() => {
             });
             return release();
@@ -54767,13 +54824,13 @@ function createClient(options) {
                 return;
               }
               case MessageType.Error: {
-                errored = true, done = true;
+                errored = true, done2 = true;
                 sink.error(message.payload);
                 releaser();
                 return;
               }
               case MessageType.Complete: {
-                done = true;
+                done2 = true;
                 releaser();
                 return;
               }
@@ -54790,7 +54847,7 @@ function createClient(options) {
             )
           );
           releaser = () => {
-            if (!done && socket.readyState === WebSocketImpl.OPEN)
+            if (!done2 && socket.readyState === WebSocketImpl.OPEN)
               socket.send(
                 stringifyMessage(
                   {
@@ -54801,7 +54858,7 @@ function createClient(options) {
                 )
               );
             locks--;
-            done = true;
+            done2 = true;
             release();
           };
           await waitForReleaseOrThrowOnClose.finally(unlisten);
@@ -54816,7 +54873,7 @@ function createClient(options) {
       sink.error(err);
     });
     return () => {
-      if (!done) releaser();
+      if (!done2) releaser();
     };
   }
   return {
@@ -55487,15 +55544,125 @@ var RailwayClient = class {
       environmentId: String(si.environmentId),
       source: si.source ?? null,
       latestDeployment: si.latestDeployment ? toDeployment(si.latestDeployment) : null,
-      domains: {
-        serviceDomains: si.domains.serviceDomains.map((d) => ({ domain: d.domain })),
-        customDomains: si.domains.customDomains.map((d) => ({
-          domain: d.domain,
-          verified: d.status.verified,
-          certificateStatus: d.status.certificateStatus ?? null
-        }))
+      domains: toDomains(si.domains)
+    };
+  }
+  async environmentState(environmentId) {
+    const { data } = await this.#call(
+      "EnvironmentState",
+      EnvironmentStateQuery,
+      { environmentId },
+      { environmentId }
+    );
+    const env = data?.environment;
+    const config = env.config ?? {};
+    this.#maskConfigSecrets(config);
+    return {
+      id: env.id,
+      configEtag: env.configEtag,
+      config,
+      instances: env.serviceInstances.edges.map(({ node }) => ({
+        serviceId: String(node.serviceId),
+        source: node.source ?? null,
+        latestDeployment: node.latestDeployment ? toDeployment(node.latestDeployment) : null,
+        domains: toDomains(node.domains)
+      }))
+    };
+  }
+  /** Values a config read may carry despite the masking (decrypted reads, registry logins) are secrets. */
+  #maskConfigSecrets(config) {
+    const variables = (vars) => {
+      for (const [name, v] of Object.entries(vars ?? {})) {
+        const value = v?.value;
+        if (typeof value === "string" && value !== "" && !this.#publicValues.has(publicKey(name, value)))
+          this.secrets.add(value);
       }
     };
+    variables(config.sharedVariables);
+    for (const entry of Object.values(config.services ?? {})) {
+      variables(entry?.variables);
+      const credentials = entry?.deploy?.registryCredentials;
+      if (credentials?.password) this.secrets.add(credentials.password);
+    }
+  }
+  /** Values a change set writes are secrets unless the repository itself declares them. */
+  #maskChangeSetSecrets(changeSet) {
+    for (const change of changeSet.changes) {
+      if (change.kind === "variable.set") {
+        const value = change.after.value;
+        if (value !== "" && !this.#publicValues.has(publicKey(change.variable, value)))
+          this.secrets.add(value);
+      } else if (change.kind === "resource.update" && change.field === "deploy") {
+        const credentials = change.after.registryCredentials;
+        if (typeof credentials?.password === "string") this.secrets.add(credentials.password);
+      }
+    }
+  }
+  async previewChangeSet(environmentId, changeSet) {
+    this.#maskChangeSetSecrets(changeSet);
+    const { data } = await this.#call(
+      "EnvironmentPreviewChangeSet",
+      EnvironmentPreviewChangeSetMutation,
+      { environmentId, input: changeSet },
+      { environmentId }
+    );
+    const preview = data?.environmentPreviewChangeSet;
+    return {
+      changeSet: { version: 1, changes: preview.changeSet?.changes ?? [] },
+      diagnostics: Array.isArray(preview.diagnostics) ? preview.diagnostics : [],
+      effects: Array.isArray(preview.effects) ? preview.effects : []
+    };
+  }
+  async applyChangeSet(environmentId, changeSet, options = {}) {
+    this.#maskChangeSetSecrets(changeSet);
+    const operation = "EnvironmentApplyChangeSet";
+    const { data, errors } = await this.#call(
+      operation,
+      EnvironmentApplyChangeSetMutation,
+      {
+        environmentId,
+        input: changeSet,
+        commitMessage: options.commitMessage ?? "Railyard: apply the settings the railway.toml files declare",
+        baseConfigEtag: options.baseConfigEtag ?? null,
+        waitForCompletion: false
+      },
+      // Sent once: a retried apply after an ambiguous failure could apply twice.
+      { environmentId, allowErrors: true, replay: "unsent-only" }
+    );
+    if (errors.length > 0) {
+      const details = errors.map((e) => e.message);
+      if (errors.some((e) => e.code === "CONFLICT" || /etag|changed since/i.test(e.message))) {
+        throw new RailwayConflictError(
+          `Railway refused the change set: the environment changed since it was read (${details.join("; ")})`,
+          { operation, details }
+        );
+      }
+      throw new RailwayApiError(`Railway rejected ${operation}: ${details.join("; ")}`, {
+        operation,
+        details
+      });
+    }
+    let result = data?.environmentApplyChangeSet;
+    let delay = 200;
+    const giveUpAt = Date.now() + 5 * 6e4;
+    while (result.status === "applying") {
+      if (options.signal?.aborted || Date.now() > giveUpAt) {
+        throw new RailwayApiError(
+          `Railway is still applying change set ${result.id}; it was not followed to the end`,
+          { operation: "EnvironmentChangeSetApply" }
+        );
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(2e3, delay * 2);
+      const polled = await this.#call(
+        "EnvironmentChangeSetApply",
+        EnvironmentChangeSetApplyQuery,
+        { environmentId, id: result.id },
+        { environmentId }
+      );
+      result = polled.data?.environmentChangeSetApply;
+    }
+    return result;
   }
   async updateServiceInstance(serviceId, environmentId, settings) {
     await this.#call(
@@ -55750,15 +55917,7 @@ var RailwayClient = class {
       { projectId, environmentId, serviceId },
       { projectId, environmentId }
     );
-    const d = data?.domains;
-    return {
-      serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
-      customDomains: d.customDomains.map((c) => ({
-        domain: c.domain,
-        verified: c.status.verified,
-        certificateStatus: c.status.certificateStatus ?? null
-      }))
-    };
+    return toDomains(data?.domains);
   }
   /**
    * Follows deployments (see RailwayApi). Concurrent calls share one WebSocket and one polling
@@ -55771,6 +55930,16 @@ var RailwayClient = class {
     });
   }
 };
+function toDomains(d) {
+  return {
+    serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
+    customDomains: d.customDomains.map((c) => ({
+      domain: c.domain,
+      verified: c.status.verified,
+      certificateStatus: c.status.certificateStatus ?? null
+    }))
+  };
+}
 var SETTINGS_KEYS = [
   "builder",
   "buildCommand",
@@ -55925,6 +56094,374 @@ async function readBlobs(repoDir, oids) {
 async function readFileAt(repoDir, sha, path) {
   const result = await git(repoDir, ["show", `${sha}:${path}`]);
   return result.code === 0 ? result.stdout : void 0;
+}
+
+// action/src/railway/environment-config.ts
+var MASKED_CREDENTIAL = "*****";
+function serviceAddress(name) {
+  return `service.${name}`;
+}
+function isMaskedCredentials(value) {
+  if (value === null || typeof value !== "object") return false;
+  const v = value;
+  return v.username === MASKED_CREDENTIAL || v.password === MASKED_CREDENTIAL;
+}
+function stableStringify(value) {
+  return JSON.stringify(sortDeep(value));
+}
+function sortDeep(value) {
+  if (Array.isArray(value)) return value.map(sortDeep);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => [k, sortDeep(v)])
+    );
+  }
+  return value;
+}
+function normalizeVariableValue(value) {
+  return value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, ref) => {
+    const dot = ref.lastIndexOf(".");
+    if (dot === -1) return `\${{${ref.trim()}}}`;
+    return `\${{${ref.slice(0, dot).trim()}.${ref.slice(dot + 1).trim()}}}`;
+  });
+}
+
+// action/src/pipeline/changeset.ts
+var HIDDEN = "\xABhidden\xBB";
+var WRITE_ONLY = "\xABwrite-only\xBB";
+var SECTIONS = ["source", "build", "deploy"];
+function diffEnvironment(desired, live, configEtag) {
+  return {
+    configEtag,
+    services: desired.map(
+      (service) => diffService(
+        service.config.name,
+        service.serviceId,
+        service.entry,
+        live.services?.[service.serviceId] ?? {},
+        service.unsupported
+      )
+    )
+  };
+}
+function diffService(name, serviceId, wanted, live, unsupported = []) {
+  const address = serviceAddress(name);
+  const out = { service: name, serviceId, rows: [], changes: [], unsupported, notes: [] };
+  for (const section of SECTIONS) {
+    const want = wanted[section] ?? void 0;
+    if (!want) continue;
+    const have = live[section] ?? {};
+    const changed = [];
+    for (const [key, value] of Object.entries(want)) {
+      if (value === void 0) continue;
+      if (section === "deploy" && key === "registryCredentials") {
+        const current = have[key];
+        if (isMaskedCredentials(current) && value !== null) {
+          out.notes.push(
+            `${name}: registryCredentials are write-only on Railway, so only their presence is compared`
+          );
+          continue;
+        }
+        if (sameValue(section, key, value, current ?? null)) continue;
+        changed.push(key);
+        out.rows.push({
+          field: `${section}.${key}`,
+          live: current ? WRITE_ONLY : null,
+          wanted: value === null ? null : WRITE_ONLY,
+          kind: "setting",
+          severity: value === null ? "destructive" : "safe"
+        });
+        continue;
+      }
+      if (sameValue(section, key, value, have[key])) continue;
+      changed.push(key);
+      out.rows.push({
+        field: `${section}.${key}`,
+        live: have[key] ?? null,
+        wanted: value,
+        kind: "setting",
+        severity: "safe"
+      });
+    }
+    if (changed.length === 0) continue;
+    const after = { ...have };
+    for (const [key, value] of Object.entries(want)) {
+      if (value === void 0) continue;
+      if (key === "registryCredentials" && isMaskedCredentials(have[key]) && value !== null) continue;
+      after[key] = value;
+    }
+    out.changes.push({
+      kind: "resource.update",
+      address,
+      field: section,
+      before: live[section] ? { ...live[section] } : null,
+      after,
+      path: `resources.${address}.${section}`,
+      summary: `Update ${name} ${section} (${changed.join(", ")})`,
+      details: changed.map((key) => `${section}.${key}`),
+      severity: "safe",
+      deployEffect: "deploy"
+    });
+  }
+  for (const [variable, want] of Object.entries(wanted.variables ?? {})) {
+    const value = want?.value;
+    if (typeof value !== "string") continue;
+    const current = live.variables?.[variable];
+    const exists = current !== void 0 && current !== null;
+    const known = exists && typeof current.value === "string";
+    if (known && normalizeVariableValue(current.value) === normalizeVariableValue(value)) continue;
+    out.rows.push({
+      field: `variables.${variable}`,
+      live: !exists ? null : known ? current.value : HIDDEN,
+      wanted: value,
+      kind: "variable",
+      severity: "safe",
+      ...exists && !known ? { unverified: true } : {}
+    });
+    out.changes.push({
+      kind: "variable.set",
+      address,
+      variable,
+      after: { type: "literal", value },
+      ...exists ? { before: known ? { type: "literal", value: current.value } : { type: "preserve" } } : {},
+      path: `resources.${address}.variables.${variable}`,
+      summary: `${exists ? "Update" : "Set"} variable ${name}.${variable}`,
+      severity: "safe",
+      deployEffect: "deploy"
+    });
+  }
+  for (const kind of ["serviceDomains", "customDomains"]) {
+    for (const [domain, options] of Object.entries(wanted.networking?.[kind] ?? {})) {
+      if (live.networking?.[kind]?.[domain] !== void 0) continue;
+      out.rows.push({
+        field: `domains.${domain}`,
+        live: null,
+        wanted: domain,
+        kind: "domain",
+        severity: "safe"
+      });
+      out.changes.push({
+        kind: "domain.create",
+        address,
+        domain,
+        domainKind: kind === "serviceDomains" ? "service" : "custom",
+        ...typeof options?.port === "number" ? { port: options.port } : {},
+        path: `resources.${address}.networking.${kind}.${domain}`,
+        summary: `Create ${kind === "serviceDomains" ? "Railway" : "custom"} domain ${domain} for ${name}`,
+        severity: "safe",
+        deployEffect: "none"
+      });
+    }
+  }
+  if (typeof live.configFile === "string" && live.configFile !== "" && wanted.configFile === void 0) {
+    out.configFile = live.configFile;
+    out.rows.push({
+      field: "configFile",
+      live: live.configFile,
+      wanted: "",
+      kind: "setting",
+      severity: "safe"
+    });
+  }
+  return out;
+}
+function changeSetOf(services) {
+  return { version: 1, changes: services.flatMap((s) => s.changes) };
+}
+function confirmByPreview(services, confirmed) {
+  const keys = new Set(confirmed.map(changeKey));
+  return services.map((service) => {
+    const changes = service.changes.filter((change) => keys.has(changeKey(change)));
+    const kept = new Set(changes.flatMap(rowFieldsOf));
+    return {
+      ...service,
+      changes,
+      rows: service.rows.filter((row) => row.field === "configFile" || kept.has(row.field))
+    };
+  });
+}
+function changeKey(change) {
+  return `${change.kind} ${change.path}`;
+}
+function rowFieldsOf(change) {
+  switch (change.kind) {
+    case "resource.update":
+      return change.details ?? [];
+    case "variable.set":
+    case "variable.delete":
+      return [`variables.${change.variable}`];
+    case "domain.create":
+      return [`domains.${change.domain}`];
+    case "resource.create":
+      return [];
+  }
+}
+function inverseChanges(applied, live, serviceIds2) {
+  const changes = [];
+  const skipped = [];
+  for (const change of applied) {
+    const serviceId = serviceIds2.get(change.address);
+    const entry = serviceId ? live.services?.[serviceId] ?? {} : {};
+    if (change.kind === "resource.update") {
+      const now = entry[change.field] ?? null;
+      if (!sameSection(now, change.after)) {
+        skipped.push(`${change.address} ${change.field} (changed again since this run applied it)`);
+        continue;
+      }
+      changes.push({
+        ...change,
+        before: now,
+        after: change.before ?? {},
+        summary: `Restore ${change.address} ${change.field}`
+      });
+    } else if (change.kind === "variable.set") {
+      if (change.before === void 0) {
+        changes.push({
+          kind: "variable.delete",
+          address: change.address,
+          variable: change.variable,
+          path: change.path,
+          summary: `Delete variable ${change.address}.${change.variable} (this run created it)`,
+          severity: "destructive",
+          deployEffect: "deploy"
+        });
+      } else if (change.before.type === "literal") {
+        changes.push({ ...change, after: change.before, before: change.after });
+      } else {
+        skipped.push(
+          `${change.address} variable ${change.variable} (its earlier value is not readable without decrypting it)`
+        );
+      }
+    } else {
+      skipped.push(`${change.address} ${change.kind} (not undone: ${change.summary})`);
+    }
+  }
+  return { changes, skipped };
+}
+function sameSection(a, b) {
+  const strip = (v) => {
+    if (!v) return {};
+    const copy = { ...v };
+    if (isMaskedCredentials(copy.registryCredentials) || copy.registryCredentials)
+      delete copy.registryCredentials;
+    return copy;
+  };
+  return stableStringify(strip(a)) === stableStringify(strip(b));
+}
+function sameValue(section, key, want, have) {
+  return stableStringify(normalize(section, key, want)) === stableStringify(normalize(section, key, have));
+}
+function normalize(section, key, value) {
+  if (value === void 0 || value === null) return null;
+  if (typeof value === "string") {
+    if (value === "") return null;
+    if (key === "builder" || key === "restartPolicyType") return value.toUpperCase();
+    if (section === "source" && key === "rootDirectory") return value.replace(/^\/+|\/+$/g, "") || null;
+    if (key === "preDeployCommand") return [value];
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0 && key === "watchPatterns") return null;
+    return value;
+  }
+  if (key === "multiRegionConfig" && typeof value === "object") {
+    const regions = Object.entries(value).filter(([, v]) => v !== null);
+    return regions.length === 0 ? null : Object.fromEntries(regions);
+  }
+  if (key === "registryCredentials" && typeof value === "object") {
+    const v = value;
+    if (v.username === MASKED_CREDENTIAL) return "masked";
+  }
+  return value;
+}
+
+// action/src/pipeline/types.ts
+var PipelineError = class extends Error {
+  name = "PipelineError";
+};
+
+// action/src/pipeline/apply.ts
+async function applyChanges(api, environmentId, plan, replan, signal) {
+  const outcome = {
+    applied: [],
+    services: [],
+    clearedConfigFiles: [],
+    notes: [],
+    addresses: new Map(plan.services.map((s) => [`service.${s.service}`, s.serviceId]))
+  };
+  const withFile = plan.services.filter((s) => s.configFile);
+  for (const service of withFile) {
+    await api.updateServiceInstance(service.serviceId, environmentId, { railwayConfigFile: "" });
+    outcome.clearedConfigFiles.push(service.service);
+  }
+  let current = withFile.length > 0 ? await replan() : plan;
+  for (let attempt = 1; ; attempt++) {
+    const changeSet = changeSetOf(current.services);
+    if (changeSet.changes.length === 0) break;
+    try {
+      const result = await api.applyChangeSet(environmentId, changeSet, {
+        baseConfigEtag: current.configEtag,
+        signal
+      });
+      outcome.result = result;
+      const failed = result.changes.filter((c) => /fail|error/i.test(c.status));
+      if (/fail|error/i.test(result.status) || failed.length > 0) {
+        throw new PipelineError(
+          `Railway did not apply the settings (change set ${result.id} ${result.status}${failed.length > 0 ? `: ${failed.map((c) => c.summary ?? c.path ?? c.kind).join("; ")}` : ""}); nothing was deployed`
+        );
+      }
+      outcome.applied = changeSet.changes;
+      outcome.services = changedServices(current.services);
+      if (result.deploymentId) {
+        outcome.notes.push(
+          `Railway started deployment ${result.deploymentId} while applying the settings; this run's own deployments follow`
+        );
+      }
+      break;
+    } catch (error) {
+      if (!(error instanceof RailwayConflictError)) throw error;
+      if (attempt >= 2) {
+        throw new PipelineError(
+          "the environment's config changed again while this run applied its settings (someone else is changing it: another run or the dashboard); nothing was deployed. Run again once the other change is done"
+        );
+      }
+      outcome.notes.push(
+        "the environment's config changed after this run read it: re-read it and planned the settings again"
+      );
+      current = await replan();
+    }
+  }
+  return outcome;
+}
+function changedServices(services) {
+  return services.filter((s) => s.changes.length > 0).map((s) => s.service);
+}
+async function restoreSettings(api, environmentId, outcome) {
+  const cleared = outcome.clearedConfigFiles.length ? ` (the stale Railway Config File of ${outcome.clearedConfigFiles.join(", ")} stays cleared)` : "";
+  if (outcome.applied.length === 0) {
+    return cleared ? { ok: true, detail: `no settings to restore${cleared}` } : void 0;
+  }
+  try {
+    const live = await api.environmentState(environmentId);
+    const inverse = inverseChanges(outcome.applied, live.config, outcome.addresses);
+    if (inverse.changes.length > 0) {
+      await api.applyChangeSet(
+        environmentId,
+        { version: 1, changes: inverse.changes },
+        { baseConfigEtag: live.configEtag, commitMessage: "Railyard: restore the settings of a failed run" }
+      );
+    }
+    const skipped = inverse.skipped.length ? `; not restored: ${inverse.skipped.join("; ")}` : "";
+    return {
+      ok: inverse.skipped.length === 0,
+      detail: `restored the settings of ${outcome.services.join(", ")}${skipped}${cleared}`
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      detail: `did not restore the settings of ${outcome.services.join(", ")}: ${error.message}`
+    };
+  }
 }
 
 // action/src/git/watch.ts
@@ -56251,6 +56788,126 @@ async function runDeployments(jobs, ctx) {
   });
 }
 
+// action/src/pipeline/desired.ts
+var BUILD_FIELDS = ["buildCommand", "dockerfilePath", "watchPatterns", "nixpacksPlan"];
+var DEPLOY_FIELDS = [
+  "startCommand",
+  "preDeployCommand",
+  "healthcheckPath",
+  "healthcheckTimeout",
+  "numReplicas",
+  "multiRegionConfig",
+  "cronSchedule",
+  "restartPolicyType",
+  "restartPolicyMaxRetries",
+  "sleepApplication",
+  "registryCredentials",
+  "overlapSeconds",
+  "drainingSeconds",
+  "ipv6EgressEnabled"
+];
+var RAW_BUILD_FIELDS = ["railpackVersion", "nixpacksConfigPath", "nixpacksVersion"];
+var RAW_DEPLOY_FIELDS = ["limitOverride", "requiredMountPath"];
+var UNSUPPORTED_DEPLOY_FIELDS = ["runtime", "preDeployTimeoutSeconds"];
+function desiredState(config, target) {
+  const environmentName = target.environment.name;
+  return {
+    environmentId: target.environment.id,
+    environmentName,
+    services: target.services.map(({ config: service, railway }) => {
+      const settings = resolveServiceSettings(config, service.name, environmentName);
+      const data = config.files.find((file) => file.path === service.file)?.data;
+      const raw = (section) => mergeLayers(layers(data, service.name, environmentName, section));
+      const { entry, unsupported } = serviceEntry(service, settings, raw("build"), raw("deploy"));
+      return { config: service, serviceId: railway.id, settings, entry, unsupported };
+    })
+  };
+}
+function serviceEntry(service, settings, rawBuild = /* @__PURE__ */ new Map(), rawDeploy = /* @__PURE__ */ new Map()) {
+  const build = {};
+  const deploy = {};
+  const builder = settings.builder ?? (settings.dockerfilePath ? "DOCKERFILE" : void 0);
+  if (builder !== void 0) build.builder = builder;
+  for (const key of BUILD_FIELDS) if (settings[key] !== void 0) build[key] = settings[key];
+  for (const key of RAW_BUILD_FIELDS) {
+    const value = rawBuild.get(key)?.value;
+    if (typeof value === "string" || value === null) build[key] = value;
+  }
+  for (const key of DEPLOY_FIELDS) if (settings[key] !== void 0) deploy[key] = settings[key];
+  for (const key of RAW_DEPLOY_FIELDS) {
+    const value = rawDeploy.get(key)?.value;
+    if (typeof value === "string" || value === null || isTable2(value)) deploy[key] = value;
+  }
+  if (typeof settings.region === "string" && settings.multiRegionConfig === void 0) {
+    deploy.multiRegionConfig = { [settings.region]: { numReplicas: settings.numReplicas ?? 1 } };
+    delete deploy.numReplicas;
+  }
+  const unsupported = [];
+  for (const key of UNSUPPORTED_DEPLOY_FIELDS) {
+    const found = rawDeploy.get(key);
+    if (found) unsupported.push(`${found.segments.join(".")} (${service.file})`);
+  }
+  const entry = {};
+  if (settings.rootDirectory !== void 0) entry.source = { rootDirectory: settings.rootDirectory };
+  if (Object.keys(build).length > 0) entry.build = build;
+  if (Object.keys(deploy).length > 0) entry.deploy = deploy;
+  const fixed = Object.entries(service.fixedVariables);
+  if (fixed.length > 0) entry.variables = Object.fromEntries(fixed.map(([name, value]) => [name, { value }]));
+  return { entry, unsupported };
+}
+
+// action/src/pipeline/live.ts
+var HEALTHY = /* @__PURE__ */ new Set(["SUCCESS", "SLEEPING"]);
+async function readLiveState(api, projectId, environmentId, serviceIds2) {
+  const environment = await api.environmentState(environmentId);
+  const instances = new Map(environment.instances.map((instance) => [instance.serviceId, instance]));
+  const serving = /* @__PURE__ */ new Map();
+  await Promise.all(
+    serviceIds2.map(async (serviceId) => {
+      serving.set(
+        serviceId,
+        await servingDeployment(api, projectId, environmentId, instances.get(serviceId))
+      );
+    })
+  );
+  return { environment, instances, serving };
+}
+async function servingDeployment(api, projectId, environmentId, instance) {
+  const latest = instance?.latestDeployment;
+  if (!instance || !latest) return void 0;
+  if (HEALTHY.has(latest.status)) return latest;
+  const recent = await api.deployments(projectId, environmentId, instance.serviceId, 20);
+  return recent.find((deployment) => HEALTHY.has(deployment.status));
+}
+function instanceOf(live, serviceId) {
+  return live.instances.get(serviceId) ?? {
+    serviceId,
+    source: null,
+    latestDeployment: null,
+    domains: { serviceDomains: [], customDomains: [] }
+  };
+}
+
+// action/src/pipeline/plan.ts
+async function planEnvironment(api, environmentId, desired, live) {
+  const local = diffEnvironment(desired, live.config, live.configEtag);
+  const changeSet = changeSetOf(local.services);
+  if (changeSet.changes.length === 0) return { ...local, diagnostics: [] };
+  const preview = await api.previewChangeSet(environmentId, changeSet);
+  return {
+    ...local,
+    services: confirmByPreview(local.services, preview.changeSet.changes),
+    diagnostics: preview.diagnostics.map(describeDiagnostic)
+  };
+}
+function describeDiagnostic(diagnostic) {
+  if (diagnostic && typeof diagnostic === "object") {
+    const d = diagnostic;
+    return `Railway's preview: ${String(d.severity ?? "note")}${d.path ? ` at ${String(d.path)}` : ""}: ${String(d.message ?? "")}`;
+  }
+  return `Railway's preview: ${String(diagnostic)}`;
+}
+
 // action/src/pipeline/smoke.ts
 import { execFile as execFile2 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
@@ -56553,42 +57210,6 @@ async function verifyServing(target) {
   return bad ? { ok: false, detail: `rolled back to ${short3}, but ${bad.name}: ${bad.detail}` } : { ok: true, detail: `back on ${short3}, serving again (${checks.map((c) => c.name).join(", ")})` };
 }
 
-// action/src/pipeline/settings.ts
-function normalize(value) {
-  if (value === void 0 || value === null) return null;
-  if (Array.isArray(value)) return value.map(normalize);
-  if (typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a.localeCompare(b));
-    return Object.fromEntries(entries.map(([k, v]) => [k, normalize(v)]));
-  }
-  return value;
-}
-var ENUM_FIELDS = /* @__PURE__ */ new Set(["builder", "restartPolicyType"]);
-function same(field, a, b) {
-  if (ENUM_FIELDS.has(field) && typeof a === "string" && typeof b === "string") {
-    return a.toUpperCase() === b.toUpperCase();
-  }
-  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
-}
-function diffSettings(wanted, live) {
-  const changes = [];
-  const desired = { ...wanted };
-  if (desired.railwayConfigFile === void 0 && live.railwayConfigFile) desired.railwayConfigFile = "";
-  for (const field of Object.keys(desired)) {
-    const want = desired[field];
-    if (want === void 0) continue;
-    const have = live[field];
-    if (field === "railwayConfigFile" && want === "" && !have) continue;
-    if (!same(field, want, have)) changes.push({ field, live: have ?? null, wanted: want });
-  }
-  return changes;
-}
-function updateInputFor(changes) {
-  const input = {};
-  for (const change of changes) input[change.field] = change.wanted;
-  return input;
-}
-
 // action/src/pipeline/tarball.ts
 var import_ignore3 = __toESM(require_ignore(), 1);
 import { gzipSync } from "node:zlib";
@@ -56653,11 +57274,6 @@ async function sourceTarball(repoDir, commitSha) {
   }));
   return { tarball: gzipSync(tarEntries(files)), files: files.length };
 }
-
-// action/src/pipeline/types.ts
-var PipelineError = class extends Error {
-  name = "PipelineError";
-};
 
 // action/src/pipeline/target.ts
 async function resolveTarget(api, configServices, options) {
@@ -56736,6 +57352,51 @@ function dependencyOrder(services) {
   return order;
 }
 
+// action/src/pipeline/triggers.ts
+async function checkTriggers(api, projectId, environmentId, services, branch) {
+  const check = { notes: [], waitsForCi: /* @__PURE__ */ new Set() };
+  const found = await Promise.all(
+    services.filter((service) => service.fromRepo).map(async (service) => ({
+      service,
+      triggers: await api.deploymentTriggers(projectId, environmentId, service.serviceId)
+    }))
+  );
+  for (const { service, triggers } of found) {
+    for (const trigger of triggers) {
+      if (branch && trigger.branch !== branch) continue;
+      check.notes.push(
+        `${service.name}: Railway also autodeploys ${trigger.repository}@${trigger.branch} on push, so this commit is deployed twice; turn off the trigger in Railway (Settings \u2192 Source) and let Railyard deploy`
+      );
+      if (trigger.checkSuites) {
+        check.waitsForCi.add(service.name);
+        check.notes.push(
+          `${service.name}: Railway's "Wait for CI" is on, so its deployments wait for this commit's GitHub checks, which include this run: the deployment may wait for this very check (deadlock)`
+        );
+      }
+    }
+  }
+  return check;
+}
+
+// action/src/pipeline/validate.ts
+async function validateConfig(options, environments) {
+  const config = await loadConfig({
+    repoDir: options.repoDir,
+    files: options.configFiles,
+    ...environments ? { environments } : {}
+  });
+  return config;
+}
+function requireValid(config) {
+  const errors = config.findings.filter((finding) => finding.severity === "error");
+  if (errors.length > 0) {
+    throw new PipelineError(
+      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`
+    );
+  }
+  if (config.services.length === 0) throw new PipelineError("no railway.toml file declares a service");
+}
+
 // action/src/pipeline/variables.ts
 function checkVariables(config, rendered) {
   const problems = [];
@@ -56757,16 +57418,23 @@ function describeProblem(service, problem) {
   const where = `${problem.location.file}:${problem.location.line}`;
   return problem.problem === "missing" ? `${service}: required variable ${problem.name} is not set in Railway (required at ${where})` : `${service}: required variable ${problem.name} renders empty in Railway: it is blank or references a variable that does not exist (required at ${where})`;
 }
+async function checkRequiredVariables(api, projectId, environmentId, services) {
+  return Promise.all(
+    services.map(
+      async ({ config, serviceId }) => checkVariables(config, await api.variablesForDeployment(projectId, environmentId, serviceId))
+    )
+  );
+}
+function requireVariables(checks) {
+  const problems = checks.flatMap((check) => check.problems.map((p) => describeProblem(check.service, p)));
+  if (problems.length > 0) {
+    throw new PipelineError(
+      problems.length === 1 ? `${problems[0]}; nothing was deployed` : `${problems.length} required variables are missing or empty (first: ${problems[0]}); nothing was deployed`
+    );
+  }
+}
 
 // action/src/pipeline/run.ts
-var HEALTHY = /* @__PURE__ */ new Set(["SUCCESS", "SLEEPING"]);
-async function liveDeployment(api, projectId, environmentId, instance) {
-  if (instance.latestDeployment && HEALTHY.has(instance.latestDeployment.status))
-    return instance.latestDeployment;
-  if (!instance.latestDeployment) return void 0;
-  const recent = await api.deployments(projectId, environmentId, instance.serviceId, 20);
-  return recent.find((deployment) => HEALTHY.has(deployment.status));
-}
 function serviceUrl(instance, notes, service) {
   const custom = instance.domains.customDomains;
   const ready = custom.find((domain) => domain.verified);
@@ -56821,23 +57489,47 @@ async function runPipeline(options, deps) {
   }
   return result;
 }
-async function stages(options, api, result, emit) {
+async function stages(options, maybeApi, result, emit) {
   emit({ kind: "stage", stage: "validate" });
-  let config = await loadConfig({ repoDir: options.repoDir, files: options.configFiles });
+  const files = await validate(options, result);
+  if (options.mode === "validate") return done(result);
+  const api = requireApi(maybeApi, options);
+  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
+  result.commitSha = commitSha;
+  emit({ kind: "stage", stage: "target" });
+  const { target, config } = await targetStage(api, files, options, result);
+  const desired = desiredState(config, target);
+  emit({ kind: "stage", stage: "plan" });
+  const live = await readLiveState(api, target.projectId, desired.environmentId, serviceIds(desired));
+  const run = await planStage({ options, api, result, emit, commitSha, target, desired, live }, config);
+  emit({ kind: "stage", stage: "variables" });
+  await variablesStage(run);
+  if (options.mode === "plan") return done(result);
+  if (run.selected.length === 0) return nothingToDeploy(run);
+  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+  emit({ kind: "stage", stage: "settings" });
+  const applied = await applyStage(run);
+  emit({ kind: "stage", stage: "deploy" });
+  await deployStage(run);
+  const failure = await verifyStage(run);
+  if (failure) await rollbackStage(run, applied, failure);
+  done(result);
+}
+function done(result) {
+  result.ok = true;
+}
+async function validate(options, result) {
+  const config = await validateConfig(options);
   result.findings = config.findings;
-  const errors = config.findings.filter((finding) => finding.severity === "error");
-  if (errors.length > 0) {
-    throw new PipelineError(
-      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`
-    );
-  }
-  if (config.services.length === 0) throw new PipelineError("no railway.toml file declares a service");
-  if (options.mode === "validate") {
-    result.ok = true;
-    return;
-  }
+  requireValid(config);
+  return config;
+}
+function requireApi(api, options) {
   if (!api) throw new PipelineError(`a Railway token is required for mode ${options.mode}`);
-  const known = new Set(config.services.map((service) => service.name));
+  return api;
+}
+async function targetStage(api, files, options, result) {
+  const known = new Set(files.services.map((service) => service.name));
   if (Array.isArray(options.services)) {
     const unknown = options.services.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -56846,152 +57538,140 @@ async function stages(options, api, result, emit) {
       );
     }
   }
-  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
-  result.commitSha = commitSha;
-  const branch = options.branch ?? await currentBranch(options.repoDir);
-  emit({ kind: "stage", stage: "target" });
-  const target = await resolveTarget(api, config.services, options);
+  const target = await resolveTarget(api, files.services, options);
   result.projectId = target.projectId;
   result.notes.push(...target.notes);
-  const environmentId = target.environment.id;
-  const environmentNames2 = target.environments.map((env) => env.name);
-  config = await loadConfig({
-    repoDir: options.repoDir,
-    files: options.configFiles,
-    environments: environmentNames2
-  });
-  result.findings = config.findings;
-  api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
-  const envErrors = config.findings.filter((finding) => finding.severity === "error");
-  if (envErrors.length > 0) {
-    throw new PipelineError(
-      `the config has ${envErrors.length} error${envErrors.length > 1 ? "s" : ""} (first: ${envErrors[0]?.location.file}:${envErrors[0]?.location.line} ${envErrors[0]?.message})`
-    );
-  }
-  const order = dependencyOrder(config.services);
-  emit({ kind: "stage", stage: "plan" });
-  const states = /* @__PURE__ */ new Map();
-  await Promise.all(
-    target.services.map(async ({ config: serviceConfig, railway }) => {
-      const instance = await api.serviceInstance(environmentId, railway.id);
-      const live2 = await liveDeployment(api, target.projectId, environmentId, instance);
-      const wanted = resolveServiceSettings(config, serviceConfig.name, target.environment.name);
-      states.set(serviceConfig.name, {
-        config: serviceConfig,
-        serviceId: railway.id,
-        instance,
-        live: live2,
-        wanted
-      });
-    })
+  const config = await validateConfig(
+    options,
+    target.environments.map((env) => env.name)
   );
-  const ordered = order.map((name) => states.get(name));
-  for (const state of ordered) {
-    const changes = diffSettings(state.wanted, state.instance);
-    result.settings.push({ service: state.config.name, changes, applied: false });
+  result.findings = config.findings;
+  requireValid(config);
+  api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
+  return { target, config };
+}
+function serviceIds(desired) {
+  return desired.services.map((service) => service.serviceId);
+}
+async function planStage(base, config) {
+  const { api, options, result, desired, live, target, commitSha } = base;
+  const plan = await planEnvironment(api, desired.environmentId, desired.services, live.environment);
+  result.notes.push(...plan.diagnostics);
+  const byName = new Map(desired.services.map((service) => [service.config.name, service]));
+  const ordered = dependencyOrder(config.services).map((name) => byName.get(name));
+  const changesOf = new Map(plan.services.map((s) => [s.service, s]));
+  result.settings = ordered.map((service) => settingsRow(changesOf.get(service.config.name), service));
+  for (const service of plan.services) result.notes.push(...service.notes);
+  for (const service of ordered) {
+    for (const field of service.unsupported) {
+      result.notes.push(
+        `${service.config.name}: ${field} has no setting in Railway's API (environment config), so it is not applied`
+      );
+    }
   }
-  const live = ordered.map((state) => ({
-    config: state.config,
-    serviceId: state.serviceId,
-    live: state.live,
-    wanted: state.wanted,
-    settingsDiffer: (result.settings.find((s) => s.service === state.config.name)?.changes.length ?? 0) > 0,
-    source: state.instance.source?.repo ? "commit" : "upload"
+  const liveServices = ordered.map((service) => ({
+    config: service.config,
+    serviceId: service.serviceId,
+    live: live.serving.get(service.serviceId),
+    wanted: service.settings,
+    settingsDiffer: (changesOf.get(service.config.name)?.rows.length ?? 0) > 0,
+    source: sourceOf(instanceOf(live, service.serviceId))
   }));
   const explicit = options.mode === "redeploy" ? options.services ?? "all" : void 0;
-  result.plan = await planChanges(options.repoDir, commitSha, live, explicit, result.notes);
+  result.plan = await planChanges(options.repoDir, commitSha, liveServices, explicit, result.notes);
   if (options.mode !== "redeploy" && Array.isArray(options.services)) {
-    for (const plan of result.plan) {
-      if (plan.deploy && !options.services.includes(plan.service)) {
-        plan.deploy = false;
-        plan.reason = `${plan.reason}; left out: not in the services input`;
+    for (const entry of result.plan) {
+      if (entry.deploy && !options.services.includes(entry.service)) {
+        entry.deploy = false;
+        entry.reason = `${entry.reason}; left out: not in the services input`;
       }
     }
   }
-  const selected = result.plan.filter((plan) => plan.deploy).map((plan) => states.get(plan.service));
-  const waitsForCi = /* @__PURE__ */ new Set();
-  await Promise.all(
-    selected.map(async (state) => {
-      if (!state.instance.source?.repo) return;
-      const triggers = await api.deploymentTriggers(target.projectId, environmentId, state.serviceId);
-      for (const trigger of triggers) {
-        const sameBranch = !branch || trigger.branch === branch;
-        if (!sameBranch) continue;
-        result.notes.push(
-          `${state.config.name}: Railway also autodeploys ${trigger.repository}@${trigger.branch} on push, so this commit is deployed twice; turn off the trigger in Railway (Settings \u2192 Source) and let Railyard deploy`
-        );
-        if (trigger.checkSuites) {
-          waitsForCi.add(state.config.name);
-          result.notes.push(
-            `${state.config.name}: Railway's "Wait for CI" is on, so its deployments wait for this commit's GitHub checks, which include this run: the deployment may wait for this very check (deadlock)`
-          );
-        }
-      }
-    })
+  const deploying = new Set(result.plan.filter((p) => p.deploy).map((p) => p.service));
+  const selected = ordered.filter((service) => deploying.has(service.config.name));
+  const branch = options.branch ?? await currentBranch(options.repoDir);
+  const triggers = await checkTriggers(
+    api,
+    target.projectId,
+    desired.environmentId,
+    selected.map((service) => ({
+      name: service.config.name,
+      serviceId: service.serviceId,
+      fromRepo: sourceOf(instanceOf(live, service.serviceId)) === "commit"
+    })),
+    branch
   );
-  emit({ kind: "stage", stage: "variables" });
-  const rendered = /* @__PURE__ */ new Map();
-  await Promise.all(
-    selected.map(async (state) => {
-      rendered.set(
-        state.config.name,
-        await api.variablesForDeployment(target.projectId, environmentId, state.serviceId)
-      );
-    })
+  result.notes.push(...triggers.notes);
+  return { ...base, plan, ordered, selected, waitsForCi: triggers.waitsForCi };
+}
+function settingsRow(changes, service) {
+  return {
+    service: service.config.name,
+    changes: changes?.rows ?? [],
+    applied: false,
+    ...service.unsupported.length > 0 ? { unsupported: service.unsupported } : {}
+  };
+}
+function sourceOf(instance) {
+  return instance.source?.repo ? "commit" : "upload";
+}
+async function variablesStage(run) {
+  const { api, target, desired, result, selected, plan } = run;
+  result.variables = await checkRequiredVariables(
+    api,
+    target.projectId,
+    desired.environmentId,
+    selected.map((service) => ({ config: service.config, serviceId: service.serviceId }))
   );
-  for (const state of selected) {
-    result.variables.push(checkVariables(state.config, rendered.get(state.config.name) ?? {}));
+  for (const check of result.variables) {
+    const rows = plan.services.find((s) => s.service === check.service)?.rows ?? [];
+    check.fixedToSet = rows.filter((row) => row.kind === "variable").map((row) => row.field.slice(10));
   }
-  const problems = result.variables.flatMap(
-    (check) => check.problems.map((p) => describeProblem(check.service, p))
-  );
-  if (problems.length > 0) {
-    throw new PipelineError(
-      problems.length === 1 ? `${problems[0]}; nothing was deployed` : `${problems.length} required variables are missing or empty (first: ${problems[0]}); nothing was deployed`
-    );
-  }
-  if (options.mode === "plan") {
-    result.ok = true;
-    return;
-  }
-  if (selected.length === 0) {
-    result.ok = true;
-    result.notes.push("nothing to deploy: every service already runs what this commit declares");
-    await collectUrls(api, target.projectId, environmentId, ordered, result, false);
-    return;
-  }
-  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
-  emit({ kind: "stage", stage: "settings" });
-  for (const state of selected) {
-    const diff = result.settings.find((s) => s.service === state.config.name);
-    if (diff && diff.changes.length > 0) {
-      await api.updateServiceInstance(state.serviceId, environmentId, updateInputFor(diff.changes));
-      diff.applied = true;
-    }
-    const check = result.variables.find((v) => v.service === state.config.name);
-    if (check && check.fixedToSet.length > 0) {
-      const values = Object.fromEntries(
-        check.fixedToSet.map((name) => [name, state.config.fixedVariables[name] ?? ""])
-      );
-      await api.upsertVariables(target.projectId, environmentId, state.serviceId, values);
+  requireVariables(result.variables);
+}
+async function nothingToDeploy(run) {
+  run.result.notes.push("nothing to deploy: every service already runs what this commit declares");
+  collectUrls(run, run.live);
+  done(run.result);
+}
+async function applyStage(run) {
+  const { api, desired, result, selected, options, target } = run;
+  const names = new Set(selected.map((service) => service.config.name));
+  const only = (plan) => ({
+    ...plan,
+    services: plan.services.filter((service) => names.has(service.service))
+  });
+  const replan = async () => {
+    const live = await readLiveState(api, target.projectId, desired.environmentId, []);
+    const services = desired.services.filter((service) => names.has(service.config.name));
+    return only(await planEnvironment(api, desired.environmentId, services, live.environment));
+  };
+  const outcome = await applyChanges(api, desired.environmentId, only(run.plan), replan, options.signal);
+  result.notes.push(...outcome.notes);
+  for (const row of result.settings) {
+    if (outcome.services.includes(row.service) || outcome.clearedConfigFiles.includes(row.service)) {
+      row.applied = true;
     }
   }
-  emit({ kind: "stage", stage: "deploy" });
+  return outcome;
+}
+async function deployStage(run) {
+  const { api, options, result, selected, live, target, desired, commitSha, waitsForCi, emit } = run;
   const deadline = options.signal ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal]) : AbortSignal.timeout(options.timeoutMs);
   setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball;
-  const selectedNames = new Set(selected.map((state) => state.config.name));
-  const jobs = selected.map((state) => ({
-    service: state.config.name,
-    serviceId: state.serviceId,
-    dependsOn: state.config.dependsOn.filter((dep) => selectedNames.has(dep)),
-    source: state.instance.source?.repo ? "commit" : "upload",
-    waitsForCi: waitsForCi.has(state.config.name)
+  const names = new Set(selected.map((service) => service.config.name));
+  const jobs = selected.map((service) => ({
+    service: service.config.name,
+    serviceId: service.serviceId,
+    dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
+    source: sourceOf(instanceOf(live, service.serviceId)),
+    waitsForCi: waitsForCi.has(service.config.name)
   }));
   result.deployments = await runDeployments(jobs, {
     api,
     projectId: target.projectId,
-    environmentId,
+    environmentId: desired.environmentId,
     commitSha,
     concurrency: options.concurrency,
     stabilityMs: options.stabilityMs,
@@ -57004,93 +57684,98 @@ async function stages(options, api, result, emit) {
     },
     emit
   });
-  const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
-  await collectUrls(api, target.projectId, environmentId, ordered, result, true);
+  collectUrls(run, await readLiveState(api, target.projectId, desired.environmentId, []));
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
-  let failure;
+}
+async function verifyStage(run) {
+  const { options, result, selected, commitSha, emit } = run;
+  const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
-    const done = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
+    const done2 = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
     const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
     const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
     throw new PipelineError(
-      `interrupted: deployed ${done.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`
+      `interrupted: deployed ${done2.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`
     );
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
-    if (first) {
-      const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 6e4));
-      failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
-      if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
-    }
-  } else if (options.smoke) {
-    emit({ kind: "stage", stage: "smoke" });
-    const expected = (name) => selectedNames.has(name) ? commitSha : result.plan.find((p) => p.service === name)?.liveCommit;
-    const targets = smokeTargets(options, ordered, result, expected);
-    for (const role of ["api", "frontend"]) {
-      const declared = ordered.find((s) => s.config.smoke?.role === role);
-      if (declared && !targets[role]) {
-        result.smoke.push({
-          name: `${role} URL`,
-          ok: false,
-          detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`
-        });
-      }
-    }
-    result.smoke.push(...await runSmokeTests(targets));
-    const bad = result.smoke.find((check) => !check.ok);
-    if (bad) failure = `smoke test failed: ${bad.name}: ${bad.detail}`;
+    if (!first) return void 0;
+    const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 6e4));
+    let failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
+    if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
+    return failure;
   }
-  if (failure) {
-    if (options.rollback) {
-      emit({ kind: "stage", stage: "rollback" });
-      const started = result.deployments.filter((d) => d.deploymentId);
-      result.rollbacks = await rollBack(
-        api,
-        started.map((record) => {
-          const plan = result.plan.find((p) => p.service === record.service);
-          const state = states.get(record.service);
-          return {
-            service: record.service,
-            serviceId: state.serviceId,
-            failedDeploymentId: record.deploymentId,
-            previousDeploymentId: plan?.liveDeploymentId,
-            previousCommit: plan?.liveCommit,
-            smoke: state.config.smoke,
-            url: result.urls.services[record.service]
-          };
-        }),
-        {
-          projectId: target.projectId,
-          environmentId,
-          timeoutMs: Math.max(6e4, options.timeoutMs / 2),
-          verifyHttp: options.smoke,
-          emit
-        }
-      );
-      const rolled = result.rollbacks.filter((r) => r.ok).length;
-      failure += `; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
-    } else {
-      failure += "; rollback is off, so the failed deployments stay";
+  if (!options.smoke) return void 0;
+  emit({ kind: "stage", stage: "smoke" });
+  const deployedNow = new Set(selected.map((service) => service.config.name));
+  const expected = (name) => deployedNow.has(name) ? commitSha : result.plan.find((p) => p.service === name)?.liveCommit;
+  const targets = smokeTargets(options, run.ordered, result, expected);
+  for (const role of ["api", "frontend"]) {
+    const declared = run.ordered.find((s) => s.config.smoke?.role === role);
+    if (declared && !targets[role]) {
+      result.smoke.push({
+        name: `${role} URL`,
+        ok: false,
+        detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`
+      });
     }
-    throw new PipelineError(failure);
   }
-  result.ok = true;
+  result.smoke.push(...await runSmokeTests(targets));
+  const bad = result.smoke.find((check) => !check.ok);
+  return bad ? `smoke test failed: ${bad.name}: ${bad.detail}` : void 0;
 }
-async function collectUrls(api, projectId, environmentId, states, result, refresh) {
-  void projectId;
-  for (const state of states) {
-    const instance = refresh ? await api.serviceInstance(environmentId, state.serviceId) : state.instance;
-    state.instance = instance;
-    const url2 = serviceUrl(instance, result.notes, state.config.name);
-    if (url2) result.urls.services[state.config.name] = url2;
-    if (state.config.smoke?.role === "api" && url2) result.urls.api = url2;
-    if (state.config.smoke?.role === "frontend" && url2) result.urls.frontend = url2;
+async function rollbackStage(run, applied, failure) {
+  const { api, options, result, target, desired, emit } = run;
+  if (!options.rollback) {
+    const kept = applied.applied.length > 0 ? " (and the settings this run applied stay)" : "";
+    throw new PipelineError(`${failure}; rollback is off, so the failed deployments stay${kept}`);
+  }
+  emit({ kind: "stage", stage: "rollback" });
+  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
+  const started = result.deployments.filter((d) => d.deploymentId);
+  const settings = await restoreSettings(api, desired.environmentId, applied);
+  if (settings) result.notes.push(`settings: ${settings.detail}`);
+  result.rollbacks = await rollBack(
+    api,
+    started.map((record) => {
+      const plan = result.plan.find((p) => p.service === record.service);
+      const service = byName.get(record.service);
+      return {
+        service: record.service,
+        serviceId: service.serviceId,
+        failedDeploymentId: record.deploymentId,
+        previousDeploymentId: plan?.liveDeploymentId,
+        previousCommit: plan?.liveCommit,
+        smoke: service.config.smoke,
+        url: result.urls.services[record.service]
+      };
+    }),
+    {
+      projectId: target.projectId,
+      environmentId: desired.environmentId,
+      timeoutMs: Math.max(6e4, options.timeoutMs / 2),
+      verifyHttp: options.smoke,
+      emit
+    }
+  );
+  const rolled = result.rollbacks.filter((r) => r.ok).length;
+  let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
+  if (settings) message += settings.ok ? "; settings restored" : "; settings NOT fully restored (see notes)";
+  throw new PipelineError(message);
+}
+function collectUrls(run, live) {
+  const { result } = run;
+  for (const service of run.ordered) {
+    const url2 = serviceUrl(instanceOf(live, service.serviceId), result.notes, service.config.name);
+    if (url2) result.urls.services[service.config.name] = url2;
+    if (service.config.smoke?.role === "api" && url2) result.urls.api = url2;
+    if (service.config.smoke?.role === "frontend" && url2) result.urls.frontend = url2;
   }
 }
-function smokeTargets(options, states, result, expected) {
-  const apiState = states.find((s) => s.config.smoke?.role === "api");
-  const frontendState = states.find((s) => s.config.smoke?.role === "frontend");
+function smokeTargets(options, services, result, expected) {
+  const apiService = services.find((s) => s.config.smoke?.role === "api");
+  const frontendService = services.find((s) => s.config.smoke?.role === "frontend");
   const apiUrl = (options.apiUrl ?? result.urls.api)?.replace(/\/+$/, "");
   const frontendUrl = (options.frontendUrl ?? result.urls.frontend)?.replace(/\/+$/, "");
   if (options.apiUrl) result.urls.api = apiUrl;
@@ -57099,19 +57784,19 @@ function smokeTargets(options, states, result, expected) {
     deadline: Date.now() + options.smokeTimeoutMs,
     browserPath: options.browserPath
   };
-  if (apiState?.config.smoke?.role === "api" && apiUrl) {
+  if (apiService?.config.smoke?.role === "api" && apiUrl) {
     targets.api = {
       url: apiUrl,
-      versionPath: apiState.config.smoke.versionPath,
-      healthPath: apiState.config.smoke.healthPath,
-      expectedCommit: expected(apiState.config.name)
+      versionPath: apiService.config.smoke.versionPath,
+      healthPath: apiService.config.smoke.healthPath,
+      expectedCommit: expected(apiService.config.name)
     };
   }
-  if (frontendState?.config.smoke?.role === "frontend" && frontendUrl) {
+  if (frontendService?.config.smoke?.role === "frontend" && frontendUrl) {
     targets.frontend = {
       url: frontendUrl,
-      buildInfoPath: frontendState.config.smoke.buildInfoPath,
-      expectedCommit: expected(frontendState.config.name),
+      buildInfoPath: frontendService.config.smoke.buildInfoPath,
+      expectedCommit: expected(frontendService.config.name),
       expectedApiUrl: apiUrl
     };
   }
