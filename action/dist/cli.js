@@ -54049,29 +54049,179 @@ ${DEPLOYMENT_FIELDS}`;
 // action/src/railway/secrets.ts
 var MIN_REDACTED_LENGTH = 4;
 var REDACTED = "***";
+var WITHHELD = (count) => `[${count} log line${count === 1 ? "" : "s"} withheld: ${count === 1 ? "it holds" : "they hold"} a variable value too short or too common to mask]`;
+var COMMON_VALUES = new Set(
+  [
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "enabled",
+    "disabled",
+    "deploy",
+    "deployed",
+    "build",
+    "start",
+    "production",
+    "staging",
+    "development",
+    "preview",
+    "test",
+    "main",
+    "master",
+    "latest",
+    "default",
+    "debug",
+    "info",
+    "warn",
+    "warning",
+    "error",
+    "local",
+    "localhost",
+    "http",
+    "https",
+    "admin",
+    "user",
+    "root",
+    "api",
+    "web",
+    "app",
+    "server",
+    "worker",
+    "node",
+    "prod",
+    "dev"
+  ].map((w) => w.toLowerCase())
+);
+function tooCommonToMask(value) {
+  const v = value.trim();
+  return v.length < MIN_REDACTED_LENGTH || /^\d{1,5}$/.test(v) || COMMON_VALUES.has(v.toLowerCase());
+}
+function secretPieces(value) {
+  const pieces = /* @__PURE__ */ new Set([value]);
+  const queue = [value];
+  for (let i = 0; i < queue.length && i < 1e4; i++) {
+    const piece = queue[i];
+    const push = (p) => {
+      if (p && !pieces.has(p)) {
+        pieces.add(p);
+        queue.push(p);
+      }
+    };
+    if (/[\r\n]/.test(piece)) for (const line of piece.split(/\r\n|\r|\n/)) push(line.trim());
+    for (const match of piece.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^/\s@]*)@/gi)) {
+      const userinfo = match[1];
+      push(userinfo);
+      push(safeDecode(userinfo));
+      const colon = userinfo.indexOf(":");
+      if (colon !== -1) {
+        const password = userinfo.slice(colon + 1);
+        push(password);
+        push(safeDecode(password));
+      }
+    }
+    if (/^\s*[[{"]/.test(piece)) {
+      try {
+        const stack = [JSON.parse(piece)];
+        while (stack.length > 0) {
+          const node = stack.pop();
+          if (typeof node === "string") push(node);
+          else if (node && typeof node === "object") stack.push(...Object.values(node));
+        }
+      } catch {
+      }
+    }
+  }
+  return [...pieces];
+}
+function safeDecode(text) {
+  try {
+    const decoded = decodeURIComponent(text);
+    return decoded === text ? void 0 : decoded;
+  } catch {
+    return void 0;
+  }
+}
+function base64Forms(piece) {
+  const bytes = Buffer.from(piece);
+  const out = [];
+  for (const shift of [0, 1, 2]) {
+    const buffer = Buffer.concat([Buffer.alloc(shift), bytes]);
+    const full = buffer.toString("base64");
+    const start = shift === 0 ? 0 : 4;
+    const end = Math.floor(buffer.length / 3) * 4;
+    const core = full.slice(start, end);
+    out.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
+    if (shift === 0) {
+      const unpadded = full.replace(/=+$/, "");
+      out.push(unpadded, unpadded.replace(/\+/g, "-").replace(/\//g, "_"));
+    }
+  }
+  return out;
+}
+function encodedForms(piece) {
+  const json = JSON.stringify(piece).slice(1, -1);
+  const forms = [
+    piece,
+    ...base64Forms(piece),
+    Buffer.from(piece).toString("hex"),
+    Buffer.from(piece).toString("hex").toUpperCase(),
+    encodeURIComponent(piece),
+    encodeURI(piece),
+    new URLSearchParams({ v: piece }).toString().slice(2),
+    json,
+    json.replace(/\//g, "\\/"),
+    JSON.stringify(json).slice(1, -1),
+    // JSON with every non-ASCII and HTML-significant character escaped (some serializers do).
+    json.replace(/[^\x20-\x7e]|[<>&']/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+  ];
+  return forms;
+}
 var SecretRegistry = class {
   #values = /* @__PURE__ */ new Set();
   #onSecret;
+  #handed = /* @__PURE__ */ new Set();
+  /** Every maskable form, longest first. */
   #ordered = [];
+  #forms = /* @__PURE__ */ new Set();
+  /** Registered values too short or too common to mask: lines holding them are withheld. */
+  #unmaskable = /* @__PURE__ */ new Set();
+  #unmaskablePattern;
   constructor(onSecret) {
     this.#onSecret = onSecret;
   }
-  /** Registers a secret; also each of its lines, as a log line may carry only one of them. */
+  /**
+   * Registers a secret with all its derived forms. The runner is told each maskable piece on its
+   * own (so a multi-line value arrives as one mask per line); a value too short or too common to
+   * mask is not told to the runner, and log lines holding it are withheld instead.
+   */
   add(value) {
     if (value === "" || this.#values.has(value)) return;
     this.#values.add(value);
-    this.#onSecret?.(value);
-    const parts = [
-      value,
-      ...value.split(/\r?\n/),
-      encodeURIComponent(value),
-      JSON.stringify(value).slice(1, -1)
-    ];
+    if (tooCommonToMask(value)) {
+      this.#unmaskable.add(value.trim());
+      this.#unmaskablePattern = void 0;
+      return;
+    }
     let changed = false;
-    for (const part of parts) {
-      if (part.length >= MIN_REDACTED_LENGTH && !this.#ordered.includes(part)) {
-        this.#ordered.push(part);
-        changed = true;
+    for (const piece of secretPieces(value)) {
+      if (tooCommonToMask(piece)) continue;
+      if (!/[\r\n]/.test(piece) && !this.#handed.has(piece)) {
+        this.#handed.add(piece);
+        this.#onSecret?.(piece);
+      }
+      for (const form of encodedForms(piece)) {
+        if (form.length >= MIN_REDACTED_LENGTH && !tooCommonToMask(form) && !this.#forms.has(form)) {
+          this.#forms.add(form);
+          this.#ordered.push(form);
+          changed = true;
+        }
       }
     }
     if (changed) this.#ordered.sort((a, b) => b.length - a.length);
@@ -54079,6 +54229,7 @@ var SecretRegistry = class {
   has(value) {
     return this.#values.has(value);
   }
+  /** Replaces every maskable form of every secret in one message. */
   redact(text) {
     let out = text;
     for (const secret of this.#ordered) {
@@ -54086,7 +54237,69 @@ var SecretRegistry = class {
     }
     return out;
   }
+  /** True when a line holds a value too short or too common to mask (as a word of its own). */
+  holdsUnmaskable(line) {
+    if (this.#unmaskable.size === 0) return false;
+    this.#unmaskablePattern ??= new RegExp(
+      `(?<![A-Za-z0-9])(?:${[...this.#unmaskable].map(escapeRegExp).join("|")})(?![A-Za-z0-9])`,
+      "i"
+    );
+    return this.#unmaskablePattern.test(line);
+  }
+  /**
+   * Redacts a log tail: every line as redact() does, a secret split across two consecutive lines,
+   * and lines holding a value too short or too common to mask are replaced by one notice.
+   */
+  redactLines(lines) {
+    const redacted = lines.map((line) => this.redact(line));
+    this.#redactSplits(redacted);
+    const hold = redacted.map((line) => this.holdsUnmaskable(line));
+    for (let i = 0; i + 1 < redacted.length; i++) {
+      if (!hold[i] && !hold[i + 1] && this.holdsUnmaskable(`${redacted[i]}${redacted[i + 1]}`)) {
+        hold[i] = true;
+        hold[i + 1] = true;
+      }
+    }
+    const out = [];
+    let withheld = 0;
+    redacted.forEach((line, i) => {
+      if (hold[i]) {
+        withheld++;
+        return;
+      }
+      if (withheld > 0) out.push(WITHHELD(withheld));
+      withheld = 0;
+      out.push(line);
+    });
+    if (withheld > 0) out.push(WITHHELD(withheld));
+    return out;
+  }
+  /** A secret whose beginning ends one line and whose rest starts the next (after indentation). */
+  #redactSplits(lines) {
+    for (let i = 0; i + 1 < lines.length; i++) {
+      const a = lines[i];
+      const b = lines[i + 1];
+      const indent = b.length - b.trimStart().length;
+      const next = b.slice(indent);
+      for (const secret of this.#ordered) {
+        let cut = -1;
+        for (let k = 1; k < secret.length; k++) {
+          if (a.endsWith(secret.slice(0, k)) && next.startsWith(secret.slice(k))) {
+            cut = k;
+            break;
+          }
+        }
+        if (cut === -1) continue;
+        lines[i] = `${a.slice(0, a.length - cut)}${REDACTED}`;
+        lines[i + 1] = `${b.slice(0, indent)}${REDACTED}${next.slice(secret.length - cut)}`;
+        break;
+      }
+    }
+  }
 };
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 // action/src/railway/transport.ts
 var import_undici = __toESM(require_undici(), 1);
@@ -55364,6 +55577,8 @@ var RailwayClient = class {
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
   #tokenAccepted = false;
   #publicValues = /* @__PURE__ */ new Set();
+  /** Per "environmentId/serviceId": the names of the variables the user set. */
+  #userVariables = /* @__PURE__ */ new Map();
   constructor(options) {
     if (!options.token)
       throw new RailwayAuthError(
@@ -55679,7 +55894,27 @@ var RailwayClient = class {
       { projectId, environmentId, serviceId },
       { projectId, environmentId }
     );
-    return this.#secretMap(data?.variablesForServiceDeployment);
+    const rendered = data?.variablesForServiceDeployment ?? {};
+    let userNames = this.#userVariables.get(`${environmentId}/${serviceId}`);
+    if (userNames === void 0 && Object.keys(rendered).some((name) => PUBLIC_RAILWAY_VARIABLE.test(name))) {
+      const own = await this.#call(
+        "Variables",
+        VariablesQuery,
+        { projectId, environmentId, serviceId, unrendered: true },
+        { projectId, environmentId }
+      );
+      userNames = new Set(Object.keys(own.data?.variables ?? {}));
+      this.#userVariables.set(`${environmentId}/${serviceId}`, userNames);
+    }
+    return this.#secretMap(rendered, userNames ?? /* @__PURE__ */ new Set());
+  }
+  /**
+   * The names of the variables a user set on a service (from a read the caller already made, such
+   * as the environment's config): saves the extra query variablesForDeployment otherwise makes to
+   * tell Railway's metadata from a user's variable of the same name.
+   */
+  noteUserVariables(environmentId, serviceId, names) {
+    this.#userVariables.set(`${environmentId}/${serviceId}`, new Set(names));
   }
   /** Service variables (or shared ones without serviceId); unrendered shows `${{ ... }}` references as written. */
   async variables(projectId, environmentId, serviceId, unrendered = false) {
@@ -55689,7 +55924,7 @@ var RailwayClient = class {
       { projectId, environmentId, serviceId: serviceId ?? null, unrendered },
       { projectId, environmentId }
     );
-    return this.#secretMap(data?.variables);
+    return this.#secretMap(data?.variables, void 0);
   }
   /**
    * Variables whose values the repository itself declares (a config's fixed `set` values, such
@@ -55698,11 +55933,13 @@ var RailwayClient = class {
   treatAsPublic(variables) {
     for (const [name, value] of variables) this.#publicValues.add(publicKey(name, value));
   }
-  #secretMap(value) {
+  /** `userNames`: the variables the user set; undefined when every variable is the user's. */
+  #secretMap(value, userNames) {
     const out = {};
     for (const [k, v] of Object.entries(value ?? {})) {
       const s = v === null || v === void 0 ? "" : String(v);
-      if (!PUBLIC_RAILWAY_VARIABLE.test(k) && !this.#publicValues.has(publicKey(k, s))) this.secrets.add(s);
+      const railwaySet = userNames !== void 0 && !userNames.has(k) && PUBLIC_RAILWAY_VARIABLE.test(k);
+      if (!railwaySet && !this.#publicValues.has(publicKey(k, s))) this.secrets.add(s);
       out[k] = s;
     }
     return out;
@@ -55878,7 +56115,7 @@ var RailwayClient = class {
       return {
         step: node.step,
         status: error ? "FAILED" : node.completedAt ? "SUCCEEDED" : "STARTED",
-        ...message ? { message: this.secrets.redact(message) } : {},
+        ...message ? { message: this.secrets.redactLines(message.split(/\r?\n/)).join(" ") } : {},
         createdAt: node.createdAt
       };
     });
@@ -55891,12 +56128,19 @@ var RailwayClient = class {
     const { data } = await this.#call("DeploymentLogs", DeploymentLogsQuery, { deploymentId, limit });
     return this.#logLines(data?.deploymentLogs);
   }
+  /** A log tail: secrets redacted in every form, also split across lines; lines holding a value too short to mask withheld. */
   #logLines(value) {
-    return (value ?? []).map((l) => ({
-      message: this.secrets.redact(l.message),
-      severity: l.severity ?? null,
-      timestamp: l.timestamp
-    }));
+    const lines = value ?? [];
+    const messages = this.secrets.redactLines(lines.map((l) => String(l.message ?? "")));
+    if (messages.length === lines.length) {
+      return lines.map((l, i) => ({
+        message: messages[i],
+        severity: l.severity ?? null,
+        timestamp: l.timestamp
+      }));
+    }
+    const last2 = lines.at(-1);
+    return messages.map((message) => ({ message, severity: null, timestamp: last2?.timestamp ?? "" }));
   }
   /** Railway answers Boolean: the new deployment shows up in deployments(). Never repeated blindly. */
   async rollback(deploymentId) {

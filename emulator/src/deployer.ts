@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import type { DeploymentStatus } from "../../action/src/railway/types.ts";
-import type { Faults } from "./faults.ts";
+import type { Faults, RunFaultKind } from "./faults.ts";
 import type { DeploymentRunner, DeploymentSink, DeploymentSpec } from "./runner/types.ts";
 import {
   type DeploymentMeta,
@@ -223,7 +223,9 @@ export class Deployer {
     const hiddenFor = this.faults.takeInvisibility(service.id, service.name);
     if (hiddenFor !== undefined) record.hiddenUntil = Date.now() + hiddenFor;
 
-    const fault = this.faults.takeDeployment(service.id, service.name);
+    const taken = this.faults.takeDeploymentFault(service.id, service.name);
+    const fault = taken?.kind as RunFaultKind | undefined;
+    for (const line of taken?.logLines ?? []) this.#addLog(record, "buildLogs", line, "info");
     if (fault === "waiting" || fault === "skipped" || fault === "needs-approval") {
       const status: DeploymentStatus =
         fault === "waiting" ? "WAITING" : fault === "skipped" ? "SKIPPED" : "NEEDS_APPROVAL";

@@ -36,6 +36,8 @@ export interface DeploymentFault {
   count?: number;
   /** not-found-while-fresh: how long the deployment stays invisible (default 1500 ms). */
   ms?: number;
+  /** Lines the deployment prints to its build log first (e.g. a build that echoes its environment). */
+  logLines?: string[];
 }
 
 /** The deployment faults a runner or the control plane acts on (not the visibility fault). */
@@ -93,12 +95,16 @@ export class Faults {
   }
 
   takeDeployment(serviceId: string, serviceName: string): RunFaultKind | undefined {
+    return this.takeDeploymentFault(serviceId, serviceName)?.kind as RunFaultKind | undefined;
+  }
+
+  takeDeploymentFault(serviceId: string, serviceName: string): DeploymentFault | undefined {
     const armed = this.#deployment.find(
       (a) => a.fault.kind !== "not-found-while-fresh" && matches(a.fault, serviceId, serviceName),
     );
     if (!armed) return undefined;
     this.#consume(this.#deployment, armed);
-    return armed.fault.kind as RunFaultKind;
+    return armed.fault;
   }
 
   /** Milliseconds a new deployment of this service stays invisible to reads, when a fault asks. */
@@ -154,6 +160,12 @@ const DEPLOYMENT_KINDS: DeploymentFaultKind[] = [
 function validateDeploymentFault(f: DeploymentFault): DeploymentFault {
   if (!f || !DEPLOYMENT_KINDS.includes(f.kind)) {
     throw new FaultError(`deployment fault kind must be one of ${DEPLOYMENT_KINDS.join(", ")}`);
+  }
+  if (
+    f.logLines !== undefined &&
+    !(Array.isArray(f.logLines) && f.logLines.every((l) => typeof l === "string"))
+  ) {
+    throw new FaultError("fault logLines must be an array of strings");
   }
   if (f.count !== undefined && !(Number.isInteger(f.count) && f.count > 0)) {
     throw new FaultError("fault count must be a positive integer");

@@ -13,13 +13,18 @@ describe("SecretRegistry", () => {
     registry.add("p@ss word/1-longer");
     registry.add("line-one\nline-two");
     registry.add("abc");
-    expect(seen).toEqual(["p@ss word/1", "p@ss word/1-longer", "line-one\nline-two", "abc"]);
+    // A multi-line value reaches the runner line by line; one too short to mask does not at all.
+    expect(seen).toEqual(["p@ss word/1", "p@ss word/1-longer", "line-one", "line-two"]);
     expect(registry.redact("x p@ss word/1-longer y p@ss word/1 z")).toBe(`x ${REDACTED} y ${REDACTED} z`);
     expect(registry.redact("url p%40ss%20word%2F1")).toBe(`url ${REDACTED}`);
     expect(registry.redact('json "line-one\\nline-two"')).toBe(`json "${REDACTED}"`);
     expect(registry.redact("only line-two here")).toBe(`only ${REDACTED} here`);
-    // Too short to redact without mangling every message; still handed to onSecret.
+    // Too short to redact without mangling every message: log lines holding it are withheld.
     expect(registry.redact("abc")).toBe("abc");
+    expect(registry.redactLines(["abc here", "fine"])).toEqual([
+      "[1 log line withheld: it holds a variable value too short or too common to mask]",
+      "fine",
+    ]);
   });
 });
 
@@ -63,6 +68,25 @@ describe("the client against the emulator", () => {
     expect(masked).not.toContain(vars.RAILWAY_SERVICE_NAME);
     expect(vars.RAILWAY_SERVICE_NAME).toBeTruthy();
     expect(Object.values(vars).some((v) => v.startsWith("apikey-"))).toBe(true);
+  });
+
+  it("masks a user's variable named like Railway's metadata; exempts only what Railway set", async () => {
+    const writer = fx.client({ tokenKind: "account" });
+    const userValue = `user-set-${fx.tokens.account.slice(-8)}.example.internal`;
+    await writer.upsertVariables("proj-main", "env-production", "svc-2", {
+      RAILWAY_SERVICE_API_URL: userValue,
+    });
+    fx.secrets.push(userValue);
+    const masked: string[] = [];
+    const client = fx.client({ tokenKind: "account", onSecret: (v) => masked.push(v) });
+    const vars = await client.variablesForDeployment("proj-main", "env-production", "svc-2");
+    expect(vars.RAILWAY_SERVICE_API_URL).toBe(userValue);
+    expect(masked).toContain(userValue);
+    expect(client.secrets.redact(`calling ${userValue}`)).toBe(`calling ${REDACTED}`);
+    // Railway's own RAILWAY_SERVICE_NAME stays readable.
+    expect(vars.RAILWAY_SERVICE_NAME).toBe("worker-2");
+    expect(masked).not.toContain("worker-2");
+    expect(client.secrets.redact("worker-2")).toBe("worker-2");
   });
 
   it("redacts a secret the server echoes in an error", async () => {

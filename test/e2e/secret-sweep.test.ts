@@ -28,7 +28,32 @@ const values = {
   redisUrl: `redis://default:${passwords.redisPassword}@127.0.0.1:6379`,
   masterKey: `5eed${tag}${"ab".repeat(26)}`, // 64 hex characters
   apiExtra: `sk_live_Sweep_${tag}/+=?&`, // characters that URL-encoding and base64 change
+  jsonCredentials: JSON.stringify({ client_email: "svc@example.com", private_key: `Sweep-jsonleaf-${tag}` }),
+  multiLine: `Sweep-line-one-${tag}\nSweep-line-two-${tag}`,
+  // A user's variable named like Railway's metadata is the user's, and secret.
+  userRailwayNamed: `sweep-private-${tag}.example.internal`,
 };
+/** Values too short or too common to mask: never told to the runner, their log lines withheld. */
+const unmaskable = { pin: "q#7", mode: "deploy" };
+const jsonLeaf = `Sweep-jsonleaf-${tag}`;
+
+/**
+ * What the failing build prints: every value in every form a program may print it, a value split
+ * across two lines, the password of a URL, a JSON leaf, Basic-auth headers, the short values.
+ */
+function hostileBuildLog(): string[] {
+  // At most 19 lines: the report shows the last 20 lines of the log (the emulator adds one).
+  const lines: string[] = forms(values.apiExtra).map((form) => `env dump: ${form}`);
+  lines.push(`double-json: ${JSON.stringify(JSON.stringify({ v: values.apiExtra }))}`);
+  lines.push(`service url ${values.userRailwayNamed}`);
+  lines.push(`connecting with ${values.apiExtra.slice(0, 12)}`, `${values.apiExtra.slice(12)} done`);
+  lines.push(`FATAL password authentication failed (password ${passwords.userDbPassword})`);
+  lines.push(`Authorization: Basic ${Buffer.from(`default:${passwords.redisPassword}`).toString("base64")}`);
+  lines.push(`private key: ${jsonLeaf} (${Buffer.from(jsonLeaf).toString("base64")})`);
+  lines.push(`second line alone: Sweep-line-two-${tag}`);
+  lines.push(`pin is ${unmaskable.pin}; SWEEP_MODE=${unmaskable.mode}`);
+  return lines;
+}
 
 interface Capture {
   name: string;
@@ -42,9 +67,12 @@ function forms(secret: string): string[] {
     secret,
     base64.replace(/=+$/, ""),
     Buffer.from(secret).toString("base64url"),
+    Buffer.from(secret).toString("hex"),
     encodeURIComponent(secret),
     encodeURI(secret),
+    new URLSearchParams({ v: secret }).toString().slice(2),
     JSON.stringify(secret).slice(1, -1),
+    JSON.stringify(JSON.stringify(secret).slice(1, -1)).slice(1, -1),
   ];
 }
 
@@ -94,7 +122,16 @@ beforeAll(async () => {
     generalDatabaseUrl: values.generalDatabaseUrl,
     redisUrl: values.redisUrl,
     masterKey: values.masterKey,
-    set: { api: { PAYMENTS_API_KEY: values.apiExtra } },
+    set: {
+      api: {
+        PAYMENTS_API_KEY: values.apiExtra,
+        GOOGLE_CREDENTIALS: values.jsonCredentials,
+        TLS_KEY: values.multiLine,
+        RAILWAY_SERVICE_SWEEP_URL: values.userRailwayNamed,
+        SWEEP_PIN: unmaskable.pin,
+        SWEEP_MODE: unmaskable.mode,
+      },
+    },
   });
   token = stack.token;
   emulator = await startEmulator({
@@ -119,7 +156,7 @@ describe("no secret reaches any output", () => {
     // Every value is read from Railway in the deploy, so every value must have been masked.
     const deploy = await act("first deploy", { mode: "deploy" });
     expect(deploy.exitCode).toBe(0);
-    for (const secret of [token, ...Object.values(values)])
+    for (const secret of [token, ...Object.values(values)].filter((v) => !v.includes("\n")))
       expect(deploy.stdout).toContain(`::add-mask::${secret}`);
     // Railway's own metadata (service and environment names) stays readable in the log.
     expect(deploy.stdout).not.toMatch(/^::add-mask::(api|production)$/m);
@@ -129,9 +166,20 @@ describe("no secret reaches any output", () => {
     const flaky = await act("redeploy through 429 and 502", { mode: "redeploy", services: "all" });
     expect(flaky.exitCode).toBe(0);
 
-    emulator.faults.add({ deployment: [{ kind: "build-fails", service: "api" }] });
+    emulator.faults.add({
+      deployment: [{ kind: "build-fails", service: "api", logLines: hostileBuildLog() }],
+    });
     const failedBuild = await act("failed build", { mode: "redeploy", services: "api" });
     expect(failedBuild.exitCode).not.toBe(0);
+    // The tail was shown (redacted), not dropped, and the short values' lines were withheld.
+    expect(failedBuild.stdout).toContain("env dump: ***");
+    expect(failedBuild.stdout).toMatch(/log lines? withheld/);
+    expect(failedBuild.summary).toContain("env dump: ***");
+    // A multi-line value reaches the runner one line at a time; short and common values never.
+    expect(failedBuild.stdout).toContain(`::add-mask::Sweep-line-two-${tag}`);
+    expect(failedBuild.stdout).not.toContain("%0ASweep-line-two");
+    for (const value of Object.values(unmaskable))
+      expect(failedBuild.stdout).not.toMatch(new RegExp(`^::add-mask::${value}$`, "m"));
 
     emulator.faults.add({ deployment: [{ kind: "crash-after-healthy", service: "frontend" }] });
     const crash = await act("crash after success", {
@@ -167,7 +215,27 @@ describe("no secret reaches any output", () => {
 
     expect(captures.length).toBeGreaterThan(20);
     const leaks: string[] = [];
-    for (const [label, secret] of Object.entries({ token, wrongToken, ...values, ...passwords }))
+    // The split value: joined again, it is still nowhere.
+    for (const capture of captures)
+      if (
+        capture.text.replace(/\n[^\n]*?\s*│?\s*/g, "").includes(values.apiExtra) &&
+        !capture.text.includes(values.apiExtra)
+      )
+        leaks.push(`apiExtra split across lines in ${capture.name}`);
+    // The short values' lines: nowhere in what the runs printed.
+    for (const capture of captures.filter((c) => !c.name.startsWith("file ")))
+      for (const line of [`pin is ${unmaskable.pin}`, `SWEEP_MODE=${unmaskable.mode}`])
+        if (capture.text.includes(line)) leaks.push(`${JSON.stringify(line)} in ${capture.name}`);
+    const lines = values.multiLine.split("\n");
+    for (const [label, secret] of Object.entries({
+      token,
+      wrongToken,
+      ...values,
+      ...passwords,
+      jsonLeaf,
+      lines0: lines[0] as string,
+      lines1: lines[1] as string,
+    }))
       for (const form of forms(secret))
         for (const capture of captures)
           if (capture.text.includes(form))

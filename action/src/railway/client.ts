@@ -62,8 +62,9 @@ type Json = Record<string, unknown>;
 
 /**
  * Railway-provided metadata: names, ids, domains and git facts that the report shows anyway.
- * Masking them would turn every "api" or "production" in the job log into "***"; every other
- * value, whatever its name, is a secret (docs/decisions/0041-secret-redaction.md).
+ * Masking them would turn every "api" or "production" in the job log into "***". A variable of
+ * these names is exempt only when Railway set it, never because of its name alone: one the user
+ * set is masked like every other value (docs/decisions/0041 and 0125).
  */
 const publicKey = (name: string, value: string) => `${name}\u0000${value}`;
 
@@ -83,6 +84,8 @@ export class RailwayClient implements RailwayApi {
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
   #tokenAccepted = false;
   readonly #publicValues = new Set<string>();
+  /** Per "environmentId/serviceId": the names of the variables the user set. */
+  readonly #userVariables = new Map<string, Set<string>>();
 
   constructor(options: RailwayClientOptions) {
     if (!options.token)
@@ -466,7 +469,30 @@ export class RailwayClient implements RailwayApi {
       { projectId, environmentId, serviceId },
       { projectId, environmentId },
     );
-    return this.#secretMap(data?.variablesForServiceDeployment);
+    const rendered = (data?.variablesForServiceDeployment ?? {}) as Record<string, unknown>;
+    // Railway's own metadata is exempt from masking only when Railway set it: a variable of the
+    // same name that the user set (RAILWAY_SERVICE_API_URL = a secret) is the user's, and secret.
+    let userNames = this.#userVariables.get(`${environmentId}/${serviceId}`);
+    if (userNames === undefined && Object.keys(rendered).some((name) => PUBLIC_RAILWAY_VARIABLE.test(name))) {
+      const own = await this.#call(
+        "Variables",
+        ops.VariablesQuery,
+        { projectId, environmentId, serviceId, unrendered: true },
+        { projectId, environmentId },
+      );
+      userNames = new Set(Object.keys((own.data?.variables ?? {}) as Record<string, unknown>));
+      this.#userVariables.set(`${environmentId}/${serviceId}`, userNames);
+    }
+    return this.#secretMap(rendered, userNames ?? new Set());
+  }
+
+  /**
+   * The names of the variables a user set on a service (from a read the caller already made, such
+   * as the environment's config): saves the extra query variablesForDeployment otherwise makes to
+   * tell Railway's metadata from a user's variable of the same name.
+   */
+  noteUserVariables(environmentId: string, serviceId: string, names: Iterable<string>): void {
+    this.#userVariables.set(`${environmentId}/${serviceId}`, new Set(names));
   }
 
   /** Service variables (or shared ones without serviceId); unrendered shows `${{ ... }}` references as written. */
@@ -482,7 +508,8 @@ export class RailwayClient implements RailwayApi {
       { projectId, environmentId, serviceId: serviceId ?? null, unrendered },
       { projectId, environmentId },
     );
-    return this.#secretMap(data?.variables);
+    // Every variable a user reads this way is the user's own: none is exempt from masking.
+    return this.#secretMap(data?.variables, undefined);
   }
 
   /**
@@ -493,11 +520,13 @@ export class RailwayClient implements RailwayApi {
     for (const [name, value] of variables) this.#publicValues.add(publicKey(name, value));
   }
 
-  #secretMap(value: unknown): Record<string, string> {
+  /** `userNames`: the variables the user set; undefined when every variable is the user's. */
+  #secretMap(value: unknown, userNames: ReadonlySet<string> | undefined): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
       const s = v === null || v === undefined ? "" : String(v);
-      if (!PUBLIC_RAILWAY_VARIABLE.test(k) && !this.#publicValues.has(publicKey(k, s))) this.secrets.add(s);
+      const railwaySet = userNames !== undefined && !userNames.has(k) && PUBLIC_RAILWAY_VARIABLE.test(k);
+      if (!railwaySet && !this.#publicValues.has(publicKey(k, s))) this.secrets.add(s);
       out[k] = s;
     }
     return out;
@@ -721,7 +750,7 @@ export class RailwayClient implements RailwayApi {
       return {
         step: node.step,
         status: error ? "FAILED" : node.completedAt ? "SUCCEEDED" : "STARTED",
-        ...(message ? { message: this.secrets.redact(message) } : {}),
+        ...(message ? { message: this.secrets.redactLines(message.split(/\r?\n/)).join(" ") } : {}),
         createdAt: node.createdAt,
       };
     });
@@ -737,12 +766,20 @@ export class RailwayClient implements RailwayApi {
     return this.#logLines(data?.deploymentLogs);
   }
 
+  /** A log tail: secrets redacted in every form, also split across lines; lines holding a value too short to mask withheld. */
   #logLines(value: unknown): LogLine[] {
-    return ((value ?? []) as LogLine[]).map((l) => ({
-      message: this.secrets.redact(l.message),
-      severity: l.severity ?? null,
-      timestamp: l.timestamp,
-    }));
+    const lines = (value ?? []) as LogLine[];
+    const messages = this.secrets.redactLines(lines.map((l) => String(l.message ?? "")));
+    if (messages.length === lines.length) {
+      return lines.map((l, i) => ({
+        message: messages[i] as string,
+        severity: l.severity ?? null,
+        timestamp: l.timestamp,
+      }));
+    }
+    // Some lines were withheld: the notices carry no timestamp of their own.
+    const last = lines.at(-1);
+    return messages.map((message) => ({ message, severity: null, timestamp: last?.timestamp ?? "" }));
   }
 
   /** Railway answers Boolean: the new deployment shows up in deployments(). Never repeated blindly. */
