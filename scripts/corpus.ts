@@ -1,18 +1,42 @@
-// Runs the config validator over the public corpus of real railway.toml / railway.json
-// files (../shared/railway/corpus, or RAILYARD_CORPUS_DIR) and reports what it flags.
-//   npx tsx scripts/corpus.ts             one line per flagged file, then a tally
-//   npx tsx scripts/corpus.ts --markdown  the tables of docs/corpus-report.md
+// Runs the config validator over a corpus of real public railway.toml / railway.json files
+// and checks its conformance: documented fields in documented forms are never flagged, and
+// the files the validator rejects are exactly those the corpus index says hold a real mistake
+// or a key Railway does not document. The corpus is not part of the repository (it is other
+// people's code), so this is a separate command, not part of `npm test`:
+//   npm run corpus [-- DIR]               findings per file, a tally, then the conformance checks
+//   npm run corpus -- [DIR] --markdown    the tables of docs/corpus-report.md (no checks)
+// DIR defaults to RAILYARD_CORPUS_DIR, else ../shared/railway/corpus when it exists.
+// Exit codes: 0 every check held, 1 a check failed, 2 no corpus / bad usage.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Finding, loadConfig } from "../action/src/config/index.ts";
+import { parseArgs } from "node:util";
+import { type Finding, loadConfig, validateConfigText } from "../action/src/config/index.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-export function corpusDir(): string {
-  return process.env.RAILYARD_CORPUS_DIR ?? resolve(repoRoot, "../shared/railway/corpus");
+/** Where the developers keep their copy, beside the repository (never required). */
+export const SIBLING_CORPUS_DIR = resolve(repoRoot, "../shared/railway/corpus");
+
+/**
+ * The corpus folder to use: the one given, else RAILYARD_CORPUS_DIR, else the sibling copy
+ * when it exists; undefined when there is none.
+ */
+export function findCorpusDir(
+  given?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  sibling: string = SIBLING_CORPUS_DIR,
+): string | undefined {
+  if (given !== undefined && given !== "") return resolve(given);
+  const fromEnv = env.RAILYARD_CORPUS_DIR;
+  if (fromEnv !== undefined && fromEnv !== "") return resolve(fromEnv);
+  return existsSync(sibling) ? sibling : undefined;
 }
+
+export const NO_CORPUS_MESSAGE =
+  "no Railway config corpus: pass its folder (`npm run corpus -- DIR`) or set RAILYARD_CORPUS_DIR " +
+  "(a folder with toml/, json/ and index.tsv; the developers keep one at ../shared/railway/corpus)";
 
 export interface CorpusFile {
   /** Corpus-relative path, e.g. "toml/001.toml". */
@@ -27,7 +51,7 @@ export interface CorpusFile {
 export class CorpusMissingError extends Error {
   constructor(readonly dir: string) {
     super(
-      `the Railway config corpus is missing: ${dir} does not exist (set RAILYARD_CORPUS_DIR to its location)`,
+      `the Railway config corpus is missing: ${dir} does not exist (give the folder that holds toml/, json/ and index.tsv)`,
     );
     this.name = "CorpusMissingError";
   }
@@ -46,7 +70,7 @@ function readIndex(dir: string): Map<string, { origin: string; notes: string }> 
 }
 
 /** Validates each corpus file on its own (they come from different repositories). */
-export async function runCorpus(dir = corpusDir()): Promise<CorpusFile[]> {
+export async function runCorpus(dir: string): Promise<CorpusFile[]> {
   if (!existsSync(dir)) throw new CorpusMissingError(dir);
   const index = readIndex(dir);
   const files: CorpusFile[] = [];
@@ -89,6 +113,155 @@ export function reasonOf(finding: Finding): string {
     default:
       return `${finding.code}`;
   }
+}
+
+// ---------------------------------------------------------------- conformance
+
+export interface DocumentedFields {
+  build: string[];
+  deploy: string[];
+}
+
+/** The Config-as-Code fields Railway documents (test/fixtures/config/documented-fields.json). */
+export function readDocumentedFields(): DocumentedFields {
+  return JSON.parse(
+    readFileSync(join(repoRoot, "test/fixtures/config/documented-fields.json"), "utf8"),
+  ) as DocumentedFields;
+}
+
+/** The corpus index's flags for a file, without `lowercase-enum` (Railway documents lower case). */
+export function indexFlags(file: CorpusFile): string[] {
+  const [flags = ""] = file.notes.split("|");
+  return flags
+    .split(";")
+    .map((flag) => flag.trim())
+    .filter((flag) => flag !== "" && flag !== "ok" && !flag.startsWith("lowercase-enum"));
+}
+
+/** Only the documented keys of a Config-as-Code file; everything undocumented removed. */
+export function documentedPart(data: unknown, documented: DocumentedFields): Record<string, unknown> {
+  const pick = (block: unknown, keys: string[]) => {
+    if (block === null || typeof block !== "object" || Array.isArray(block)) return block;
+    return Object.fromEntries(Object.entries(block).filter(([key]) => keys.includes(key)));
+  };
+  const source = (data ?? {}) as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  if ("$schema" in source) result.$schema = source.$schema;
+  if ("build" in source) result.build = pick(source.build, documented.build);
+  if ("deploy" in source) result.deploy = pick(source.deploy, documented.deploy);
+  const environments = source.environments;
+  if (environments !== null && typeof environments === "object" && !Array.isArray(environments)) {
+    result.environments = Object.fromEntries(
+      Object.entries(environments).map(([name, block]) => {
+        if (block === null || typeof block !== "object" || Array.isArray(block)) return [name, block];
+        const env = block as Record<string, unknown>;
+        const kept: Record<string, unknown> = {};
+        if ("build" in env) kept.build = pick(env.build, documented.build);
+        if ("deploy" in env) kept.deploy = pick(env.deploy, documented.deploy);
+        return [name, kept];
+      }),
+    );
+  } else if (environments !== undefined) {
+    result.environments = environments;
+  }
+  return result;
+}
+
+export interface ConformanceCheck {
+  name: string;
+  /** One line per disagreement; empty when the check held. */
+  problems: string[];
+}
+
+/**
+ * Lower bounds that keep the checks from passing on a corpus too small to mean anything
+ * (the public corpus has 187 files, 40+ with a real mistake, 20+ in lower case).
+ */
+export interface ConformanceMinimums {
+  files: number;
+  parsed: number;
+  flagged: number;
+  lowercase: number;
+}
+
+export const PUBLIC_CORPUS_MINIMUMS: ConformanceMinimums = {
+  files: 100,
+  parsed: 180,
+  flagged: 40,
+  lowercase: 20,
+};
+
+export function checkConformance(
+  dir: string,
+  files: CorpusFile[],
+  minimums: ConformanceMinimums = PUBLIC_CORPUS_MINIMUMS,
+  documented: DocumentedFields = readDocumentedFields(),
+): ConformanceCheck[] {
+  const atLeast = (what: string, count: number, minimum: number) =>
+    count >= minimum ? [] : [`only ${count} ${what}, expected at least ${minimum}`];
+
+  const present: ConformanceCheck = {
+    name: "the corpus is present",
+    problems: atLeast("files", files.length, minimums.files),
+  };
+
+  const unexpected: string[] = [];
+  let parsed = 0;
+  for (const file of files) {
+    const text = readFileSync(join(dir, file.path), "utf8");
+    const result = validateConfigText(file.path, text, { checkFilesystem: false });
+    if (result.file.data === undefined) continue;
+    parsed += 1;
+    const onlyDocumented = JSON.stringify(documentedPart(result.file.data, documented), null, 2);
+    // The value mistakes the index lists on documented keys (DOCKER, on-failure, a table
+    // where a string belongs) are the only errors allowed on documented keys.
+    const allowed = indexFlags(file)
+      .filter((flag) => flag.startsWith("invalid-enum:") || flag.startsWith("type:"))
+      .map((flag) => flag.replace(/^[a-z-]+:/, "").replace(/[=].*$/, ""));
+    for (const finding of validateConfigText("railway.json", onlyDocumented, { checkFilesystem: false })
+      .findings) {
+      if (finding.severity !== "error") continue;
+      const path = /^`([^`]+)`/.exec(finding.message)?.[1] ?? "";
+      if (!allowed.includes(path)) unexpected.push(`${file.path}: ${finding.code}: ${finding.message}`);
+    }
+  }
+  const documentedCheck: ConformanceCheck = {
+    name: "never flags a documented field in a documented form",
+    problems: [...atLeast("files parsed", parsed, minimums.parsed), ...unexpected],
+  };
+
+  const disagreements = files
+    .filter(
+      (file) => indexFlags(file).length > 0 !== file.findings.some((finding) => finding.severity === "error"),
+    )
+    .map(
+      (file) =>
+        `${file.path}: index ${JSON.stringify(indexFlags(file))}, validator ${file.findings.map((f) => f.code).join(",")}`,
+    );
+  const flagged = files.filter((file) => indexFlags(file).length > 0).length;
+  const exactly: ConformanceCheck = {
+    name: "rejects exactly the files whose index notes list a real mistake or an undocumented key",
+    problems: [
+      ...atLeast("files with a real mistake in the index", flagged, minimums.flagged),
+      ...disagreements,
+    ],
+  };
+
+  const lowercase = files.filter(
+    (file) => file.notes.includes("lowercase-enum") && indexFlags(file).length === 0,
+  );
+  const lowercaseCheck: ConformanceCheck = {
+    name: "accepts lower-case enum values, which Railway's docs use",
+    problems: [
+      ...atLeast("files with lower-case enum values", lowercase.length, minimums.lowercase),
+      ...lowercase.flatMap((file) =>
+        file.findings
+          .filter((f) => f.code === "bad-enum")
+          .map((f) => `${file.path}: ${f.code}: ${f.message}`),
+      ),
+    ],
+  };
+  return [present, documentedCheck, exactly, lowercaseCheck];
 }
 
 function markdownEscape(text: string): string {
@@ -160,19 +333,60 @@ function printMarkdown(files: CorpusFile[]): void {
   }
 }
 
-async function main(): Promise<void> {
+function printConformance(checks: ConformanceCheck[]): void {
+  console.log("\nconformance:");
+  for (const check of checks) {
+    console.log(`  ${check.problems.length === 0 ? "ok  " : "FAIL"} ${check.name}`);
+    for (const problem of check.problems) console.log(`       ${problem}`);
+  }
+}
+
+async function main(): Promise<number> {
+  let values: { markdown?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      options: { markdown: { type: "boolean" } },
+      allowPositionals: true,
+    }));
+  } catch (error) {
+    console.error(
+      `railyard corpus: ${(error as Error).message} (usage: npm run corpus -- [DIR] [--markdown])`,
+    );
+    return 2;
+  }
+  if (positionals.length > 1) {
+    console.error("railyard corpus: one corpus folder at most (usage: npm run corpus -- [DIR] [--markdown])");
+    return 2;
+  }
+  const dir = findCorpusDir(positionals[0]);
+  if (dir === undefined) {
+    console.error(`railyard corpus: ${NO_CORPUS_MESSAGE}`);
+    return 2;
+  }
   let files: CorpusFile[];
   try {
-    files = await runCorpus();
+    files = await runCorpus(dir);
   } catch (error) {
     if (error instanceof CorpusMissingError) {
       console.error(`railyard corpus: ${error.message}`);
-      process.exit(2);
+      return 2;
     }
     throw error;
   }
-  if (process.argv.includes("--markdown")) printMarkdown(files);
-  else printText(files);
+  if (values.markdown) {
+    printMarkdown(files);
+    return 0;
+  }
+  printText(files);
+  const checks = checkConformance(dir, files);
+  printConformance(checks);
+  const failed = checks.filter((check) => check.problems.length > 0).length;
+  console.log(
+    failed === 0 ? `\n${checks.length} checks held` : `\n${failed} of ${checks.length} checks failed`,
+  );
+  return failed === 0 ? 0 : 1;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = await main();

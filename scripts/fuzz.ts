@@ -1,8 +1,12 @@
-// Fuzzes the config path: `npx tsx scripts/fuzz.ts --iterations 2000 --seed 7 [--timeout-ms 5000] [--no-save]`.
+// Fuzzes the config path: `npx tsx scripts/fuzz.ts --iterations 2000 --seed 7 [--timeout-ms 5000] [--no-save]
+// [--corpus DIR]`. Seeds: the repository's own configs, plus the public corpus of real configs from
+// --corpus, else RAILYARD_CORPUS_DIR, else ../shared/railway/corpus when it exists.
 // Each distinct kind of broken invariant is minimized and saved to test/fixtures/fuzz/ (the
 // regression corpus that test/fuzz/regression.test.ts replays). Exit code 1 when anything failed.
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runFuzz, saveFailure } from "../test/fuzz/fuzzer.ts";
+import { findCorpusDir } from "./corpus.ts";
 
 function fail(message: string): never {
   console.error(`railyard fuzz: ${message}`);
@@ -18,6 +22,7 @@ const { values } = (() => {
         "timeout-ms": { type: "string", default: "5000" },
         "no-save": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        corpus: { type: "string" },
       },
     });
   } catch (error) {
@@ -33,11 +38,15 @@ const positiveInteger = (name: string, text: string): number => {
 const iterations = positiveInteger("iterations", values.iterations);
 const seed = positiveInteger("seed", values.seed);
 const timeoutMs = positiveInteger("timeout-ms", values["timeout-ms"]);
+const corpusDir = findCorpusDir(values.corpus);
+if (values.corpus !== undefined && !existsSync(values.corpus))
+  fail(`--corpus ${values.corpus} does not exist`);
 
 const stats = await runFuzz({
   iterations,
   seed,
   timeoutMs,
+  ...(corpusDir === undefined ? {} : { corpusDir }),
   onProgress: (done, current) => {
     if (!values.json && done % 250 === 0)
       console.error(`  ${done}/${iterations} inputs, ${current.failures.length} distinct failures`);
@@ -61,6 +70,10 @@ if (values.json) {
     }),
   );
 } else {
+  if (corpusDir === undefined)
+    console.log(
+      "note: no corpus (--corpus DIR or RAILYARD_CORPUS_DIR): seeding from the repository's configs only",
+    );
   for (const note of stats.seedNotes) console.log(`note: ${note}`);
   if (stats.unavailable) console.log(`config path unavailable: ${stats.unavailable}`);
   console.log(

@@ -21,7 +21,8 @@ import type { FuzzAnswer, FuzzRequest } from "./child.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const FIXTURE_DIR = join(REPO_ROOT, "test/fixtures/fuzz");
-export const CORPUS_DIR = resolve(REPO_ROOT, "../shared/railway/corpus");
+/** The config fixtures of the repository's own tests: seeds that every clone has. */
+const CONFIG_FIXTURE_DIR = join(REPO_ROOT, "test/fixtures/config");
 const CHILD_SCRIPT = join(import.meta.dirname, "child.ts");
 
 // ---------------------------------------------------------------- randomness
@@ -59,24 +60,46 @@ export interface Seed {
   content: Buffer;
 }
 
-/** The real configs: the shared corpus (TOML and JSON) and the repo's own railway.toml files. */
-export function loadSeeds(): { seeds: Seed[]; notes: string[] } {
+/**
+ * Seeds: the repository's own railway.toml files and config fixtures, always; the public
+ * corpus of real configs (TOML and JSON) only when a folder is given (`npm run fuzz -- --corpus
+ * DIR`). `npm test` replays in-repo seeds only, so a clone needs nothing beside it.
+ */
+export function loadSeeds(corpusDir?: string): { seeds: Seed[]; notes: string[] } {
   const seeds: Seed[] = [];
   const notes: string[] = [];
-  const tomlDir = join(CORPUS_DIR, "toml");
-  const jsonDir = join(CORPUS_DIR, "json");
-  if (existsSync(tomlDir)) {
-    for (const name of readdirSync(tomlDir).sort()) {
-      seeds.push({ name: `corpus/toml/${name}`, format: "toml", content: readFileSync(join(tomlDir, name)) });
-    }
-  } else notes.push(`corpus ${tomlDir} is absent: seeding from the repo's railway.toml files only`);
-  if (existsSync(jsonDir)) {
-    for (const name of readdirSync(jsonDir).sort()) {
-      seeds.push({ name: `corpus/json/${name}`, format: "json", content: readFileSync(join(jsonDir, name)) });
+  if (corpusDir !== undefined) {
+    const tomlDir = join(corpusDir, "toml");
+    const jsonDir = join(corpusDir, "json");
+    if (!existsSync(tomlDir) && !existsSync(jsonDir))
+      notes.push(
+        `corpus ${corpusDir} has no toml/ or json/ folder: seeding from the repository's files only`,
+      );
+    for (const [dir, format] of [
+      [tomlDir, "toml"],
+      [jsonDir, "json"],
+    ] as const) {
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir).sort()) {
+        seeds.push({ name: `corpus/${format}/${name}`, format, content: readFileSync(join(dir, name)) });
+      }
     }
   }
   for (const file of repoConfigFiles(REPO_ROOT)) {
     seeds.push({ name: relative(REPO_ROOT, file), format: "toml", content: readFileSync(file) });
+  }
+  for (const folder of ["valid", "invalid", "syntax"]) {
+    const dir = join(CONFIG_FIXTURE_DIR, folder);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const format = name.endsWith(".json") ? "json" : name.endsWith(".toml") ? "toml" : undefined;
+      if (format === undefined) continue;
+      seeds.push({
+        name: relative(REPO_ROOT, join(dir, name)),
+        format,
+        content: readFileSync(join(dir, name)),
+      });
+    }
   }
   return { seeds, notes };
 }
@@ -721,10 +744,12 @@ export async function runFuzz(options: {
   iterations: number;
   seed: number;
   timeoutMs?: number;
+  /** A folder of real configs (toml/, json/) to seed from besides the repository's own files. */
+  corpusDir?: string;
   onProgress?: (done: number, stats: FuzzStats) => void;
 }): Promise<FuzzStats> {
   const random = new Random(options.seed);
-  const { seeds, notes } = loadSeeds();
+  const { seeds, notes } = loadSeeds(options.corpusDir);
   const runner = new ConfigPathRunner(options.timeoutMs ?? 5000);
   const started = Date.now();
   const stats: FuzzStats = {

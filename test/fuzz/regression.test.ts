@@ -1,5 +1,7 @@
 // Replays the fuzzer's regression corpus (test/fixtures/fuzz/) and a short deterministic fuzz
 // run through the config path's invariants. A fixture fails here until the bug it records is fixed.
+// Everything here is inside the repository: the fuzz run seeds from the repository's own configs
+// (the public corpus seeds only `npm run fuzz -- --corpus DIR`).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConfigPathRunner, loadFixtures, loadSeeds, makeInput, Random, runFuzz } from "./fuzzer.ts";
 import { findingViolations, resultViolations } from "./invariants.ts";
@@ -53,6 +55,16 @@ describe("invariant checks", () => {
 });
 
 describe("input generation", () => {
+  test("seeds from the repository's own configs only, unless given a corpus", () => {
+    const { seeds, notes } = loadSeeds();
+    expect(notes).toEqual([]);
+    const names = seeds.map((seed) => seed.name);
+    expect(names).toContain("backend/railway.toml");
+    expect(names).toContain("test/fixtures/config/valid/all-fields.json");
+    expect(names.filter((name) => name.startsWith("corpus/") || name.startsWith(".."))).toEqual([]);
+    expect(seeds.filter((seed) => seed.format === "json").length).toBeGreaterThan(5);
+  });
+
   test("is deterministic for a seed", () => {
     const { seeds } = loadSeeds();
     const first = Array.from(
