@@ -5,14 +5,16 @@
 //
 //   node scripts/local.mjs [--exit] [--keep-databases] [--no-browser]
 //
-// Only Node's built-ins are imported at the top: the npm packages are installed first.
-import { execFileSync, spawnSync } from "node:child_process";
+// Only Node's built-ins (and setup.mjs, which uses only those) are imported at the top: the npm
+// packages are installed first.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { installNodePackages, installSystemPackages, SYSTEM_PACKAGES } from "./setup.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
@@ -153,13 +155,20 @@ export function localState(example, { userDb, generalDb, redisPrefix, masterKey,
   return { state, projectId: project.id, environment: env.name };
 }
 
+/** Why the smoke test had no browser check, or undefined when it had one. */
+export function browserCheckNote(browserPath, system, browsers, noBrowser = false) {
+  if (browserPath !== undefined) return undefined;
+  if (noBrowser) return "browser check: did not run (--no-browser)";
+  const why = system.missing.includes("chromium") && system.reason ? `: ${system.reason}` : "";
+  return `browser check: did not run: no Chromium or Chrome at ${browsers.join(", ")}${why}`;
+}
+
 async function main() {
-  say("installing npm packages (node scripts/setup.mjs)");
-  const setup = spawnSync(process.execPath, [join(root, "scripts/setup.mjs")], {
-    cwd: root,
-    stdio: "inherit",
-  });
-  if (setup.status !== 0) fail("setup failed (see above)");
+  say("installing what is missing (npm packages; as root on Debian, the system packages npm test uses)");
+  installNodePackages();
+  // The same system packages as `npm test` (chromium for the smoke test's browser check,
+  // podman for the backend image); without root or apt-get the run goes on and says why.
+  const system = installSystemPackages(SYSTEM_PACKAGES, { optional: true });
   await checkServices();
 
   const suffix = randomBytes(4).toString("hex");
@@ -184,7 +193,7 @@ async function main() {
   const { runSession, describeEvent } = await import(
     pathToFileURL(join(root, "action/src/pipeline/session.ts")).href
   );
-  const { readSettings } = await import(pathToFileURL(join(root, "action/src/inputs.ts")).href);
+  const { readSettings, BROWSERS } = await import(pathToFileURL(join(root, "action/src/inputs.ts")).href);
   const { terminalReport } = await import(pathToFileURL(join(root, "action/src/report/render.ts")).href);
 
   const workDir = mkdtempSync(join(tmpdir(), "railyard-local-"));
@@ -225,8 +234,10 @@ async function main() {
       "smoke-timeout-minutes": "3",
     };
     const settings = readSettings((name) => inputs[name] ?? "");
+    const browserNote = browserCheckNote(settings.browserPath, system, BROWSERS, args.has("--no-browser"));
     const result = await runSession(settings, root, { emit: (event) => console.log(describeEvent(event)) });
     console.log(`\n${terminalReport(result)}`);
+    if (browserNote !== undefined) console.log(`\n${browserNote}`);
     ok = result.ok;
     if (ok && !args.has("--exit")) {
       console.log(

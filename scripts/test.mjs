@@ -4,14 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { installNodePackages, installSystemPackages } from "./setup.mjs";
+import { installNodePackages, installSystemPackages, SYSTEM_PACKAGES } from "./setup.mjs";
 
 const reports = resolve(".railyard/test-reports");
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
 
 installNodePackages();
-installSystemPackages({ chromium: "chromium", podman: "podman", runc: "runc", debootstrap: "debootstrap" });
+installSystemPackages(SYSTEM_PACKAGES);
 
 const vitest = (name, cwd) => ({
   name,

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import type { Mode, PipelineOptions } from "./pipeline/types.ts";
 
 export const DEFAULT_ENDPOINT = "https://backboard.railway.com/graphql/v2";
-const BROWSERS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+export const BROWSERS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
 export interface Settings {
   mode: Mode;
