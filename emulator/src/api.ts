@@ -9,6 +9,7 @@ import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import { DeployError, type Deployer } from "./deployer.ts";
 import { applyChangeSet, configEtag, environmentConfig, previewChangeSet } from "./environment-config.ts";
+import type { ProvisionContext } from "./provision/index.ts";
 import {
   type ChangeEvent,
   type DeploymentRecord,
@@ -30,6 +31,8 @@ export interface ApiContext {
   auth: Auth;
   state: EmulatorState;
   deployer: Deployer;
+  /** Real provisioning (emulator/src/provision/): createResource / deleteResource take it. */
+  provision?: ProvisionContext;
 }
 
 /** Finds the token a request presents: `Authorization: Bearer` (account) or `Project-Access-Token`. */
@@ -163,7 +166,8 @@ function domainsView(state: EmulatorState, instance: ServiceInstanceRecord) {
   const service = state.service(instance.serviceId) as ServiceRecord;
   const port = instance.serviceDomain ? Number(/:(\d+)$/.exec(instance.serviceDomain)?.[1]) || null : null;
   return {
-    serviceDomains: instance.serviceDomain
+    serviceDomains:
+      instance.serviceDomain && instance.publicDomain !== false
       ? [
           {
             id: `${instance.id}-domain`,

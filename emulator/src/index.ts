@@ -8,6 +8,7 @@ import { buildApi } from "./api.ts";
 import { Deployer } from "./deployer.ts";
 import { Faults } from "./faults.ts";
 import { PodmanEngine } from "./runner/podman.ts";
+import { type PostgresServer, type ProvisionContext, Provisioner } from "./provision/index.ts";
 import { ProcessRunner } from "./runner/process.ts";
 import { SimulatedRunner } from "./runner/simulated.ts";
 import type { ContainerEngine, DeploymentRunner } from "./runner/types.ts";
@@ -38,6 +39,10 @@ export interface StartEmulatorOptions {
   rateLimitPerHour?: number;
   /** Diagnostics of the emulator and its runner (never variable values). */
   log?: (line: string) => void;
+  /** The machine's PostgreSQL that databases created through the API live on (default 127.0.0.1:5432, user postgres). */
+  postgres?: PostgresServer;
+  /** Keep the PostgreSQL databases created through the API when the emulator stops (default: drop them). */
+  keepDatabases?: boolean;
 }
 
 export interface RunningEmulator {
@@ -50,6 +55,8 @@ export interface RunningEmulator {
   runner: DeploymentRunner;
   /** Counters for tests and benchmarks. */
   stats: EmulatorStats;
+  /** Real databases and Redis processes behind database services created through the API. */
+  provision: ProvisionContext;
   stop(): Promise<void>;
 }
 
@@ -69,6 +76,17 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
   const runner = await createRunner(options.runner ?? "process", workDir, options, log);
   const faults = new Faults();
   const deployer = new Deployer(state, runner, faults, resolve(options.repoDir), log);
+  const provisioner = new Provisioner({
+    workDir: join(workDir, "provision"),
+    postgres: options.postgres,
+    keepDatabases: options.keepDatabases,
+    log,
+  });
+  const provision: ProvisionContext = {
+    state,
+    provisioner,
+    allocateDomain: (serviceId, environmentId) => runner.serviceDomain(serviceId, environmentId),
+  };
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     await deployer.allocateDomains();
@@ -76,6 +94,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     server = await startServer({
       state,
       deployer,
+      provision,
       faults,
       schema,
       rootValue,
@@ -85,6 +104,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     });
   } catch (error) {
     await deployer.close();
+    await provisioner.close();
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
     throw error;
   }
@@ -97,10 +117,12 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     state,
     runner,
     stats: running.stats,
+    provision,
     stop() {
       stopping ??= (async () => {
         await running.close();
         await deployer.close();
+        await provisioner.close();
         if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
       })();
       return stopping;

@@ -22,6 +22,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { type ApiContext, authenticate, presentedToken } from "./api.ts";
 import type { Deployer } from "./deployer.ts";
+import type { ProvisionContext } from "./provision/index.ts";
 import { FaultError, type Faults } from "./faults.ts";
 import type { EmulatorState } from "./state.ts";
 
@@ -68,6 +69,8 @@ export interface EmulatorServer {
 export async function startServer(options: {
   state: EmulatorState;
   deployer: Deployer;
+  /** Real databases, services and volumes for change-set resource.create / resource.delete. */
+  provision?: ProvisionContext;
   faults: Faults;
   schema: GraphQLSchema;
   rootValue: Record<string, unknown>;
@@ -75,7 +78,7 @@ export async function startServer(options: {
   workDir: string;
   log: (line: string) => void;
 }): Promise<EmulatorServer> {
-  const { state, deployer, faults, schema, rootValue, workDir, log } = options;
+  const { state, deployer, provision, faults, schema, rootValue, workDir, log } = options;
   const limiter = new RateLimiter(state.rateLimitPerHour);
   const sockets = new Set<Socket>();
   const stats: EmulatorStats = { webSocketConnections: 0, httpRequests: 0 };
@@ -174,7 +177,7 @@ export async function startServer(options: {
         body: { errors: [{ message: "Subscriptions are served over WebSocket on this path" }] },
       };
     }
-    const contextValue: ApiContext = { auth: authenticate(state, req.headers), state, deployer };
+    const contextValue: ApiContext = { auth: authenticate(state, req.headers), state, deployer, provision };
     const result = await execute({
       schema,
       document,
@@ -292,7 +295,7 @@ export async function startServer(options: {
           presentedToken({ ...ctx.extra.request.headers, ...lowerKeys(ctx.connectionParams ?? {}) }) ?? "ws",
         );
       },
-      context: (ctx): ApiContext => ({ auth: wsAuth.get(ctx) ?? null, state, deployer }),
+      context: (ctx): ApiContext => ({ auth: wsAuth.get(ctx) ?? null, state, deployer, provision }),
     },
     wss,
     12_000,

@@ -21,8 +21,23 @@ export interface ServiceRecord {
   id: string;
   name: string;
   projectId: string;
-  source: { repo?: string; image?: string } | null;
+  source: { repo?: string; image?: string; branch?: string } | null;
   external: boolean;
+  /** A database the emulator provisioned for real (emulator/src/provision/). */
+  database?: ProvisionedDatabase;
+}
+
+export type ProvisionedDatabase =
+  | { engine: "postgres"; database: string }
+  | { engine: "redis"; port: number };
+
+export interface VolumeRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  environmentId: string;
+  serviceId: string;
+  mountPath: string;
 }
 
 export interface CustomDomainRecord {
@@ -51,6 +66,12 @@ export interface ServiceInstanceRecord {
   customDomains: CustomDomainRecord[];
   /** "127.0.0.1:PORT" (or a simulated name), allocated by the runner at start-up. */
   serviceDomain?: string;
+  /**
+   * Whether the service domain is public (a Railway-generated domain exists). Absent means
+   * public (services of a state file); a service created through the API gets one only when
+   * a domain is created for it.
+   */
+  publicDomain?: boolean;
 }
 
 export interface ProjectRecord {
@@ -60,6 +81,7 @@ export interface ProjectRecord {
   services: ServiceRecord[];
   /** Shared variables per environment id. */
   shared: Map<string, Record<string, string>>;
+  volumes: VolumeRecord[];
 }
 
 export interface LogRecord {
@@ -156,6 +178,7 @@ export class EmulatorState {
         })),
         services: [],
         shared: new Map(),
+        volumes: [],
       };
       this.projects.set(p.id, project);
       const envId = (key: string) => {
@@ -256,7 +279,7 @@ export class EmulatorState {
       RAILWAY_PRIVATE_DOMAIN: instance.serviceDomain ?? `${slug(service.name)}.railway.internal`,
     };
     // PORT is left to the runner: it picks the port the process listens on behind the domain.
-    if (instance.serviceDomain) {
+    if (instance.serviceDomain && instance.publicDomain !== false) {
       out.RAILWAY_PUBLIC_DOMAIN = instance.serviceDomain;
       out.RAILWAY_STATIC_URL = instance.serviceDomain;
     }
@@ -319,6 +342,43 @@ export class EmulatorState {
       if (own !== undefined) return this.render(own, projectId, environmentId, target, depth + 1);
       return this.railwayVariables(target, environmentId)[name] ?? "";
     });
+  }
+
+  /** A new service with an instance in every environment of its project (Railway's serviceCreate). */
+  addService(
+    projectId: string,
+    fields: Pick<ServiceRecord, "name" | "source" | "external" | "database">,
+  ): ServiceRecord {
+    const project = this.project(projectId);
+    if (!project) throw new Error("Project not found");
+    if (project.services.some((s) => s.name === fields.name))
+      throw new Error(`A service named "${fields.name}" already exists in this project`);
+    const service: ServiceRecord = { id: randomUUID(), projectId, ...fields };
+    project.services.push(service);
+    for (const env of project.environments) {
+      this.instances.set(instanceKey(service.id, env.id), {
+        id: randomUUID(),
+        serviceId: service.id,
+        environmentId: env.id,
+        settings: {},
+        variables: {},
+        customDomains: [],
+        publicDomain: false,
+      });
+    }
+    return service;
+  }
+
+  /** Removes a service, its instances, triggers and volumes (Railway's serviceDelete). */
+  removeService(serviceId: string): void {
+    const service = this.service(serviceId);
+    const project = service ? this.project(service.projectId) : undefined;
+    if (!service || !project) return;
+    project.services = project.services.filter((s) => s.id !== serviceId);
+    project.volumes = project.volumes.filter((v) => v.serviceId !== serviceId);
+    for (const env of project.environments) this.instances.delete(instanceKey(serviceId, env.id));
+    for (let i = this.triggers.length - 1; i >= 0; i--)
+      if (this.triggers[i]?.serviceId === serviceId) this.triggers.splice(i, 1);
   }
 
   upsertVariables(
