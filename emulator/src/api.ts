@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import { DeployError, type Deployer } from "./deployer.ts";
-import { applyChangeSet, configEtag, environmentConfig, previewChangeSet } from "./environment-config.ts";
+import { applyChangeSet, configEtag, environmentConfig } from "./environment-config.ts";
+import { applyWithResources, previewWithResources } from "./provision/change-set.ts";
 import type { ProvisionContext } from "./provision/index.ts";
 import {
   type ChangeEvent,
@@ -168,18 +169,18 @@ function domainsView(state: EmulatorState, instance: ServiceInstanceRecord) {
   return {
     serviceDomains:
       instance.serviceDomain && instance.publicDomain !== false
-      ? [
-          {
-            id: `${instance.id}-domain`,
-            domain: instance.serviceDomain,
-            environmentId: instance.environmentId,
-            projectId: service.projectId,
-            serviceId: instance.serviceId,
-            suffix: null,
-            targetPort: port,
-          },
-        ]
-      : [],
+        ? [
+            {
+              id: `${instance.id}-domain`,
+              domain: instance.serviceDomain,
+              environmentId: instance.environmentId,
+              projectId: service.projectId,
+              serviceId: instance.serviceId,
+              suffix: null,
+              targetPort: port,
+            },
+          ]
+        : [],
     customDomains: instance.customDomains.map((d) => ({
       id: d.id,
       domain: d.domain,
@@ -511,23 +512,20 @@ export function buildApi(state: EmulatorState): {
     },
     environmentPreviewChangeSet: (args, ctx) => {
       const env = environmentFor(ctx, String(args.environmentId));
-      return previewChangeSet(state, env.id, args.input);
+      return previewWithResources(state, env.id, args.input);
     },
-    environmentApplyChangeSet: (args, ctx) => {
+    environmentApplyChangeSet: async (args, ctx) => {
       const env = environmentFor(ctx, String(args.environmentId), true);
-      return {
-        ...applyChangeSet(
-          state,
-          env.id,
-          args.input,
-          {
-            baseConfigEtag: args.baseConfigEtag as string | null | undefined,
-            commitMessage: args.commitMessage as string | null | undefined,
-            waitForCompletion: args.waitForCompletion as boolean | null | undefined,
-          },
-          state.changeSetApplies,
-        ),
+      const options = {
+        baseConfigEtag: args.baseConfigEtag as string | null | undefined,
+        commitMessage: args.commitMessage as string | null | undefined,
+        waitForCompletion: args.waitForCompletion as boolean | null | undefined,
       };
+      // Resource creation and deletion need real provisioning (emulator/src/provision/).
+      const record = ctx.provision
+        ? await applyWithResources(ctx.provision, env.id, args.input, options, state.changeSetApplies)
+        : applyChangeSet(state, env.id, args.input, options, state.changeSetApplies);
+      return { ...record };
     },
     variableCollectionUpsert: (args, ctx) => {
       const input = args.input as {

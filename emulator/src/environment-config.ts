@@ -99,7 +99,7 @@ export function serviceEntry(
     Object.entries(instance.variables).map(([name, value]) => [name, { value: decrypt ? value : null }]),
   );
   const serviceDomains: Json = {};
-  if (instance.serviceDomain) {
+  if (instance.serviceDomain && instance.publicDomain !== false) {
     const port = Number(/:(\d+)$/.exec(instance.serviceDomain)?.[1]);
     serviceDomains[instance.serviceDomain] = Number.isFinite(port) ? { port } : {};
   }
@@ -409,7 +409,7 @@ export function previewChangeSet(state: EmulatorState, environmentId: string, in
 export interface ChangeSetApplyRecord {
   id: string;
   environmentId: string;
-  status: "applying" | "applied";
+  status: "applying" | "applied" | "failed";
   changes: { kind: string; path: string; summary: string; status: string; outputs: Json | null }[];
   diagnostics: unknown[];
   deploymentId: null;

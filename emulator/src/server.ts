@@ -22,8 +22,8 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { type ApiContext, authenticate, presentedToken } from "./api.ts";
 import type { Deployer } from "./deployer.ts";
-import type { ProvisionContext } from "./provision/index.ts";
 import { FaultError, type Faults } from "./faults.ts";
+import type { ProvisionContext } from "./provision/index.ts";
 import type { EmulatorState } from "./state.ts";
 
 const run = promisify(execFile);

@@ -274,7 +274,7 @@ export function inverseChanges(
           severity: "destructive",
           deployEffect: "deploy",
         });
-      } else if (change.before.type === "literal") {
+      } else if (change.before.type === "literal" && change.after.type === "literal") {
         changes.push({ ...change, after: change.before, before: change.after });
       } else {
         skipped.push(

@@ -359,6 +359,8 @@ export class RailwayClient implements RailwayApi {
   #maskChangeSetSecrets(changeSet: ChangeSet): void {
     for (const change of changeSet.changes) {
       if (change.kind === "variable.set") {
+        // A generated secret is made by Railway: there is no value to mask here.
+        if (change.after.type !== "literal") continue;
         const value = change.after.value;
         if (value !== "" && !this.#publicValues.has(publicKey(change.variable, value)))
           this.secrets.add(value);

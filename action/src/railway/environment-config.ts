@@ -101,8 +101,15 @@ export interface ResourceUpdateChange extends ChangeBase {
 export interface VariableSetChange extends ChangeBase {
   kind: "variable.set";
   variable: string;
-  after: { type: "literal"; value: string };
+  /** A literal (references stay `${{ ... }}`), or a secret Railway generates once (`secret(32)`). */
+  after: { type: "literal"; value: string } | GeneratedValue;
   before?: { type: "literal"; value: string } | { type: "preserve" };
+}
+
+/** A value Railway generates when the variable is created (Railway's template function `secret(N)`). */
+export interface GeneratedValue {
+  type: "raw";
+  value: { generator: string };
 }
 
 export interface VariableDeleteChange extends ChangeBase {

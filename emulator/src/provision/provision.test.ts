@@ -8,8 +8,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ChangeSet } from "../../../action/src/railway/environment-config.ts";
 import { EmulatorState } from "../state.ts";
-import { createResource, deleteResource, generate, type ProvisionContext, Provisioner } from "./index.ts";
+import {
+  createResource,
+  deleteResource,
+  generate,
+  type ProvisionContext,
+  Provisioner,
+  randomSecret,
+} from "./index.ts";
 
 const run = promisify(execFile);
 
@@ -17,7 +25,18 @@ async function psqlAs(url: string, sql: string): Promise<string> {
   const u = new URL(url);
   const { stdout } = await run(
     "psql",
-    ["-h", u.hostname, "-p", u.port, "-U", decodeURIComponent(u.username), "-d", u.pathname.slice(1), "-tAXc", sql],
+    [
+      "-h",
+      u.hostname,
+      "-p",
+      u.port,
+      "-U",
+      decodeURIComponent(u.username),
+      "-d",
+      u.pathname.slice(1),
+      "-tAXc",
+      sql,
+    ],
     { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } },
   );
   return stdout.trim();
@@ -118,9 +137,9 @@ describe("the emulator provisions databases for real", () => {
       `postgresql://${userVars.PGUSER}:${userVars.PGPASSWORD}@127.0.0.1:5432/${userVars.PGDATABASE}`,
     );
     // Each role reaches its own database and owns it.
-    expect(await psqlAs(userVars.DATABASE_URL as string, "select current_user || ' ' || current_database()")).toBe(
-      `${userVars.PGUSER} ${userVars.PGDATABASE}`,
-    );
+    expect(
+      await psqlAs(userVars.DATABASE_URL as string, "select current_user || ' ' || current_database()"),
+    ).toBe(`${userVars.PGUSER} ${userVars.PGDATABASE}`);
     await psqlAs(userVars.DATABASE_URL as string, "create table t (id int)");
     // ...and not the other one's.
     const other = (userVars.DATABASE_URL as string).replace(
@@ -141,7 +160,14 @@ describe("the emulator provisions databases for real", () => {
     const service = state.project("p")?.services.find((s) => s.name === "Redis");
     if (!service) throw new Error("Redis service missing");
     const vars = state.variables("p", "env", service.id, false);
-    for (const name of ["REDIS_URL", "REDIS_PUBLIC_URL", "REDISHOST", "REDISPORT", "REDISUSER", "REDISPASSWORD"]) {
+    for (const name of [
+      "REDIS_URL",
+      "REDIS_PUBLIC_URL",
+      "REDISHOST",
+      "REDISPORT",
+      "REDISUSER",
+      "REDISPASSWORD",
+    ]) {
       expect(vars[name], name).toBeTruthy();
     }
     const port = Number(vars.REDISPORT);
@@ -174,14 +200,16 @@ describe("the emulator provisions databases for real", () => {
     expect(await psqlAs(apiVars.USER_DATABASE_URL as string, "select 1")).toBe("1");
     expect(apiVars.MASTER_ENCRYPTION_KEY).toMatch(/^[A-Za-z0-9]{32}$/);
     // Stored as the value, not as the generator: reading it again gives the same secret.
-    expect(state.variables("p", "env", api.id, true).MASTER_ENCRYPTION_KEY).toBe(apiVars.MASTER_ENCRYPTION_KEY);
+    expect(state.variables("p", "env", api.id, true).MASTER_ENCRYPTION_KEY).toBe(
+      apiVars.MASTER_ENCRYPTION_KEY,
+    );
     expect(api.source).toEqual({ repo: "railyard/railyard", branch: "main" });
     expect(state.instance(api.id, "env")?.settings.rootDirectory).toBe("/backend");
     // A created service has no public domain until one is created for it.
     expect(apiVars.RAILWAY_PUBLIC_DOMAIN).toBeUndefined();
-    await expect(
-      createResource(ctx, "p", "env", { type: "service", name: "api" }),
-    ).rejects.toThrow(/already exists/);
+    await expect(createResource(ctx, "p", "env", { type: "service", name: "api" })).rejects.toThrow(
+      /already exists/,
+    );
   });
 
   it("drops its databases and stops its Redis processes on close", async () => {
@@ -200,5 +228,98 @@ describe("the emulator provisions databases for real", () => {
     expect(generate("secret(16)")).toMatch(/^[A-Za-z0-9]{16}$/);
     expect(generate('secret(8, "ab")')).toMatch(/^[ab]{8}$/);
     expect(() => generate("uuid()")).toThrow(/unsupported generator/);
+  });
+});
+
+describe("change sets create and delete resources through the API", () => {
+  it("creates databases, a service with references and a generated secret, then deletes on request", async () => {
+    const { startEmulator } = await import("../index.ts");
+    const { RailwayClient } = await import("../../../action/src/railway/client.ts");
+    const token = `acct-${randomSecret(12)}`;
+    const emulator = await startEmulator({
+      state: {
+        projects: [
+          { id: "p", name: "empty", environments: [{ id: "env", name: "production" }], services: [] },
+        ],
+        tokens: [{ kind: "account", token }],
+      },
+      repoDir: ".",
+      runner: "simulated",
+    });
+    try {
+      const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token, log: () => undefined });
+      const base = { path: "", summary: "", severity: "safe" as const, deployEffect: "none" as const };
+      const changes = [
+        {
+          ...base,
+          kind: "resource.create" as const,
+          address: "service.api",
+          resource: {
+            type: "service",
+            name: "api",
+            source: { type: "github", repo: "railyard/railyard", branch: "main" },
+            variables: { USER_DATABASE_URL: { type: "literal", value: "${{User Data DB.DATABASE_URL}}" } },
+          },
+        },
+        {
+          ...base,
+          kind: "resource.create" as const,
+          address: "database.User Data DB",
+          resource: { type: "database", engine: "postgres", name: "User Data DB" },
+        },
+        {
+          ...base,
+          kind: "variable.set" as const,
+          address: "service.api",
+          variable: "MASTER_ENCRYPTION_KEY",
+          after: { type: "raw", value: { generator: "secret(32)" } },
+        },
+        {
+          ...base,
+          kind: "domain.create" as const,
+          address: "service.api",
+          domain: "",
+          domainKind: "service" as const,
+        },
+      ];
+      const changeSet = { version: 1 as const, changes: changes as ChangeSet["changes"] };
+      const preview = await client.previewChangeSet("env", changeSet);
+      expect(preview.changeSet.changes.map((c) => c.kind)).toEqual([
+        "resource.create",
+        "resource.create",
+        "domain.create",
+        "variable.set",
+      ]);
+      const applied = await client.applyChangeSet("env", changeSet);
+      expect(applied.status).toBe("applied");
+      const project = await client.project("p");
+      const api = project.services.find((s) => s.name === "api");
+      const db = project.services.find((s) => s.name === "User Data DB");
+      if (!api || !db) throw new Error("not created");
+      const vars = await client.variablesForDeployment("p", "env", api.id);
+      expect(vars.USER_DATABASE_URL).toMatch(
+        /^postgresql:\/\/railway_user_data_db_\w+:[A-Za-z0-9]{32}@127\.0\.0\.1:5432\//,
+      );
+      expect(await psqlAs(vars.USER_DATABASE_URL as string, "select 1")).toBe("1");
+      expect(vars.MASTER_ENCRYPTION_KEY).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(vars.RAILWAY_PUBLIC_DOMAIN).toBeTruthy();
+
+      // The same secret again: kept, not regenerated.
+      const again = await client.applyChangeSet("env", { version: 1, changes: [changeSet.changes[2]] });
+      expect(again.changes.map((c) => c.status)).toEqual(["skipped"]);
+      expect((await client.variablesForDeployment("p", "env", api.id)).MASTER_ENCRYPTION_KEY).toBe(
+        vars.MASTER_ENCRYPTION_KEY,
+      );
+
+      const dbName = new URL(vars.USER_DATABASE_URL as string).pathname.slice(1);
+      await client.applyChangeSet("env", {
+        version: 1,
+        changes: [{ ...base, kind: "resource.delete", address: "database.User Data DB" } as never],
+      });
+      expect((await client.project("p")).services.map((s) => s.name)).toEqual(["api"]);
+      expect(await databaseExists(dbName)).toBe(false);
+    } finally {
+      await emulator.stop();
+    }
   });
 });

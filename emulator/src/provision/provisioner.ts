@@ -131,7 +131,9 @@ export class Provisioner {
       );
       const child = spawn(this.redisBinary, [configPath], { stdio: "ignore" });
       const exited = new Promise<never>((_resolve, reject) => {
-        child.once("error", (error) => reject(new ProvisionError(`cannot start redis-server: ${error.message}`)));
+        child.once("error", (error) =>
+          reject(new ProvisionError(`cannot start redis-server: ${error.message}`)),
+        );
         child.once("exit", (code) => reject(new ProvisionError(`redis-server exited with code ${code}`)));
       });
       exited.catch(() => undefined);
@@ -209,7 +211,9 @@ export class Provisioner {
         (error, _stdout, stderr) => {
           if (!error) return resolve();
           // psql's stderr names the statement's problem; the SQL (which may hold a password) is not echoed.
-          const reason = String(stderr).split("\n")[0]?.replace(/PASSWORD '[^']*'/g, "PASSWORD '***'");
+          const reason = String(stderr)
+            .split("\n")[0]
+            ?.replace(/PASSWORD '[^']*'/g, "PASSWORD '***'");
           reject(
             new ProvisionError(
               `PostgreSQL at ${this.pg.host}:${this.pg.port} refused: ${reason || (error as Error).message}`,

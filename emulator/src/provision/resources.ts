@@ -21,7 +21,13 @@ export interface ResourceNode {
   /** database: "postgres" | "redis". */
   engine?: string;
   image?: string;
-  source?: { type?: "github" | "image"; repo?: string; branch?: string; image?: string; rootDirectory?: string };
+  source?: {
+    type?: "github" | "image";
+    repo?: string;
+    branch?: string;
+    image?: string;
+    rootDirectory?: string;
+  };
   variables?: Record<string, VariableNode>;
   defaultMountPath?: string;
   /** volume: where it is mounted and on which service (by name). */
@@ -63,7 +69,9 @@ export function generate(generator: string): string {
   const match = /^\s*secret\(\s*(\d+)\s*(?:,\s*"([^"]+)"\s*)?\)\s*$/.exec(generator);
   const length = Number(match?.[1]);
   if (!match || length < 1 || length > 256) {
-    throw new ResourceError(`unsupported generator ${JSON.stringify(generator)}: use secret(N) or secret(N, "alphabet")`);
+    throw new ResourceError(
+      `unsupported generator ${JSON.stringify(generator)}: use secret(N) or secret(N, "alphabet")`,
+    );
   }
   return randomSecret(length, match[2]);
 }
@@ -92,7 +100,14 @@ export async function createResource(
     const serviceName = resource.config?.service;
     const service = project.services.find((s) => s.name === serviceName);
     if (!service) throw new ResourceError(`${address}: no service "${serviceName ?? ""}" to mount it on`);
-    const volumeId = addVolume(ctx.state, projectId, environmentId, service, resource.name, resource.config?.mountPath);
+    const volumeId = addVolume(
+      ctx.state,
+      projectId,
+      environmentId,
+      service,
+      resource.name,
+      resource.config?.mountPath,
+    );
     return { address, serviceId: service.id, volumeId };
   }
   if (project.services.some((s) => s.name === resource.name)) {
@@ -131,7 +146,9 @@ async function createDatabase(
 ): Promise<ResourceOutcome> {
   const engine = resource.engine;
   if (engine !== "postgres" && engine !== "redis") {
-    throw new ResourceError(`${address}: database engine ${JSON.stringify(engine ?? "")} is not one the emulator provisions (postgres, redis)`);
+    throw new ResourceError(
+      `${address}: database engine ${JSON.stringify(engine ?? "")} is not one the emulator provisions (postgres, redis)`,
+    );
   }
   const image = resource.image ?? resource.source?.image ?? DEFAULT_IMAGE[engine];
   let variables: Record<string, string>;
@@ -182,7 +199,14 @@ async function createDatabase(
   const instance = ctx.state.instance(service.id, environmentId);
   if (instance) instance.variables = variables;
   const mountPath = resource.defaultMountPath ?? DEFAULT_MOUNT[engine];
-  const volumeId = addVolume(ctx.state, projectId, environmentId, service, `${resource.name}-volume`, mountPath);
+  const volumeId = addVolume(
+    ctx.state,
+    projectId,
+    environmentId,
+    service,
+    `${resource.name}-volume`,
+    mountPath,
+  );
   return { address, serviceId: service.id, volumeId };
 }
 
@@ -196,7 +220,8 @@ function addVolume(
 ): string {
   const project = state.project(projectId);
   if (!project) throw new ResourceError("Project not found");
-  if (!mountPath?.startsWith("/")) throw new ResourceError(`volume ${name}: mountPath must be an absolute path`);
+  if (!mountPath?.startsWith("/"))
+    throw new ResourceError(`volume ${name}: mountPath must be an absolute path`);
   const existing = project.volumes.find((v) => v.name === name);
   if (existing) throw new ResourceError(`a volume named "${name}" already exists`);
   const id = randomUUID();
