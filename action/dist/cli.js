@@ -55804,6 +55804,7 @@ var RailwayClient = class {
   #maskChangeSetSecrets(changeSet) {
     for (const change of changeSet.changes) {
       if (change.kind === "variable.set") {
+        if (change.after.type !== "literal") continue;
         const value = change.after.value;
         if (value !== "" && !this.#publicValues.has(publicKey(change.variable, value)))
           this.secrets.add(value);
@@ -56569,7 +56570,7 @@ function inverseChanges(applied, live, serviceIds2) {
           severity: "destructive",
           deployEffect: "deploy"
         });
-      } else if (change.before.type === "literal") {
+      } else if (change.before.type === "literal" && change.after.type === "literal") {
         changes.push({ ...change, after: change.before, before: change.after });
       } else {
         skipped.push(

@@ -305,7 +305,10 @@ describe("change sets create and delete resources through the API", () => {
       expect(vars.RAILWAY_PUBLIC_DOMAIN).toBeTruthy();
 
       // The same secret again: kept, not regenerated.
-      const again = await client.applyChangeSet("env", { version: 1, changes: [changeSet.changes[2]] });
+      const again = await client.applyChangeSet("env", {
+        version: 1,
+        changes: [changeSet.changes[2] as ChangeSet["changes"][number]],
+      });
       expect(again.changes.map((c) => c.status)).toEqual(["skipped"]);
       expect((await client.variablesForDeployment("p", "env", api.id)).MASTER_ENCRYPTION_KEY).toBe(
         vars.MASTER_ENCRYPTION_KEY,
