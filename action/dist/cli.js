@@ -49641,6 +49641,47 @@ import { parseArgs } from "node:util";
 import { readdirSync, readFileSync } from "node:fs";
 import { join as join2, posix as posix2, relative, sep } from "node:path";
 
+// action/src/report/escape.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function escapeChar(char) {
+  switch (char) {
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\x1B":
+      return "\\e";
+    case "\0":
+      return "\\0";
+    default: {
+      const code = char.charCodeAt(0);
+      return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    }
+  }
+}
+function printable(text) {
+  const s = typeof text === "string" ? text : String(text);
+  const escaped = s.replace(/\r\n|[\n\r]/g, (m) => m === "\r\n" ? "\\r\\n" : escapeChar(m)).replace(CONTROL, escapeChar);
+  return escaped.replace(/^(\s*)(::|##\[)/, "$1\\$2");
+}
+function firstControlCharacter(text) {
+  const match = /[\n\r]/.exec(text) ?? new RegExp(CONTROL.source).exec(text);
+  return match ? `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}` : void 0;
+}
+function mapStrings(value, fn) {
+  if (typeof value === "string") return fn(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, fn);
+    return out;
+  }
+  return value;
+}
+function printableDeep(value) {
+  return mapStrings(value, printable);
+}
+
 // action/src/config/format.ts
 var ansi = {
   red: "\x1B[31m",
@@ -49659,10 +49700,12 @@ function plural(count, word) {
 }
 function formatFindings(findings, options = {}) {
   const paint = (code, text) => options.color ? `${code}${text}${ansi.reset}` : text;
-  const lines = sortFindings(findings).map((finding) => {
-    const { file, line, column } = finding.location;
+  const lines = sortFindings(findings).map((raw) => {
+    const finding = { ...raw, message: printable(raw.message), code: printable(raw.code) };
+    const { line, column } = finding.location;
+    const file = printable(finding.location.file);
     const severity = paint(finding.severity === "error" ? ansi.red : ansi.yellow, finding.severity);
-    const suggestion = finding.suggestion === void 0 ? "" : paint(ansi.dim, `  (${finding.suggestion})`);
+    const suggestion = finding.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding.suggestion)})`);
     return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding.code}: ${finding.message}${suggestion}`;
   });
   const errors = findings.filter((finding) => finding.severity === "error").length;
@@ -52123,6 +52166,9 @@ var railway_schema_default = {
       type: "object",
       additionalProperties: {
         $ref: "#/definitions/environmentBlock"
+      },
+      propertyNames: {
+        pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
       }
     },
     variables: {
@@ -52133,7 +52179,8 @@ var railway_schema_default = {
       description: "Railyard: the Railway services this file configures, keyed by Railway service name. Each inherits this file's build/deploy settings.",
       type: "object",
       propertyNames: {
-        minLength: 1
+        minLength: 1,
+        pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
       },
       additionalProperties: {
         $ref: "#/definitions/service"
@@ -52535,6 +52582,9 @@ var railway_schema_default = {
           type: "object",
           additionalProperties: {
             $ref: "#/definitions/environmentBlock"
+          },
+          propertyNames: {
+            pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
           }
         },
         variables: {
@@ -52547,7 +52597,8 @@ var railway_schema_default = {
           items: {
             description: "A Railway service name defined in some railway.toml.",
             type: "string",
-            minLength: 1
+            minLength: 1,
+            pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
           }
         },
         smoke: {
@@ -52628,11 +52679,13 @@ var railway_schema_default = {
 // action/src/config/quote.ts
 var MAX_QUOTED = 60;
 function quote(value) {
-  if (value.length <= MAX_QUOTED) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, MAX_QUOTED))}\u2026 (${value.length} characters)`;
+  if (value.length <= MAX_QUOTED) return printable(JSON.stringify(value));
+  return `${printable(JSON.stringify(value.slice(0, MAX_QUOTED)))}\u2026 (${value.length} characters)`;
 }
 function clip(text) {
-  return text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}\u2026 (${text.length} characters)`;
+  return printable(
+    text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}\u2026 (${text.length} characters)`
+  );
 }
 function worthSuggesting(key) {
   return key.length <= MAX_QUOTED;
@@ -52852,6 +52905,15 @@ function errorToFinding(error, context) {
     case "propertyNames": {
       const name = String(error.params.propertyName);
       const isService = segments[segments.length - 1] === "services";
+      const control = firstControlCharacter(name);
+      if (control !== void 0 && (isService || segments[segments.length - 1] === "environments")) {
+        return {
+          severity: "error",
+          code: "bad-name",
+          message: `${isService ? "service" : "environment"} name ${quote(name)} holds a control character (${control}); names are plain text`,
+          location: locate(context, [...segments, name], "key")
+        };
+      }
       return {
         severity: "error",
         code: isService ? "bad-service-name" : "bad-variable-name",
@@ -52906,6 +52968,15 @@ function errorToFinding(error, context) {
       };
     }
     case "pattern": {
+      const control = typeof value === "string" ? firstControlCharacter(value) : void 0;
+      if (control !== void 0) {
+        return {
+          severity: "error",
+          code: "bad-name",
+          message: `${subject} ${quote(value)} holds a control character (${control}); service names are plain text`,
+          location: locate(context, segments, "value")
+        };
+      }
       if (typeof error.parentSchema?.pattern === "string" && error.parentSchema.pattern.startsWith("^[A-Za-z_]")) {
         return {
           severity: "error",
@@ -58067,7 +58138,8 @@ async function runSession(settings, baseDir, hooks = {}) {
     await client?.close();
   }
 }
-function describeEvent(event) {
+function describeEvent(raw) {
+  const event = printableDeep(raw);
   switch (event.kind) {
     case "stage":
       return `\u2500\u2500 ${event.stage}`;
@@ -58077,6 +58149,8 @@ function describeEvent(event) {
       return `warning: ${event.message}`;
     case "deployment":
       return `   ${event.service}: ${event.status} (${event.deploymentId})`;
+    default:
+      return printable(JSON.stringify(event));
   }
 }
 function interruptOnSignals(onFirst) {
@@ -58099,7 +58173,8 @@ function headline(result) {
   const what = { validate: "Config check", plan: "Plan", deploy: "Deploy", redeploy: "Redeploy" }[result.mode];
   return result.ok ? `${what} succeeded` : `${what} failed: ${result.reason ?? "unknown reason"}`;
 }
-function terminalReport(result) {
+function terminalReport(raw) {
+  const result = printableDeep(raw);
   const lines = [];
   if (result.commitSha) lines.push(`commit ${short2(result.commitSha)} \u2192 environment ${result.environment}`);
   if (result.plan.length > 0) {
@@ -58171,7 +58246,7 @@ async function cli(argv, env) {
   try {
     parsed = parse(argv);
   } catch (error) {
-    console.error(`railyard: ${error.message}
+    console.error(`railyard: ${printable(error.message)}
 ${USAGE}`);
     return 2;
   }
@@ -58182,7 +58257,7 @@ ${USAGE}`);
     return values.help ? 0 : 2;
   }
   if (!["validate", "plan", "deploy", "redeploy"].includes(command)) {
-    console.error(`railyard: unknown command ${JSON.stringify(command)}
+    console.error(`railyard: unknown command ${printable(JSON.stringify(command))}
 ${USAGE}`);
     return 2;
   }
@@ -58213,7 +58288,7 @@ ${USAGE}`);
   } catch (error) {
     if (error instanceof InputError) {
       const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
-      console.error(`railyard: ${flag}: ${error.message.replace(/^input [^:]+: /, "")}`);
+      console.error(`railyard: ${flag}: ${printable(error.message.replace(/^input [^:]+: /, ""))}`);
       return 2;
     }
     throw error;
@@ -58224,12 +58299,12 @@ ${USAGE}`);
   const result = await runSession(settings, process.cwd(), {
     signal,
     emit: (event) => console.error(describeEvent(event)),
-    log: values.verbose ? (message) => console.error(`   railway: ${message}`) : void 0
+    log: values.verbose ? (message) => console.error(`   railway: ${printable(message)}`) : void 0
   });
   if (result.findings.length > 0)
     console.log(formatFindings(result.findings, { color: process.stdout.isTTY }));
   if (command === "validate") {
-    if (!result.ok && result.findings.length === 0) console.error(`railyard: ${result.reason}`);
+    if (!result.ok && result.findings.length === 0) console.error(`railyard: ${printable(result.reason)}`);
     return result.ok ? 0 : 1;
   }
   console.log(terminalReport(result));
@@ -58272,7 +58347,7 @@ if (invokedDirectly() || process.env.RAILYARD_CLI === "1") {
   cli(process.argv.slice(2), process.env).then(
     (code) => process.exit(code),
     (error) => {
-      console.error(`railyard: unexpected error: ${error.message}`);
+      console.error(`railyard: unexpected error: ${printable(error.message)}`);
       process.exit(1);
     }
   );

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { formatFindings } from "./config/index.ts";
 import { InputError, readSettings } from "./inputs.ts";
 import { describeEvent, interruptOnSignals, runSession } from "./pipeline/session.ts";
+import { printable } from "./report/escape.ts";
 import { terminalReport } from "./report/render.ts";
 
 const USAGE = `usage:
@@ -22,7 +23,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   try {
     parsed = parse(argv);
   } catch (error) {
-    console.error(`railyard: ${(error as Error).message}\n${USAGE}`);
+    console.error(`railyard: ${printable((error as Error).message)}\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -32,7 +33,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     return values.help ? 0 : 2;
   }
   if (!["validate", "plan", "deploy", "redeploy"].includes(command)) {
-    console.error(`railyard: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    console.error(`railyard: unknown command ${printable(JSON.stringify(command))}\n${USAGE}`);
     return 2;
   }
   const files =
@@ -65,7 +66,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   } catch (error) {
     if (error instanceof InputError) {
       const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
-      console.error(`railyard: ${flag}: ${error.message.replace(/^input [^:]+: /, "")}`);
+      console.error(`railyard: ${flag}: ${printable(error.message.replace(/^input [^:]+: /, ""))}`);
       return 2;
     }
     throw error;
@@ -76,12 +77,12 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   const result = await runSession(settings, process.cwd(), {
     signal,
     emit: (event) => console.error(describeEvent(event)),
-    log: values.verbose ? (message) => console.error(`   railway: ${message}`) : undefined,
+    log: values.verbose ? (message) => console.error(`   railway: ${printable(message)}`) : undefined,
   });
   if (result.findings.length > 0)
     console.log(formatFindings(result.findings, { color: process.stdout.isTTY }));
   if (command === "validate") {
-    if (!result.ok && result.findings.length === 0) console.error(`railyard: ${result.reason}`);
+    if (!result.ok && result.findings.length === 0) console.error(`railyard: ${printable(result.reason)}`);
     return result.ok ? 0 : 1;
   }
   console.log(terminalReport(result));
@@ -127,7 +128,7 @@ if (invokedDirectly() || process.env.RAILYARD_CLI === "1") {
   cli(process.argv.slice(2), process.env).then(
     (code) => process.exit(code),
     (error) => {
-      console.error(`railyard: unexpected error: ${(error as Error).message}`);
+      console.error(`railyard: unexpected error: ${printable((error as Error).message)}`);
       process.exit(1);
     },
   );

@@ -8,6 +8,7 @@ import { InputError, readSettings, type Settings } from "./inputs.ts";
 import { describeEvent, interruptOnSignals, runSession } from "./pipeline/session.ts";
 import type { PipelineResult } from "./pipeline/types.ts";
 import { upsertPlanComment } from "./report/comment.ts";
+import { printable } from "./report/escape.ts";
 import { annotationsFor, markdownReport, outputsFor, terminalReport } from "./report/render.ts";
 
 async function postPlanComment(settings: Settings, result: PipelineResult): Promise<void> {
@@ -23,7 +24,7 @@ async function postPlanComment(settings: Settings, result: PipelineResult): Prom
     core.info(`railyard: plan comment ${how} on PR #${pr.number}`);
   } catch (error) {
     // A fork PR's token cannot write comments: the job summary still has the plan.
-    core.warning(`railyard: could not comment on the PR: ${(error as Error).message}`);
+    core.warning(`railyard: could not comment on the PR: ${printable((error as Error).message)}`);
   }
 }
 
@@ -32,7 +33,7 @@ export async function run(): Promise<void> {
   try {
     settings = readSettings((name) => core.getInput(name));
   } catch (error) {
-    core.setFailed(`railyard: ${error instanceof InputError ? error.message : String(error)}`);
+    core.setFailed(`railyard: ${printable(error instanceof InputError ? error.message : String(error))}`);
     return;
   }
   if (settings.token) core.setSecret(settings.token);
@@ -72,7 +73,7 @@ export async function run(): Promise<void> {
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdownReport(result)).write();
   await postPlanComment(settings, result);
   core.info(terminalReport(result));
-  if (!result.ok) core.setFailed(`railyard: ${result.reason ?? "the run failed"}`);
+  if (!result.ok) core.setFailed(`railyard: ${printable(result.reason ?? "the run failed")}`);
 }
 
-run().catch((error) => core.setFailed(`railyard: unexpected error: ${(error as Error).message}`));
+run().catch((error) => core.setFailed(`railyard: unexpected error: ${printable((error as Error).message)}`));

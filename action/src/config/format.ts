@@ -1,6 +1,7 @@
 // Findings as terminal text: one line per finding, sorted by file and position,
 // then a summary line.
 
+import { printable } from "../report/escape.ts";
 import type { Finding } from "./types.ts";
 
 const ansi = {
@@ -27,10 +28,14 @@ function plural(count: number, word: string): string {
 
 export function formatFindings(findings: Finding[], options: { color?: boolean } = {}): string {
   const paint = (code: string, text: string) => (options.color ? `${code}${text}${ansi.reset}` : text);
-  const lines = sortFindings(findings).map((finding) => {
-    const { file, line, column } = finding.location;
+  const lines = sortFindings(findings).map((raw) => {
+    // Names, values and paths from the config are user text: one line each, no escapes.
+    const finding = { ...raw, message: printable(raw.message), code: printable(raw.code) };
+    const { line, column } = finding.location;
+    const file = printable(finding.location.file);
     const severity = paint(finding.severity === "error" ? ansi.red : ansi.yellow, finding.severity);
-    const suggestion = finding.suggestion === undefined ? "" : paint(ansi.dim, `  (${finding.suggestion})`);
+    const suggestion =
+      finding.suggestion === undefined ? "" : paint(ansi.dim, `  (${printable(finding.suggestion)})`);
     return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding.code}: ${finding.message}${suggestion}`;
   });
   const errors = findings.filter((finding) => finding.severity === "error").length;

@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { distance } from "fastest-levenshtein";
 import schema from "../../../schemas/railway.schema.json" with { type: "json" };
+import { firstControlCharacter } from "../report/escape.ts";
 import { type NodePositions, type PositionMap, pointer, pointerSegments } from "./positions.ts";
 import { clip, quote, worthSuggesting } from "./quote.ts";
 import type { Finding, SourceLocation } from "./types.ts";
@@ -266,6 +267,15 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
     case "propertyNames": {
       const name = String(error.params.propertyName);
       const isService = segments[segments.length - 1] === "services";
+      const control = firstControlCharacter(name);
+      if (control !== undefined && (isService || segments[segments.length - 1] === "environments")) {
+        return {
+          severity: "error",
+          code: "bad-name",
+          message: `${isService ? "service" : "environment"} name ${quote(name)} holds a control character (${control}); names are plain text`,
+          location: locate(context, [...segments, name], "key"),
+        };
+      }
       return {
         severity: "error",
         code: isService ? "bad-service-name" : "bad-variable-name",
@@ -330,6 +340,15 @@ function errorToFinding(error: AjvError, context: Context): Finding | undefined 
       };
     }
     case "pattern": {
+      const control = typeof value === "string" ? firstControlCharacter(value) : undefined;
+      if (control !== undefined) {
+        return {
+          severity: "error",
+          code: "bad-name",
+          message: `${subject} ${quote(value as string)} holds a control character (${control}); service names are plain text`,
+          location: locate(context, segments, "value"),
+        };
+      }
       if (
         typeof error.parentSchema?.pattern === "string" &&
         error.parentSchema.pattern.startsWith("^[A-Za-z_]")

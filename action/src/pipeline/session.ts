@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import { pipelineOptions, type Settings } from "../inputs.ts";
 import { RailwayClient } from "../railway/client.ts";
+import { printable, printableDeep } from "../report/escape.ts";
 import { runPipeline } from "./run.ts";
 import type { PipelineEvent, PipelineResult } from "./types.ts";
 
@@ -43,7 +44,9 @@ export async function runSession(
   }
 }
 
-export function describeEvent(event: PipelineEvent): string {
+/** One line per event; every field printable (user and Railway text cannot start a line). */
+export function describeEvent(raw: PipelineEvent): string {
+  const event = printableDeep(raw);
   switch (event.kind) {
     case "stage":
       return `── ${event.stage}`;
@@ -53,6 +56,8 @@ export function describeEvent(event: PipelineEvent): string {
       return `warning: ${event.message}`;
     case "deployment":
       return `   ${event.service}: ${event.status} (${event.deploymentId})`;
+    default:
+      return printable(JSON.stringify(event));
   }
 }
 

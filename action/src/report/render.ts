@@ -2,6 +2,7 @@
 // comment in Markdown, annotations on config lines, and the action's outputs. Pure.
 import type { PipelineResult } from "../pipeline/types.ts";
 import { describeProblem } from "../pipeline/variables.ts";
+import { mapStrings, printableDeep } from "./escape.ts";
 
 export const COMMENT_MARKER = "<!-- railyard:plan -->";
 
@@ -16,10 +17,12 @@ export interface Annotation {
 
 const short = (sha?: string) => (sha ? sha.slice(0, 7) : "—");
 const seconds = (ms?: number) => (ms === undefined ? "—" : `${(ms / 1000).toFixed(1)} s`);
+// Strings are already printable and free of "<" (markdownReport): a cell must also not end its row.
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const show = (value: unknown) => (value === null || value === undefined ? "(unset)" : JSON.stringify(value));
 
-export function annotationsFor(result: PipelineResult): Annotation[] {
+export function annotationsFor(raw: PipelineResult): Annotation[] {
+  const result = printableDeep(raw);
   const annotations: Annotation[] = result.findings.map((finding) => ({
     severity: finding.severity,
     title: `railyard: ${finding.code}`,
@@ -84,7 +87,9 @@ function headline(result: PipelineResult): string {
   return result.ok ? `${what} succeeded` : `${what} failed: ${result.reason ?? "unknown reason"}`;
 }
 
-export function markdownReport(result: PipelineResult): string {
+export function markdownReport(raw: PipelineResult): string {
+  // No user or Railway text may open HTML in the summary or comment (a tag, a spoofed marker).
+  const result = mapStrings(printableDeep(raw), (text) => text.replace(/</g, "&lt;"));
   const lines: string[] = [COMMENT_MARKER, `## Railyard: ${cell(headline(result))}`, ""];
   if (result.commitSha) {
     lines.push(`Commit \`${short(result.commitSha)}\` → environment \`${result.environment}\``, "");
@@ -149,7 +154,8 @@ export function markdownReport(result: PipelineResult): string {
     lines.push("");
     for (const d of result.deployments.filter((x) => x.failure)) {
       lines.push(`<details><summary>${d.service}: ${cell(d.failure?.message ?? "")}</summary>`, "");
-      if (d.failure?.logTail.length) lines.push("```", ...d.failure.logTail, "```");
+      // <pre>, not a fence: no log line can close it, and "<" is already escaped.
+      if (d.failure?.logTail.length) lines.push(`<pre>${d.failure.logTail.join("\n")}</pre>`);
       lines.push("</details>", "");
     }
   }
@@ -178,7 +184,8 @@ export function markdownReport(result: PipelineResult): string {
   return lines.join("\n");
 }
 
-export function terminalReport(result: PipelineResult): string {
+export function terminalReport(raw: PipelineResult): string {
+  const result = printableDeep(raw);
   const lines: string[] = [];
   if (result.commitSha) lines.push(`commit ${short(result.commitSha)} → environment ${result.environment}`);
   if (result.plan.length > 0) {
