@@ -5,22 +5,38 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CronExpressionParser } from "cron-parser";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import { DeployError, type Deployer } from "./deployer.ts";
+import {
+  createCustomDomain,
+  createServiceDomain,
+  customDomainStatus,
+  deleteDomain,
+  findDomain,
+  issueCertificate,
+  runnerDomainId,
+  runnerDomainPort,
+  updateCustomDomain,
+  updateServiceDomain,
+} from "./domains.ts";
 import { applyChangeSet, configEtag, environmentConfig } from "./environment-config.ts";
 import { applyWithResources, previewWithResources } from "./provision/change-set.ts";
 import type { ProvisionContext } from "./provision/index.ts";
 import {
   type ChangeEvent,
+  type CustomDomainRecord,
   type DeploymentRecord,
   type EmulatorState,
   type EnvironmentRecord,
   type LogRecord,
   normalizeSettings,
   type ProjectRecord,
+  type ServiceDomainRecord,
   type ServiceInstanceRecord,
   type ServiceRecord,
+  type VolumeRecord,
 } from "./state.ts";
 import type { TokenFile } from "./state-file.ts";
 
@@ -110,6 +126,18 @@ const serviceView = (s: ServiceRecord) => ({ id: s.id, name: s.name, projectId: 
 function environmentView(state: EmulatorState, e: EnvironmentRecord) {
   return {
     ...e,
+    // A project token sees the other environments of its project listed, but cannot open them.
+    canAccess: (_args: Args, ctx: ApiContext) => ctx.auth !== null && canAccess(ctx.auth, e.projectId, e.id),
+    deletedAt: null,
+    unmergedChangesCount: 0,
+    canvasGroupRefs: {},
+    volumeInstances: ({ first }: { first?: number | null }) =>
+      connection(
+        (state.project(e.projectId)?.volumes ?? [])
+          .filter((v) => v.environmentId === e.id)
+          .map((v) => volumeInstanceView(state, v)),
+        first,
+      ),
     config: ({ decryptVariables }: { decryptVariables?: boolean | null }) =>
       environmentConfig(state, e.id, decryptVariables === true),
     configEtag: () => configEtag(state, e.id),
@@ -124,10 +152,50 @@ function environmentView(state: EmulatorState, e: EnvironmentRecord) {
   };
 }
 
+function volumeView(state: EmulatorState, v: VolumeRecord) {
+  return {
+    id: v.id,
+    name: v.name,
+    projectId: v.projectId,
+    createdAt: v.createdAt ?? state.project(v.projectId)?.createdAt ?? new Date(0).toISOString(),
+  };
+}
+
+/** A volume as mounted in its environment (the emulator stores nothing in it: it reads as empty). */
+function volumeInstanceView(state: EmulatorState, v: VolumeRecord) {
+  return {
+    id: `${v.id}-instance`,
+    volumeId: v.id,
+    volume: volumeView(state, v),
+    serviceId: v.serviceId,
+    environmentId: v.environmentId,
+    mountPath: v.mountPath,
+    sizeMB: v.sizeMB ?? 5_000,
+    currentSizeMB: 0,
+    state: "READY",
+    deletedAt: null,
+    isPendingDeletion: false,
+  };
+}
+
 function projectView(state: EmulatorState, p: ProjectRecord) {
   return {
     id: p.id,
     name: p.name,
+    workspaceId: p.workspace.id,
+    workspace: { ...p.workspace },
+    createdAt: p.createdAt,
+    deletedAt: null,
+    volumes: ({ first }: { first?: number | null }) =>
+      connection(
+        p.volumes.map((v) => volumeView(state, v)),
+        first,
+      ),
+    buckets: ({ first }: { first?: number | null }) =>
+      connection(
+        p.buckets.map((b) => ({ ...b, groupId: null })),
+        first,
+      ),
     services: ({ first }: { first?: number }) => connection(p.services.map(serviceView), first),
     environments: ({ first, isEphemeral }: { first?: number; isEphemeral?: boolean | null }) =>
       connection(
@@ -158,54 +226,90 @@ function deploymentView(state: EmulatorState, d: DeploymentRecord) {
     canRedeploy: true,
     deploymentStopped: ["REMOVED", "FAILED", "CRASHED", "SKIPPED"].includes(d.status),
     meta: { ...d.meta },
+    instances: deploymentInstances(state, d),
     service: serviceView(service),
     environment: environmentView(state, environment),
   };
 }
 
+/** The instances of a deployment, from its status: one per replica once it deploys. */
+function deploymentInstances(state: EmulatorState, d: DeploymentRecord) {
+  const status = INSTANCE_STATUS[d.status];
+  if (!status) return [];
+  const settings = state.instance(d.serviceId, d.environmentId)?.settings as
+    | Record<string, unknown>
+    | undefined;
+  const regions = settings?.multiRegionConfig as Record<string, { numReplicas?: number } | null> | undefined;
+  const replicas = regions
+    ? Object.values(regions).reduce((n, r) => n + (r?.numReplicas ?? 0), 0)
+    : Number(settings?.numReplicas ?? 1);
+  return Array.from({ length: Math.max(1, replicas) }, (_, i) => ({ id: `${d.id}-${i}`, status }));
+}
+
+const INSTANCE_STATUS: Partial<Record<string, string>> = {
+  DEPLOYING: "INITIALIZING",
+  SUCCESS: "RUNNING",
+  SLEEPING: "STOPPED",
+  CRASHED: "CRASHED",
+  REMOVING: "REMOVING",
+  REMOVED: "REMOVED",
+};
+
+function serviceDomainView(state: EmulatorState, instance: ServiceInstanceRecord, d: ServiceDomainRecord) {
+  const service = state.service(instance.serviceId) as ServiceRecord;
+  return {
+    id: d.id,
+    domain: d.domain,
+    environmentId: instance.environmentId,
+    projectId: service.projectId,
+    serviceId: instance.serviceId,
+    suffix: d.domain.split(".").slice(1).join("."),
+    targetPort: d.targetPort,
+    syncStatus: "ACTIVE",
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function customDomainView(state: EmulatorState, instance: ServiceInstanceRecord, d: CustomDomainRecord) {
+  const service = state.service(instance.serviceId) as ServiceRecord;
+  return {
+    id: d.id,
+    domain: d.domain,
+    environmentId: instance.environmentId,
+    projectId: service.projectId,
+    serviceId: instance.serviceId,
+    targetPort: d.targetPort ?? runnerDomainPort(instance),
+    syncStatus: "ACTIVE",
+    createdAt: d.createdAt ?? null,
+    updatedAt: d.updatedAt ?? null,
+    status: customDomainStatus(instance, d),
+  };
+}
+
 function domainsView(state: EmulatorState, instance: ServiceInstanceRecord) {
   const service = state.service(instance.serviceId) as ServiceRecord;
-  const port = instance.serviceDomain ? Number(/:(\d+)$/.exec(instance.serviceDomain)?.[1]) || null : null;
-  return {
-    serviceDomains:
-      instance.serviceDomain && instance.publicDomain !== false
-        ? [
-            {
-              id: `${instance.id}-domain`,
-              domain: instance.serviceDomain,
-              environmentId: instance.environmentId,
-              projectId: service.projectId,
-              serviceId: instance.serviceId,
-              suffix: null,
-              targetPort: port,
-            },
-          ]
-        : [],
-    customDomains: instance.customDomains.map((d) => ({
-      id: d.id,
-      domain: d.domain,
-      environmentId: instance.environmentId,
-      projectId: service.projectId,
-      serviceId: instance.serviceId,
-      targetPort: port,
-      status: {
-        verified: d.verified,
-        certificateStatus: d.certificateStatus,
-        certificateErrorMessage: null,
-        dnsRecords: [
+  const runner =
+    instance.serviceDomain && instance.publicDomain !== false
+      ? [
           {
-            currentValue: d.verified ? (instance.serviceDomain ?? "") : "",
-            fqdn: d.domain,
-            hostlabel: d.domain.split(".")[0] ?? "",
-            purpose: "DNS_RECORD_PURPOSE_TRAFFIC_ROUTE",
-            recordType: "DNS_RECORD_TYPE_CNAME",
-            requiredValue: instance.serviceDomain ?? "",
-            status: d.verified ? "DNS_RECORD_STATUS_PROPAGATED" : "DNS_RECORD_STATUS_REQUIRES_UPDATE",
-            zone: d.domain.split(".").slice(1).join("."),
+            ...serviceDomainView(state, instance, {
+              id: runnerDomainId(instance),
+              domain: instance.serviceDomain,
+              targetPort: runnerDomainPort(instance),
+              createdAt: state.project(service.projectId)?.createdAt ?? new Date(0).toISOString(),
+              updatedAt: state.project(service.projectId)?.createdAt ?? new Date(0).toISOString(),
+            }),
+            suffix: null,
           },
-        ],
-      },
-    })),
+        ]
+      : [];
+  return {
+    serviceDomains: [
+      ...runner,
+      ...instance.createdServiceDomains.map((d) => serviceDomainView(state, instance, d)),
+    ],
+    customDomains: instance.customDomains.map((d) => customDomainView(state, instance, d)),
   };
 }
 
@@ -234,6 +338,7 @@ function instanceView(state: EmulatorState, instance: ServiceInstanceRecord) {
     restartPolicyType: s.restartPolicyType ?? "ON_FAILURE",
     restartPolicyMaxRetries: s.restartPolicyMaxRetries ?? 10,
     cronSchedule: s.cronSchedule ?? null,
+    nextCronRunAt: nextCronRun(s.cronSchedule),
     sleepApplication: s.sleepApplication ?? false,
     overlapSeconds: s.overlapSeconds ?? null,
     drainingSeconds: s.drainingSeconds ?? null,
@@ -246,6 +351,24 @@ function instanceView(state: EmulatorState, instance: ServiceInstanceRecord) {
     domains: domainsView(state, instance),
   };
 }
+
+/** When a cron service runs next (UTC, as Railway schedules), or null. */
+function nextCronRun(schedule: unknown): string | null {
+  if (typeof schedule !== "string" || schedule.trim() === "") return null;
+  try {
+    return CronExpressionParser.parse(schedule, { tz: "UTC" }).next().toISOString();
+  } catch {
+    return null;
+  }
+}
+
+/** Railway's regions (name, location, country), as `regions` lists them. */
+const REGIONS = [
+  { name: "us-west2", location: "US West (California, USA)", country: "US" },
+  { name: "us-east4-eqdc4a", location: "US East (Virginia, USA)", country: "US" },
+  { name: "europe-west4-drams3a", location: "EU West (Amsterdam, Netherlands)", country: "NL" },
+  { name: "asia-southeast1-eqsg3a", location: "Southeast Asia (Singapore)", country: "SG" },
+];
 
 function logView(d: DeploymentRecord, l: LogRecord) {
   return {
@@ -302,6 +425,14 @@ function environmentFor(ctx: ApiContext, environmentId: string, write = false): 
   if (!env) throw notFound("Environment");
   requireAccess(ctx, env.projectId, env.id, write);
   return env;
+}
+
+function customDomainFor(ctx: ApiContext, id: string) {
+  requireAuth(ctx);
+  const found = findDomain(ctx.state, id);
+  if (found?.kind !== "custom") throw notFound("Custom domain");
+  instanceFor(ctx, found.instance.environmentId, found.instance.serviceId, true);
+  return found;
 }
 
 async function guard<T>(work: () => Promise<T> | T): Promise<T> {
@@ -481,6 +612,20 @@ export function buildApi(state: EmulatorState): {
       if (!record || record.environmentId !== env.id) throw notFound("ChangeSet apply");
       return { ...record };
     },
+    regions: (args, ctx) => {
+      requireAuth(ctx);
+      const project = args.projectId ? state.project(String(args.projectId)) : undefined;
+      if (args.projectId) {
+        if (!project) throw notFound("Project");
+        requireAccess(ctx, project.id);
+      }
+      return REGIONS.map((r) => ({
+        ...r,
+        region: r.name,
+        workspaceId: null,
+        deploymentConstraints: { deprecationInfo: { isDeprecated: false, replacementRegion: r.name } },
+      }));
+    },
     domains: (args, ctx) => {
       const instance = instanceFor(ctx, String(args.environmentId), String(args.serviceId));
       serviceIn(ctx, String(args.projectId), String(args.serviceId));
@@ -526,6 +671,104 @@ export function buildApi(state: EmulatorState): {
         ? await applyWithResources(ctx.provision, env.id, args.input, options, state.changeSetApplies)
         : applyChangeSet(state, env.id, args.input, options, state.changeSetApplies);
       return { ...record };
+    },
+    variableDelete: (args, ctx) => {
+      const input = args.input as {
+        projectId: string;
+        environmentId: string;
+        name: string;
+        serviceId?: string | null;
+      };
+      requireAccess(ctx, input.projectId, input.environmentId, true);
+      if (input.serviceId) serviceIn(ctx, input.projectId, input.serviceId);
+      if (!state.environment(input.environmentId)) throw notFound("Environment");
+      // Deleting a variable that is not there is not an error (as deleting twice is not).
+      state.deleteVariable(input.projectId, input.environmentId, input.serviceId ?? null, input.name);
+      return true;
+    },
+    serviceInstanceDeploy: (args, ctx) =>
+      guard(async () => {
+        const environmentId = String(args.environmentId);
+        const serviceId = String(args.serviceId);
+        instanceFor(ctx, environmentId, serviceId, true);
+        const latest = state.deploymentsOf(serviceId, environmentId)[0];
+        if (typeof args.commitSha === "string" && args.commitSha !== "") {
+          await ctx.deployer.deployCommit(environmentId, serviceId, args.commitSha);
+        } else if (args.latestCommit === true) {
+          // The newest commit of the branch the service deploys from (its trigger), else HEAD.
+          const branch = state.triggers.find(
+            (t) => t.serviceId === serviceId && t.environmentId === environmentId,
+          )?.branch;
+          const head = branch ? await ctx.deployer.resolveCommit(branch).catch(() => null) : null;
+          await ctx.deployer.deployCommit(environmentId, serviceId, head?.sha ?? null);
+        } else if (latest && !latest.commitSha) {
+          ctx.deployer.redeploy(latest);
+        } else {
+          await ctx.deployer.deployCommit(environmentId, serviceId, latest?.commitSha ?? null);
+        }
+        return true;
+      }),
+    serviceDomainCreate: (args, ctx) => {
+      const input = args.input as { environmentId: string; serviceId: string; targetPort?: number | null };
+      const instance = instanceFor(ctx, input.environmentId, input.serviceId, true);
+      const service = state.service(input.serviceId) as ServiceRecord;
+      return serviceDomainView(
+        state,
+        instance,
+        createServiceDomain(state, service, instance, input.targetPort),
+      );
+    },
+    serviceDomainUpdate: (args, ctx) => {
+      const input = args.input as {
+        domain: string;
+        environmentId: string;
+        serviceDomainId: string;
+        serviceId: string;
+        targetPort?: number | null;
+      };
+      const instance = instanceFor(ctx, input.environmentId, input.serviceId, true);
+      const found = findDomain(state, input.serviceDomainId);
+      if (!found || found.instance !== instance || found.kind === "custom") throw notFound("Service domain");
+      updateServiceDomain(state, found, input);
+      return true;
+    },
+    serviceDomainDelete: (args, ctx) => {
+      requireAuth(ctx);
+      const found = findDomain(state, String(args.id));
+      if (!found || found.kind === "custom") throw notFound("Service domain");
+      instanceFor(ctx, found.instance.environmentId, found.instance.serviceId, true);
+      deleteDomain(found);
+      return true;
+    },
+    customDomainCreate: (args, ctx) => {
+      const input = args.input as {
+        domain: string;
+        environmentId: string;
+        projectId: string;
+        serviceId: string;
+        targetPort?: number | null;
+      };
+      serviceIn(ctx, input.projectId, input.serviceId);
+      const instance = instanceFor(ctx, input.environmentId, input.serviceId, true);
+      return customDomainView(
+        state,
+        instance,
+        createCustomDomain(state, instance, input.domain, input.targetPort),
+      );
+    },
+    customDomainUpdate: (args, ctx) => {
+      const found = customDomainFor(ctx, String(args.id));
+      if (found.instance.environmentId !== args.environmentId) throw notFound("Custom domain");
+      updateCustomDomain(found.record, args.targetPort);
+      return true;
+    },
+    customDomainDelete: (args, ctx) => {
+      deleteDomain(customDomainFor(ctx, String(args.id)));
+      return true;
+    },
+    customDomainIssueCertificate: (args, ctx) => {
+      issueCertificate(customDomainFor(ctx, String(args.id)).record);
+      return true;
     },
     variableCollectionUpsert: (args, ctx) => {
       const input = args.input as {

@@ -103,7 +103,11 @@ export function serviceEntry(
     const port = Number(/:(\d+)$/.exec(instance.serviceDomain)?.[1]);
     serviceDomains[instance.serviceDomain] = Number.isFinite(port) ? { port } : {};
   }
-  const customDomains = Object.fromEntries(instance.customDomains.map((d) => [d.domain, {}]));
+  for (const d of instance.createdServiceDomains)
+    serviceDomains[d.domain] = d.targetPort ? { port: d.targetPort } : {};
+  const customDomains = Object.fromEntries(
+    instance.customDomains.map((d) => [d.domain, d.targetPort ? { port: d.targetPort } : {}]),
+  );
   entry.networking = { serviceDomains, customDomains };
   if (typeof settings.railwayConfigFile === "string" && settings.railwayConfigFile !== "")
     entry.configFile = settings.railwayConfigFile;

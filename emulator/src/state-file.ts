@@ -19,6 +19,10 @@ export interface ProjectFile {
   services: ServiceFile[];
   /** Shared variables per environment (name or id). */
   sharedVariables?: Record<string, Record<string, string>>;
+  /** The workspace the project belongs to (default: one named after the project). */
+  workspace?: { id: string; name: string };
+  /** Storage buckets of the project (listed; the emulator stores nothing in them). */
+  buckets?: { id: string; name: string }[];
 }
 
 export interface ServiceFile {
@@ -35,6 +39,8 @@ export interface ServiceFile {
   variables?: Record<string, Record<string, string>>;
   /** Autodeploy triggers ("deploy on push to branch", optionally waiting for CI check suites). */
   triggers?: { environment: string; branch: string; repository?: string; checkSuites?: boolean }[];
+  /** Volumes the service mounts, each in one environment (name or id; default the first). */
+  volumes?: { id?: string; name: string; environment?: string; mountPath: string; sizeMB?: number }[];
   customDomains?: {
     environment: string;
     domain: string;
@@ -136,6 +142,18 @@ export function validateStateFile(json: unknown, source = "state"): EmulatorStat
     const envRef = (v: string, at: string) => {
       if (!envKeys.has(v)) fail(at, `no environment named or with id "${v}" in project "${id}"`);
     };
+    if (project.workspace !== undefined) {
+      const workspace = obj(project.workspace, `${path}.workspace`);
+      str(workspace.id, `${path}.workspace.id`);
+      str(workspace.name, `${path}.workspace.name`);
+    }
+    if (project.buckets !== undefined) {
+      arr(project.buckets, `${path}.buckets`).forEach((b, n) => {
+        const bucket = obj(b, `${path}.buckets[${n}]`);
+        str(bucket.id, `${path}.buckets[${n}].id`);
+        str(bucket.name, `${path}.buckets[${n}].name`);
+      });
+    }
     if (project.sharedVariables !== undefined) {
       for (const [env, vars] of Object.entries(obj(project.sharedVariables, `${path}.sharedVariables`))) {
         envRef(env, `${path}.sharedVariables.${env}`);
@@ -171,6 +189,22 @@ export function validateStateFile(json: unknown, source = "state"): EmulatorStat
             `${sp}.triggers[${n}].environment`,
           );
           str(trigger.branch, `${sp}.triggers[${n}].branch`);
+        });
+      }
+      if (service.volumes !== undefined) {
+        arr(service.volumes, `${sp}.volumes`).forEach((v, n) => {
+          const volume = obj(v, `${sp}.volumes[${n}]`);
+          if (volume.id !== undefined) str(volume.id, `${sp}.volumes[${n}].id`);
+          str(volume.name, `${sp}.volumes[${n}].name`);
+          if (volume.environment !== undefined)
+            envRef(
+              str(volume.environment, `${sp}.volumes[${n}].environment`),
+              `${sp}.volumes[${n}].environment`,
+            );
+          const mount = str(volume.mountPath, `${sp}.volumes[${n}].mountPath`);
+          if (!mount.startsWith("/")) fail(`${sp}.volumes[${n}].mountPath`, "must be an absolute path");
+          if (volume.sizeMB !== undefined && !(Number.isInteger(volume.sizeMB) && Number(volume.sizeMB) > 0))
+            fail(`${sp}.volumes[${n}].sizeMB`, "must be a positive integer");
         });
       }
       if (service.customDomains !== undefined) {

@@ -31,6 +31,7 @@ export type ProvisionedDatabase =
   | { engine: "postgres"; database: string }
   | { engine: "redis"; port: number };
 
+/** A volume, mounted by one service in the environment it was created in. */
 export interface VolumeRecord {
   id: string;
   name: string;
@@ -38,6 +39,9 @@ export interface VolumeRecord {
   environmentId: string;
   serviceId: string;
   mountPath: string;
+  /** Size limit (default 5,000 MB, Railway's Hobby volume). */
+  sizeMB?: number;
+  createdAt?: string;
 }
 
 export interface CustomDomainRecord {
@@ -45,6 +49,27 @@ export interface CustomDomainRecord {
   domain: string;
   verified: boolean;
   certificateStatus: string;
+  /** The port traffic for this domain goes to (null: the service's own). */
+  targetPort?: number | null;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** A Railway-provided domain created through the API (the runner's own domain is `serviceDomain`). */
+export interface ServiceDomainRecord {
+  id: string;
+  domain: string;
+  targetPort: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BucketRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface TriggerRecord {
@@ -72,11 +97,16 @@ export interface ServiceInstanceRecord {
    * a domain is created for it.
    */
   publicDomain?: boolean;
+  /** Further Railway-provided domains created with serviceDomainCreate. */
+  createdServiceDomains: ServiceDomainRecord[];
 }
 
 export interface ProjectRecord {
   id: string;
   name: string;
+  createdAt: string;
+  workspace: { id: string; name: string };
+  buckets: BucketRecord[];
   environments: EnvironmentRecord[];
   services: ServiceRecord[];
   /** Shared variables per environment id. */
@@ -166,10 +196,20 @@ export class EmulatorState {
     this.changes.setMaxListeners(0);
     this.tokens = file.tokens;
     this.rateLimitPerHour = file.rateLimitPerHour ?? 10_000;
+    const created = new Date().toISOString();
     for (const p of file.projects) {
       const project: ProjectRecord = {
         id: p.id,
         name: p.name,
+        createdAt: created,
+        workspace: p.workspace ?? { id: `workspace-${p.id}`, name: `${p.name}'s workspace` },
+        buckets: (p.buckets ?? []).map((b) => ({
+          id: b.id,
+          name: b.name,
+          projectId: p.id,
+          createdAt: created,
+          updatedAt: created,
+        })),
         environments: p.environments.map((e) => ({
           id: e.id,
           name: e.name,
@@ -218,7 +258,23 @@ export class EmulatorState {
                   (d.verified
                     ? "CERTIFICATE_STATUS_TYPE_VALID"
                     : "CERTIFICATE_STATUS_TYPE_VALIDATING_OWNERSHIP"),
+                targetPort: null,
+                createdAt: created,
+                updatedAt: created,
               })),
+            createdServiceDomains: [],
+          });
+        }
+        for (const v of s.volumes ?? []) {
+          project.volumes.push({
+            id: v.id ?? randomUUID(),
+            name: v.name,
+            projectId: p.id,
+            environmentId: envId(v.environment ?? (project.environments[0]?.id as string)),
+            serviceId: s.id,
+            mountPath: v.mountPath,
+            sizeMB: v.sizeMB ?? 5_000,
+            createdAt: created,
           });
         }
         for (const t of s.triggers ?? []) {
@@ -363,6 +419,7 @@ export class EmulatorState {
         settings: {},
         variables: {},
         customDomains: [],
+        createdServiceDomains: [],
         publicDomain: false,
       });
     }
@@ -401,6 +458,17 @@ export class EmulatorState {
       target = project.shared.get(environmentId) as Record<string, string>;
     }
     for (const [k, v] of Object.entries(variables)) target[k] = String(v);
+  }
+
+  /** Removes a service variable (or a shared one without serviceId); absent names are ignored. */
+  deleteVariable(projectId: string, environmentId: string, serviceId: string | null, name: string): void {
+    if (serviceId) {
+      const instance = this.instance(serviceId, environmentId);
+      if (instance) delete instance.variables[name];
+      return;
+    }
+    const shared = this.project(projectId)?.shared.get(environmentId);
+    if (shared) delete shared[name];
   }
 
   createDeployment(fields: {
