@@ -68,13 +68,25 @@ export function createServiceDomain(
 ): ServiceDomainRecord {
   if (service.external)
     throw badRequest(`Service ${service.name} is not deployed by Railway here: it has no domains`);
+  const now = new Date().toISOString();
+  if (instance.serviceDomain && instance.publicDomain === false) {
+    // The first Railway domain of a service is the runner's own address, made public.
+    instance.publicDomain = true;
+    const port = runnerDomainPort(instance);
+    return {
+      id: runnerDomainId(instance),
+      domain: instance.serviceDomain,
+      targetPort: port,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
   const env = state.environment(instance.environmentId);
   const taken = allDomains(state);
   let domain: string;
   do {
     domain = `${slug(service.name)}-${slug(env?.name ?? "env")}-${randomBytes(2).toString("hex")}.${SERVICE_DOMAIN_SUFFIX}`;
   } while (taken.has(domain));
-  const now = new Date().toISOString();
   const record: ServiceDomainRecord = {
     id: randomUUID(),
     domain,
@@ -120,7 +132,8 @@ export type FoundDomain =
 /** Finds a domain by id across every service instance. */
 export function findDomain(state: EmulatorState, id: string): FoundDomain | undefined {
   for (const instance of state.instances.values()) {
-    if (instance.serviceDomain && runnerDomainId(instance) === id) return { kind: "runner", instance };
+    if (instance.serviceDomain && instance.publicDomain !== false && runnerDomainId(instance) === id)
+      return { kind: "runner", instance };
     const service = instance.createdServiceDomains.find((d) => d.id === id);
     if (service) return { kind: "service", instance, record: service };
     const custom = instance.customDomains.find((d) => d.id === id);
@@ -163,8 +176,11 @@ export function updateCustomDomain(record: CustomDomainRecord, targetPort: unkno
 
 /** `serviceDomainDelete` / `customDomainDelete`. */
 export function deleteDomain(found: FoundDomain): void {
-  if (found.kind === "runner")
-    throw badRequest("The emulator's runner domain cannot be deleted: it is how the service is reached");
+  if (found.kind === "runner") {
+    // The runner's address stays (it is how the emulator reaches the process); it stops being public.
+    found.instance.publicDomain = false;
+    return;
+  }
   const list: { id: string }[] =
     found.kind === "service" ? found.instance.createdServiceDomains : found.instance.customDomains;
   list.splice(
