@@ -5,7 +5,8 @@
 // the emulator) and the client seeing it, for three ways of waiting:
 //   subscribe: RailwayClient.watchDeployments over WebSocket subscriptions
 //   poll:      RailwayClient.watchDeployments with the socket refused (batched adaptive polling)
-//   baseline:  one status request per deployment every 5 s (Railway's CLI when its socket fails)
+//   cli-fallback: one status request per deployment every 5 s: `railway up --ci` when its
+//                 subscription fails (poll_deployment_verdict in railwayapp/cli src/commands/up.rs)
 // Prints JSON. Emulator and client share one process, so delays include event-loop contention.
 
 import { execFileSync } from "node:child_process";
@@ -40,7 +41,7 @@ const repoDir = process.cwd();
 const sha = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 const TOKEN = "bench-account-token-0001";
 
-type Mode = "subscribe" | "poll" | "baseline";
+type Mode = "subscribe" | "poll" | "cli-fallback";
 
 /** SimulatedRunner with a different fixed duration per deployment, so terminals spread out. */
 function spreadRunner(): DeploymentRunner {
@@ -109,8 +110,11 @@ async function measure(n: number, mode: Mode) {
     );
     const seenAt = new Map<string, number>();
     const before = client.requestCount;
+    // Counted by the emulator, not assumed: HTTP requests and subscription starts it received.
+    const httpBefore = emulator.stats.httpRequests;
+    const subscriptionsBefore = emulator.stats.subscriptions;
     const started = performance.now();
-    if (mode === "baseline") {
+    if (mode === "cli-fallback") {
       await Promise.all(
         ids.map(async (id) => {
           for (;;) {
@@ -132,19 +136,24 @@ async function measure(n: number, mode: Mode) {
     }
     const seconds = (performance.now() - started) / 1000;
     const requests = client.requestCount - before;
+    const subscriptionStarts = emulator.stats.subscriptions - subscriptionsBefore;
+    const httpRequests = emulator.stats.httpRequests - httpBefore;
+    if (requests !== subscriptionStarts + httpRequests)
+      throw new Error(
+        `the client counted ${requests} requests, the emulator ${httpRequests} HTTP requests and ${subscriptionStarts} subscriptions`,
+      );
     const delays = ids.map((id) => (seenAt.get(id) ?? Number.NaN) - (terminalAt.get(id) ?? Number.NaN));
     return {
       deployments: n,
       mode,
       requests,
-      ...(mode === "subscribe"
-        ? { subscriptionStarts: n, httpRequests: requests - n }
-        : { httpRequests: requests }),
+      subscriptionStarts,
+      httpRequests,
       waitSeconds: Math.round(seconds * 10) / 10,
       requestsPerMinute: Math.round((requests / seconds) * 60 * 10) / 10,
       // Subscription starts are a one-off cost per deployment; HTTP requests are what polling repeats.
       httpRequestsPerMinute:
-        Math.round(((mode === "subscribe" ? requests - n : requests) / seconds) * 60 * 10) / 10,
+        Math.round((httpRequests / seconds) * 60 * 10) / 10,
       ...stats(delays.filter((d) => Number.isFinite(d))),
       allSeen: delays.every((d) => Number.isFinite(d) && d >= 0),
     };
@@ -156,7 +165,7 @@ async function measure(n: number, mode: Mode) {
 
 const results: Awaited<ReturnType<typeof measure>>[] = [];
 for (const n of sizes) {
-  for (const mode of ["subscribe", "poll", "baseline"] as const) {
+  for (const mode of ["subscribe", "poll", "cli-fallback"] as const) {
     results.push(await measure(n, mode));
     console.error(`api-wait: ${n} deployments, ${mode}: done`);
   }
@@ -166,19 +175,19 @@ const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 1
 const comparison = sizes.map((n) => {
   const sub = row(n, "subscribe");
   const poll = row(n, "poll");
-  const base = row(n, "baseline");
+  const fallback = row(n, "cli-fallback");
   return {
     deployments: n,
-    pollHttpRequestsPerMinuteRatioToBaseline: ratio(
+    pollHttpRequestsPerMinuteRatioToCliFallback: ratio(
       poll?.httpRequestsPerMinute ?? 0,
-      base?.httpRequestsPerMinute ?? 0,
+      fallback?.httpRequestsPerMinute ?? 0,
     ),
-    subscribeHttpRequestsPerMinuteRatioToBaseline: ratio(
+    subscribeHttpRequestsPerMinuteRatioToCliFallback: ratio(
       sub?.httpRequestsPerMinute ?? 0,
-      base?.httpRequestsPerMinute ?? 0,
+      fallback?.httpRequestsPerMinute ?? 0,
     ),
-    pollDelayMeanRatioToBaseline: ratio(poll?.delayMeanMs ?? 0, base?.delayMeanMs ?? 0),
-    subscribeDelayMeanRatioToBaseline: ratio(sub?.delayMeanMs ?? 0, base?.delayMeanMs ?? 0),
+    pollDelayMeanRatioToCliFallback: ratio(poll?.delayMeanMs ?? 0, fallback?.delayMeanMs ?? 0),
+    subscribeDelayMeanRatioToCliFallback: ratio(sub?.delayMeanMs ?? 0, fallback?.delayMeanMs ?? 0),
   };
 });
 const invalid = results.filter((r) => !r.allSeen);
@@ -188,13 +197,13 @@ console.log(
       benchmark: "api-wait",
       deploymentDurationMs: { base: baseMs, spread: spreadMs },
       pollingIntervalMs: { min: 1_000, max: 5_000, growth: 1.5 },
-      baselineIntervalMs: 5_000,
+      cliFallbackIntervalMs: 5_000,
       results,
       comparison,
       notes: [
-        "requests counts HTTP requests plus subscription starts (one per deployment, once); httpRequestsPerMinute counts only what repeats.",
+        "requests: what the client counted; subscriptionStarts and httpRequests: what the emulator received (the run fails when they do not add up); httpRequestsPerMinute counts only what repeats.",
         "delay: from the emulator recording SUCCESS to the client seeing it; emulator and client share one process.",
-        "baseline: one deployment(id) request per deployment every 5 s, what Railway's CLI does when its socket fails.",
+        "cli-fallback: one deployment(id) request per deployment every 5 s, what `railway up --ci` does when its subscription fails (railwayapp/cli, src/commands/up.rs).",
       ],
     },
     null,

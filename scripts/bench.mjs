@@ -2,7 +2,9 @@
 // Each bench/<name>.ts prints one JSON object on stdout; this script adds the machine it ran
 // on, the cold start of the bundled action and the container figures, and renders tables.
 // A benchmark whose script is missing is listed as "not run" with the reason; any benchmark
-// that exists and fails makes the exit code non-zero. Uses only Node's built-ins.
+// that exists and fails makes the exit code non-zero, and so does a goal that is missed: a
+// benchmark lists its goals as {goal, value, op, target, unit} and this script marks each one
+// pass or fail beside the figure (it judges; the benchmark only measures). Uses only Node's built-ins.
 //
 //   npm run bench                       every benchmark
 //   npm run bench -- --only growth,cold-start
@@ -38,9 +40,15 @@ const SCRIPT_BENCHMARKS = [
   },
   {
     name: "pipeline",
-    title: "Pipeline overhead",
+    title: "Railyard against Railway's recipe and autodeploy",
     about:
-      "The whole pipeline against a service-by-service baseline for 4, 16 and 64 services, in the same run.",
+      "Requests, wall time beyond the slowest deployment and API budget for 4, 16 and 64 services at 0 and 100 ms of API latency, with Railway's Hobby rate limits: Railyard with the action's default inputs, Railway's documented GitHub Actions recipe (`railway up --service X --ci`, one service after another) and Railway's autodeploy.",
+  },
+  {
+    name: "exit-delay",
+    title: "Exit of the action's process",
+    about:
+      "`node action/dist/main.js` deploying to the emulator: time from its last output to the process's exit (GitHub waits for the exit on every job).",
   },
   {
     name: "growth",
@@ -245,6 +253,38 @@ function runContainer() {
   }
 }
 
+// ---------------------------------------------------------------- goals
+
+const COMPARE = {
+  "<": (a, b) => a < b,
+  "<=": (a, b) => a <= b,
+  ">": (a, b) => a > b,
+  ">=": (a, b) => a >= b,
+};
+
+/** The goals a benchmark declares, each judged here: {goal, value, op, target, unit, pass}. */
+function judgeGoals(data) {
+  const goals = Array.isArray(data?.goals) ? data.goals : [];
+  return goals.map((goal) => {
+    const compare = COMPARE[goal.op];
+    const measured = typeof goal.value === "number" && Number.isFinite(goal.value);
+    return {
+      ...goal,
+      pass: Boolean(compare && measured && compare(goal.value, goal.target)),
+      ...(measured ? {} : { why: "not measured" }),
+    };
+  });
+}
+
+function goalRows(result) {
+  return (result.goals ?? []).map((goal) => [
+    formatScalar(goal.goal),
+    `${formatScalar(goal.value, goal.unit === "ms" ? "Ms" : "")}${goal.unit ? ` ${goal.unit}` : ""}`,
+    `${goal.op} ${formatScalar(goal.target)}${goal.unit ? ` ${goal.unit}` : ""}`,
+    goal.pass ? "✅ pass" : `❌ **fail**${goal.why ? ` (${goal.why})` : ""}`,
+  ]);
+}
+
 // ---------------------------------------------------------------- rendering
 
 function round(value, digits = 2) {
@@ -383,22 +423,38 @@ function renderResults(host, results) {
     "",
     "## Summary",
     "",
+    "status: whether the benchmark ran and its run was valid; goals: how many of its figures that",
+    "have a goal met it (every goal is listed below and beside its figure).",
+    "",
     table(
-      ["benchmark", "status", "duration"],
+      ["benchmark", "status", "goals", "duration"],
       results.map((result) => [
         result.name,
-        result.status === "ok" ? "ok" : `**${result.status}**: ${formatScalar(result.reason ?? "")}`,
+        result.status === "ok" ? "ran" : `**${result.status}**: ${formatScalar(result.reason ?? "")}`,
+        (result.goals ?? []).length === 0
+          ? "—"
+          : `${result.goals.filter((goal) => goal.pass).length} of ${result.goals.length} met`,
         result.seconds === undefined ? "—" : `${result.seconds} s`,
       ]),
     ),
   ];
+  const allGoals = results.flatMap((result) =>
+    goalRows(result).map((row) => [result.name, ...row]),
+  );
+  if (allGoals.length > 0)
+    lines.push("", "## Goals", "", table(["benchmark", "goal", "measured", "goal", "mark"], allGoals));
   for (const result of results) {
     lines.push("", `## ${result.title}`, "", result.about, "");
     if (result.command) lines.push(`Command: \`${result.command}\``, "");
     if (result.ranAt && result.ranAt !== host.date) lines.push(`From an earlier run: ${result.ranAt}.`, "");
     if (result.source) lines.push(`Source: ${result.source}`, "");
     if (result.status !== "ok") lines.push(`**${result.status}: ${result.reason}**`, "");
-    if (result.data !== undefined) lines.push(renderJson(result.data));
+    if ((result.goals ?? []).length > 0)
+      lines.push(table(["goal", "measured", "goal", "mark"], goalRows(result)), "");
+    if (result.data !== undefined) {
+      const { goals: _goals, ...figures } = result.data ?? {};
+      lines.push(renderJson(result.data && typeof result.data === "object" ? figures : result.data));
+    }
   }
   return `${lines.join("\n")}\n`;
 }
@@ -408,6 +464,7 @@ function renderResults(host, results) {
 if (options["render-only"]) {
   // Re-render RESULTS.md from the last run's raw results (after a change to the rendering).
   const saved = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
+  for (const result of saved.results) result.goals = judgeGoals(result.data);
   writeFileSync(RESULTS_MD, renderResults(saved.machine, saved.results));
   process.exit(0);
 }
@@ -437,7 +494,10 @@ if (selected("container"))
     ...runContainer(),
   });
 
-for (const result of results) result.ranAt = host.date;
+for (const result of results) {
+  result.ranAt = host.date;
+  result.goals = judgeGoals(result.data);
+}
 // A partial run (--only/--skip) keeps the other benchmarks' last figures, marked with their date.
 if ((only || skip.size > 0) && existsSync(RESULTS_JSON)) {
   const previous = JSON.parse(readFileSync(RESULTS_JSON, "utf8"));
@@ -456,9 +516,15 @@ writeFileSync(RESULTS_MD, renderResults(host, results));
 const ranNow = results.filter((result) => result.ranAt === host.date);
 const failed = ranNow.filter((result) => result.status === "failed");
 const notRun = ranNow.filter((result) => result.status === "not run");
+const missed = ranNow.flatMap((result) =>
+  (result.goals ?? []).filter((goal) => !goal.pass).map((goal) => ({ name: result.name, goal })),
+);
+const goalCount = ranNow.reduce((sum, result) => sum + (result.goals ?? []).length, 0);
 console.error(
-  `\nbench: ${ranNow.length - failed.length - notRun.length} ok, ${failed.length} failed, ${notRun.length} not run → bench/RESULTS.md`,
+  `\nbench: ${ranNow.length - failed.length - notRun.length} ok, ${failed.length} failed, ${notRun.length} not run; ${goalCount - missed.length} of ${goalCount} goals met → bench/RESULTS.md`,
 );
 for (const result of [...failed, ...notRun])
   console.error(`  ${result.name}: ${result.status}: ${result.reason}`);
-process.exit(failed.length > 0 ? 1 : 0);
+for (const { name, goal } of missed)
+  console.error(`  ${name}: goal missed: ${goal.goal}: ${goal.value}${goal.unit ? ` ${goal.unit}` : ""} (goal ${goal.op} ${goal.target})`);
+process.exit(failed.length > 0 || missed.length > 0 ? 1 : 0);

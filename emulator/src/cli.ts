@@ -2,11 +2,12 @@
 // Starts the emulator, prints its URL, and stops every child process on SIGINT/SIGTERM.
 
 import { parseArgs } from "node:util";
-import { StateFileError, startEmulator } from "./index.ts";
+import { NO_LATENCY, REMOTE_LATENCY, StateFileError, startEmulator } from "./index.ts";
 
 const USAGE =
   "usage: emulator --state <file.json> [--repo <git repo, default .>] [--port <n, default 0>] " +
-  "[--runner process|simulated] [--work-dir <dir>] [--simulated-duration-ms <n>] [--rate-limit-per-hour <n>] [--quiet]";
+  "[--runner process|simulated] [--work-dir <dir>] [--simulated-duration-ms <n>] [--rate-limit-per-hour <n>] " +
+  "[--latency none|remote] [--request-latency-ms <n>] [--subscription-latency-ms <n>] [--rate-limit-per-second <n>] [--quiet]";
 
 async function main(): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -20,6 +21,10 @@ async function main(): Promise<number> {
         "work-dir": { type: "string" },
         "simulated-duration-ms": { type: "string" },
         "rate-limit-per-hour": { type: "string" },
+        "rate-limit-per-second": { type: "string" },
+        latency: { type: "string", default: "none" },
+        "request-latency-ms": { type: "string" },
+        "subscription-latency-ms": { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -57,6 +62,29 @@ async function main(): Promise<number> {
     console.error("emulator: --rate-limit-per-hour must be a positive integer");
     return 2;
   }
+  if (values.latency !== "none" && values.latency !== "remote") {
+    console.error(`emulator: --latency must be "none" or "remote", got "${values.latency}"`);
+    return 2;
+  }
+  const latency = { ...(values.latency === "remote" ? REMOTE_LATENCY : NO_LATENCY) };
+  for (const [flag, key] of [
+    ["request-latency-ms", "requestMs"],
+    ["subscription-latency-ms", "subscriptionMessageMs"],
+  ] as const) {
+    if (values[flag] === undefined) continue;
+    const ms = Number(values[flag]);
+    if (!(Number.isFinite(ms) && ms >= 0)) {
+      console.error(`emulator: --${flag} must be a number of milliseconds, got "${values[flag]}"`);
+      return 2;
+    }
+    latency[key] = ms;
+  }
+  const perSecond =
+    values["rate-limit-per-second"] === undefined ? undefined : Number(values["rate-limit-per-second"]);
+  if (perSecond !== undefined && !(Number.isInteger(perSecond) && perSecond > 0)) {
+    console.error("emulator: --rate-limit-per-second must be a positive integer");
+    return 2;
+  }
   const quiet = values.quiet === true;
   let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
@@ -68,6 +96,8 @@ async function main(): Promise<number> {
       ...(typeof values["work-dir"] === "string" ? { workDir: values["work-dir"] } : {}),
       ...(duration !== undefined ? { simulatedDurationMs: duration } : {}),
       ...(budget !== undefined ? { rateLimitPerHour: budget } : {}),
+      ...(perSecond !== undefined ? { rateLimitPerSecond: perSecond } : {}),
+      latency,
       log: quiet ? undefined : (line) => console.error(`emulator: ${line}`),
     });
   } catch (error) {

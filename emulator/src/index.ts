@@ -12,7 +12,7 @@ import { PodmanEngine } from "./runner/podman.ts";
 import { ProcessRunner } from "./runner/process.ts";
 import { SimulatedRunner } from "./runner/simulated.ts";
 import type { ContainerEngine, DeploymentRunner } from "./runner/types.ts";
-import { type EmulatorStats, GRAPHQL_PATH, startServer } from "./server.ts";
+import { type EmulatorStats, GRAPHQL_PATH, type Latency, NO_LATENCY, startServer } from "./server.ts";
 import { EmulatorState } from "./state.ts";
 import { type EmulatorStateFile, readStateFile, validateStateFile } from "./state-file.ts";
 
@@ -21,6 +21,7 @@ export { Faults } from "./faults.ts";
 export { EmulatorState } from "./state.ts";
 export type { EmulatorStateFile } from "./state-file.ts";
 export { StateFileError } from "./state-file.ts";
+export { type Latency, NO_LATENCY, REMOTE_LATENCY } from "./server.ts";
 
 export interface StartEmulatorOptions {
   /** The state, or the path of a JSON state file (format: emulator/README.md). */
@@ -37,6 +38,10 @@ export interface StartEmulatorOptions {
   simulatedDurationMs?: number;
   /** Overrides the state's hourly request budget. */
   rateLimitPerHour?: number;
+  /** Latency-true mode (benchmarks): delay per request and per subscription message; none by default. */
+  latency?: Latency;
+  /** Requests per second per token, answered 429 + Retry-After beyond it (Railway Hobby: 10). */
+  rateLimitPerSecond?: number;
   /** Diagnostics of the emulator and its runner (never variable values). */
   log?: (line: string) => void;
   /** The machine's PostgreSQL that databases created through the API live on (default 127.0.0.1:5432, user postgres). */
@@ -57,6 +62,12 @@ export interface RunningEmulator {
   stats: EmulatorStats;
   /** Real databases and Redis processes behind database services created through the API. */
   provision: ProvisionContext;
+  /** The latency in force; change its fields to change it for the next requests and messages. */
+  latency: Latency;
+  /** Requests counted against a token's hourly budget (HTTP requests and subscription starts). */
+  budgetUsed(token: string): number;
+  /** Changes the per-second limit for the next requests (undefined: none). */
+  setRateLimitPerSecond(perSecond: number | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -75,6 +86,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     : await mkdtemp(join(tmpdir(), "railyard-emulator-"));
   const runner = await createRunner(options.runner ?? "process", workDir, options, log);
   const faults = new Faults();
+  const latency: Latency = { ...(options.latency ?? NO_LATENCY) };
   const deployer = new Deployer(state, runner, faults, resolve(options.repoDir), log);
   const provisioner = new Provisioner({
     workDir: join(workDir, "provision"),
@@ -101,6 +113,8 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
       port: options.port ?? 0,
       workDir,
       log,
+      latency,
+      ...(options.rateLimitPerSecond ? { rateLimitPerSecond: options.rateLimitPerSecond } : {}),
     });
   } catch (error) {
     await deployer.close();
@@ -118,6 +132,9 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     runner,
     stats: running.stats,
     provision,
+    latency,
+    budgetUsed: (token) => running.budgetUsed(token),
+    setRateLimitPerSecond: (perSecond) => running.setRateLimitPerSecond(perSecond),
     stop() {
       stopping ??= (async () => {
         await running.close();

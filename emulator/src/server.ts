@@ -1,6 +1,10 @@
 // The emulator's HTTP front: POST /graphql/v2 (GraphQL), WebSocket on the same path
 // (graphql-transport-ws subscriptions), POST /project/{p}/environment/{e}/up (source upload),
 // and /_emulator/faults. Every API answer carries X-RateLimit-* headers; faults apply first.
+// Latency-true mode (for benchmarks): every API request answers after `requestMs` (half before
+// the operation runs, half after, as a round trip), every subscription message reaches the
+// client `subscriptionMessageMs` after it was produced, and a per-second limit answers 429 with
+// Retry-After like Railway's Hobby plan (10 requests per second) on top of the hourly budget.
 
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -30,39 +34,85 @@ const run = promisify(execFile);
 export const GRAPHQL_PATH = "/graphql/v2";
 const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 
-/** Railway's hourly budget per token: a fixed window starting at the token's first request. */
-class RateLimiter {
-  readonly #windows = new Map<string, { start: number; used: number }>();
-  constructor(readonly perHour: number) {}
+/** Delays of the latency-true mode; all zero by default (tests), 100/300 ms model a remote API. */
+export interface Latency {
+  /** Round trip of one API request (GraphQL POST, upload, WebSocket handshake), in ms. */
+  requestMs: number;
+  /** From an event on the server to the subscription message reaching the client, in ms. */
+  subscriptionMessageMs: number;
+}
 
-  take(key: string): { limit: number; remaining: number; resetEpochSeconds: number; allowed: boolean } {
+export const NO_LATENCY: Latency = { requestMs: 0, subscriptionMessageMs: 0 };
+/** What `--latency remote` means: a client on GitHub's runners talking to Railway's API. */
+export const REMOTE_LATENCY: Latency = { requestMs: 100, subscriptionMessageMs: 300 };
+
+/**
+ * Railway's budget per token: an hourly fixed window starting at the token's first request,
+ * and (when set) at most `perSecond` requests in any rolling second.
+ */
+export class RateLimiter {
+  readonly #windows = new Map<string, { start: number; used: number; recent: number[] }>();
+  constructor(
+    readonly perHour: number,
+    public perSecond?: number,
+  ) {}
+
+  /** Requests (HTTP and subscription starts) counted against this key's current hourly window. */
+  used(key: string): number {
+    return this.#windows.get(key)?.used ?? 0;
+  }
+
+  take(key: string): {
+    limit: number;
+    remaining: number;
+    resetEpochSeconds: number;
+    allowed: boolean;
+    /** Seconds until a refused request may be sent again. */
+    retryAfterSeconds: number;
+  } {
     const now = Date.now();
     let window = this.#windows.get(key);
     if (!window || now - window.start >= 3_600_000) {
-      window = { start: now, used: 0 };
+      window = { start: now, used: 0, recent: window?.recent ?? [] };
       this.#windows.set(key, window);
     }
-    const allowed = window.used < this.perHour;
-    if (allowed) window.used++;
+    window.recent = window.recent.filter((t) => now - t < 1000);
+    const resetEpochSeconds = Math.ceil((window.start + 3_600_000) / 1000);
+    const hourly = window.used < this.perHour;
+    const perSecond = this.perSecond === undefined || window.recent.length < this.perSecond;
+    const allowed = hourly && perSecond;
+    if (allowed) {
+      window.used++;
+      window.recent.push(now);
+    }
     return {
       limit: this.perHour,
       remaining: Math.max(0, this.perHour - window.used),
-      resetEpochSeconds: Math.ceil((window.start + 3_600_000) / 1000),
+      resetEpochSeconds,
       allowed,
+      retryAfterSeconds: hourly ? 1 : Math.max(1, resetEpochSeconds - Math.floor(now / 1000)),
     };
   }
 }
+
+const pause = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
 export interface EmulatorStats {
   /** WebSocket connections accepted since start. */
   webSocketConnections: number;
   /** API requests (GraphQL POSTs and uploads) since start. */
   httpRequests: number;
+  /** Subscriptions started since start. */
+  subscriptions: number;
 }
 
 export interface EmulatorServer {
   url: string;
   stats: EmulatorStats;
+  /** Requests counted against this token's hourly budget (what X-RateLimit-Remaining subtracts). */
+  budgetUsed(token: string): number;
+  /** Changes the per-second limit for the next requests (undefined: none). */
+  setRateLimitPerSecond(perSecond: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -77,11 +127,16 @@ export async function startServer(options: {
   port: number;
   workDir: string;
   log: (line: string) => void;
+  /** Latency-true mode; none by default. Read on every request: change its fields to change it. */
+  latency?: Latency;
+  /** Requests per second per token (Railway Hobby: 10); unlimited when absent. */
+  rateLimitPerSecond?: number;
 }): Promise<EmulatorServer> {
   const { state, deployer, provision, faults, schema, rootValue, workDir, log } = options;
-  const limiter = new RateLimiter(state.rateLimitPerHour);
+  const latency = options.latency ?? NO_LATENCY;
+  const limiter = new RateLimiter(state.rateLimitPerHour, options.rateLimitPerSecond);
   const sockets = new Set<Socket>();
-  const stats: EmulatorStats = { webSocketConnections: 0, httpRequests: 0 };
+  const stats: EmulatorStats = { webSocketConnections: 0, httpRequests: 0, subscriptions: 0 };
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: Error) => {
@@ -103,6 +158,24 @@ export async function startServer(options: {
     if (url.pathname !== GRAPHQL_PATH && !upload) return json(res, 404, { message: "Not found" });
     if (req.method !== "POST") return json(res, 405, { message: "Use POST" });
     stats.httpRequests++;
+    if (latency.requestMs > 0) {
+      // Half the round trip on the way in (before the operation runs), half on the way back.
+      await pause(latency.requestMs / 2);
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+      let pending: unknown[] | undefined;
+      res.writeHead = ((...args: unknown[]) => {
+        pending = args;
+        return res;
+      }) as typeof res.writeHead;
+      res.end = ((...args: unknown[]) => {
+        setTimeout(() => {
+          if (pending) writeHead(...pending);
+          end(...args);
+        }, latency.requestMs / 2);
+        return res;
+      }) as typeof res.end;
+    }
 
     // Rate limit first: Railway counts every request, good or bad.
     const budget = limiter.take(presentedToken(req.headers) ?? `anonymous:${req.socket.remoteAddress}`);
@@ -110,10 +183,7 @@ export async function startServer(options: {
     res.setHeader("X-RateLimit-Remaining", String(budget.remaining));
     res.setHeader("X-RateLimit-Reset", String(budget.resetEpochSeconds));
     if (!budget.allowed) {
-      res.setHeader(
-        "Retry-After",
-        String(Math.max(1, budget.resetEpochSeconds - Math.floor(Date.now() / 1000))),
-      );
+      res.setHeader("Retry-After", String(budget.retryAfterSeconds));
       return json(res, 429, { errors: [{ message: "Rate limit exceeded" }] });
     }
 
@@ -291,6 +361,7 @@ export async function startServer(options: {
         return true;
       },
       onSubscribe: (ctx) => {
+        stats.subscriptions++;
         limiter.take(
           presentedToken({ ...ctx.extra.request.headers, ...lowerKeys(ctx.connectionParams ?? {}) }) ?? "ws",
         );
@@ -307,7 +378,15 @@ export async function startServer(options: {
       return;
     }
     stats.webSocketConnections++;
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    // The handshake costs a round trip; every message the server sends afterwards reaches the
+    // client subscriptionMessageMs after it was produced, in order.
+    const accept = () =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (latency.subscriptionMessageMs > 0) delayOutgoing(ws, latency.subscriptionMessageMs);
+        wss.emit("connection", ws, req);
+      });
+    if (latency.requestMs > 0) setTimeout(accept, latency.requestMs);
+    else accept();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -318,6 +397,10 @@ export async function startServer(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
+    budgetUsed: (token) => limiter.used(token),
+    setRateLimitPerSecond: (perSecond) => {
+      limiter.perSecond = perSecond;
+    },
     async close() {
       await disposeWs.dispose();
       for (const client of wss.clients) client.terminate();
@@ -326,6 +409,16 @@ export async function startServer(options: {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Holds every message `ws` sends for `ms` (order kept); a socket closed meanwhile drops them. */
+function delayOutgoing(ws: import("ws").WebSocket, ms: number): void {
+  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+  ws.send = ((...args: unknown[]) => {
+    setTimeout(() => {
+      if (ws.readyState === ws.OPEN) send(...args);
+    }, ms);
+  }) as typeof ws.send;
 }
 
 function lowerKeys(value: Record<string, unknown>): Record<string, unknown> {

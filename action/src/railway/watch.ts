@@ -373,9 +373,12 @@ class Socket {
         url: this.#host.endpoint.replace(/^http/, "ws"),
         webSocketImpl: AuthenticatedWebSocket,
         connectionParams: headers,
-        lazy: true,
-        // Stay connected between watches of one run instead of reconnecting per deployment.
-        lazyCloseTimeout: 5_000,
+        // Connected from the first subscription until dispose(): the watcher's own idle timer
+        // (unref'd) keeps the socket between waves of one run. graphql-ws's lazyCloseTimeout would
+        // do the same with a timer that dispose() leaves running, holding the process open for
+        // its duration after the report (issue 14).
+        lazy: false,
+        onNonLazyError: (error) => this.#fail(describe(error)),
         retryAttempts: 0,
         on: {
           closed: (event) => {
