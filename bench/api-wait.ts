@@ -152,8 +152,7 @@ async function measure(n: number, mode: Mode) {
       waitSeconds: Math.round(seconds * 10) / 10,
       requestsPerMinute: Math.round((requests / seconds) * 60 * 10) / 10,
       // Subscription starts are a one-off cost per deployment; HTTP requests are what polling repeats.
-      httpRequestsPerMinute:
-        Math.round((httpRequests / seconds) * 60 * 10) / 10,
+      httpRequestsPerMinute: Math.round((httpRequests / seconds) * 60 * 10) / 10,
       ...stats(delays.filter((d) => Number.isFinite(d))),
       allSeen: delays.every((d) => Number.isFinite(d) && d >= 0),
     };

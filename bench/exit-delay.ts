@@ -59,7 +59,9 @@ const rows = [];
 try {
   for (let run = 1; run <= runs; run++) {
     const result = await runMain();
-    process.stderr.write(`exit-delay: run ${run}: exit ${result.code}, ${Math.round(result.exitAfterLastOutputMs)} ms after the last output\n`);
+    process.stderr.write(
+      `exit-delay: run ${run}: exit ${result.code}, ${Math.round(result.exitAfterLastOutputMs)} ms after the last output\n`,
+    );
     rows.push({
       run,
       exitCode: result.code,

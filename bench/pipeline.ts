@@ -27,9 +27,9 @@ import WebSocket from "ws";
 import { parse as parseYaml } from "yaml";
 import { pipelineOptions, readSettings } from "../action/src/inputs.ts";
 import { runPipeline } from "../action/src/pipeline/run.ts";
+import { sourceTarball } from "../action/src/pipeline/tarball.ts";
 import type { PipelineOptions } from "../action/src/pipeline/types.ts";
 import { RailwayClient } from "../action/src/railway/client.ts";
-import { sourceTarball } from "../action/src/pipeline/tarball.ts";
 import { type EmulatorStateFile, type RunningEmulator, startEmulator } from "../emulator/src/index.ts";
 
 const { values } = parseArgs({
@@ -173,10 +173,7 @@ async function measure(
     const last = Math.max(...made.map((d) => Date.parse(d.statusUpdatedAt)));
     wallMs = last - first;
   }
-  const slowest = Math.max(
-    0,
-    ...made.map((d) => Date.parse(d.statusUpdatedAt) - Date.parse(d.createdAt)),
-  );
+  const slowest = Math.max(0, ...made.map((d) => Date.parse(d.statusUpdatedAt) - Date.parse(d.createdAt)));
   const requests = emulator.budgetUsed(`${token}-token`);
   const row: Measured = {
     alternative,
@@ -267,7 +264,9 @@ async function followLikeRailwayUp(url: string, deploymentId: string): Promise<s
 async function autodeploy(emulator: RunningEmulator, sha: string, n: number): Promise<boolean> {
   const railway = new RailwayClient({ endpoint: emulator.graphqlUrl, token: "railway-internal-token" });
   try {
-    const ids = await Promise.all(names(n).map((name) => railway.deployCommit("env-prod", `id-${name}`, sha)));
+    const ids = await Promise.all(
+      names(n).map((name) => railway.deployCommit("env-prod", `id-${name}`, sha)),
+    );
     const final = await railway.watchDeployments(ids, {});
     return ids.every((id) => final.get(id)?.status === "SUCCESS");
   } finally {
@@ -312,7 +311,8 @@ async function scenario(n: number, latencyMs: number): Promise<Measured[]> {
     const sha = push(repoDir, n, 2);
     emulator.setRateLimitPerSecond(HOBBY_PER_SECOND > 0 ? HOBBY_PER_SECOND : undefined);
     emulator.latency.requestMs = latencyMs;
-    emulator.latency.subscriptionMessageMs = latencyMs > 0 ? SUBSCRIPTION_LATENCY_FOR_100 * (latencyMs / 100) : 0;
+    emulator.latency.subscriptionMessageMs =
+      latencyMs > 0 ? SUBSCRIPTION_LATENCY_FOR_100 * (latencyMs / 100) : 0;
     if (alternatives.has("railyard"))
       rows.push(
         await measure(emulator, "railyard", "railyard", n, latencyMs, () =>

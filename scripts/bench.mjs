@@ -438,11 +438,9 @@ function renderResults(host, results) {
       ]),
     ),
   ];
-  const allGoals = results.flatMap((result) =>
-    goalRows(result).map((row) => [result.name, ...row]),
-  );
+  const allGoals = results.flatMap((result) => goalRows(result).map((row) => [result.name, ...row]));
   if (allGoals.length > 0)
-    lines.push("", "## Goals", "", table(["benchmark", "goal", "measured", "goal", "mark"], allGoals));
+    lines.push("", "## Goals", "", table(["benchmark", "goal", "measured", "target", "mark"], allGoals));
   for (const result of results) {
     lines.push("", `## ${result.title}`, "", result.about, "");
     if (result.command) lines.push(`Command: \`${result.command}\``, "");
@@ -450,7 +448,7 @@ function renderResults(host, results) {
     if (result.source) lines.push(`Source: ${result.source}`, "");
     if (result.status !== "ok") lines.push(`**${result.status}: ${result.reason}**`, "");
     if ((result.goals ?? []).length > 0)
-      lines.push(table(["goal", "measured", "goal", "mark"], goalRows(result)), "");
+      lines.push(table(["goal", "measured", "target", "mark"], goalRows(result)), "");
     if (result.data !== undefined) {
       const { goals: _goals, ...figures } = result.data ?? {};
       lines.push(renderJson(result.data && typeof result.data === "object" ? figures : result.data));
@@ -526,5 +524,7 @@ console.error(
 for (const result of [...failed, ...notRun])
   console.error(`  ${result.name}: ${result.status}: ${result.reason}`);
 for (const { name, goal } of missed)
-  console.error(`  ${name}: goal missed: ${goal.goal}: ${goal.value}${goal.unit ? ` ${goal.unit}` : ""} (goal ${goal.op} ${goal.target})`);
+  console.error(
+    `  ${name}: goal missed: ${goal.goal}: ${goal.value}${goal.unit ? ` ${goal.unit}` : ""} (goal ${goal.op} ${goal.target})`,
+  );
 process.exit(failed.length > 0 || missed.length > 0 ? 1 : 0);

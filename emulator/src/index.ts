@@ -18,10 +18,10 @@ import { type EmulatorStateFile, readStateFile, validateStateFile } from "./stat
 
 export type { DeploymentFault, HttpFault } from "./faults.ts";
 export { Faults } from "./faults.ts";
+export { type Latency, NO_LATENCY, REMOTE_LATENCY } from "./server.ts";
 export { EmulatorState } from "./state.ts";
 export type { EmulatorStateFile } from "./state-file.ts";
 export { StateFileError } from "./state-file.ts";
-export { type Latency, NO_LATENCY, REMOTE_LATENCY } from "./server.ts";
 
 export interface StartEmulatorOptions {
   /** The state, or the path of a JSON state file (format: emulator/README.md). */
