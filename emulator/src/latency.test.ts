@@ -91,7 +91,7 @@ describe("latency-true mode", () => {
         { query: "subscription ($id: String!) { deployment(id: $id) { status } }", variables: { id } },
         {
           next: (message) => {
-            const status = (message.data?.deployment as { status: string }).status;
+            const status = (message.data?.deployment as { status?: string } | undefined)?.status ?? "";
             received.push({ status, at: performance.now() });
             if (status === "SUCCESS") resolve();
           },
