@@ -53742,9 +53742,18 @@ function readSettings(read) {
       throw new InputError("browser-path", "expected an absolute path, auto or none");
     browserPath = browserInput;
   }
+  const rawToken = read("railway-token");
+  const token = rawToken.trim();
+  if (/[\s\u0000-\u001f\u007f]/.test(token)) {
+    throw new InputError(
+      "railway-token",
+      "the token holds whitespace or control characters inside it: copy the token again, in one piece"
+    );
+  }
   const settings = {
     mode,
-    token: read("railway-token") || void 0,
+    token: token || void 0,
+    ...token !== "" && token !== rawToken ? { tokenTrimmed: true } : {},
     projectId,
     environment,
     services,
@@ -55659,6 +55668,11 @@ var RailwayClient = class {
         "invalid-or-expired",
         "No Railway token was given. Set the RAILWAY_TOKEN secret."
       );
+    if (/[\s\u0000-\u001f\u007f]/.test(options.token))
+      throw new RailwayAuthError(
+        "invalid-or-expired",
+        "The Railway token holds whitespace or control characters: the token is invalid. Copy it again without spaces or line breaks."
+      );
     this.endpoint = options.endpoint ?? DEFAULT_ENDPOINT2;
     this.secrets = new SecretRegistry(options.onSecret);
     this.#token = options.token;
@@ -55717,10 +55731,26 @@ var RailwayClient = class {
     if (this.#kind === "project") {
       throw new RailwayAuthError(
         "invalid-or-expired",
-        "Railway refused the project token (Not Authorized): it is wrong, expired or was deleted. Create a project token for the target environment (Project Settings \u2192 Tokens) and store it as the RAILWAY_TOKEN secret.",
+        "Railway refused the project token (Not Authorized): the token is invalid or expired (wrong, or deleted). Create a project token for the target environment (Project Settings \u2192 Tokens) and store it as the RAILWAY_TOKEN secret.",
         "ProjectToken"
       );
     }
+    const probe = await this.#transport.graphql(
+      this.endpoint,
+      "AccountProbe",
+      { Authorization: `Bearer ${this.#token}` },
+      AccountProbeQuery,
+      {},
+      "always"
+    );
+    if (probe.errors.some((e) => /not authori[sz]ed/i.test(e.message))) {
+      throw new RailwayAuthError(
+        "invalid-or-expired",
+        "Railway refused the token (Not Authorized): the token is invalid or expired. It is neither a valid project token nor a valid account/workspace token. Create a new token and store it as the RAILWAY_TOKEN secret.",
+        "AccountProbe"
+      );
+    }
+    if (probe.errors.length === 0) this.#tokenAccepted = true;
     this.#kind = "account";
     return { kind: "account" };
   }
@@ -55786,7 +55816,7 @@ var RailwayClient = class {
       if (!this.#tokenAccepted) {
         return new RailwayAuthError(
           "invalid-or-expired",
-          "Railway refused the token (Not Authorized): it is neither a valid project token nor a valid account/workspace token, or it has expired. Create a new token and store it as the RAILWAY_TOKEN secret.",
+          "Railway refused the token (Not Authorized): the token is invalid or expired. It is neither a valid project token nor a valid account/workspace token. Create a new token and store it as the RAILWAY_TOKEN secret.",
           operation
         );
       }
@@ -57600,7 +57630,8 @@ async function resolveTarget(api, configServices, options) {
   let projectId = options.projectId;
   if (scope.kind === "project") {
     if (projectId && scope.projectId && projectId !== scope.projectId) {
-      throw new PipelineError(
+      throw new RailwayAuthError(
+        "wrong-project",
         `the Railway token belongs to project ${scope.projectId}, not to project-id ${projectId}: use a token of that project`
       );
     }
@@ -57621,7 +57652,8 @@ async function resolveTarget(api, configServices, options) {
   }
   if (scope.kind === "project" && scope.environmentId && scope.environmentId !== environment.id) {
     const scoped = project.environments.find((env) => env.id === scope.environmentId)?.name ?? scope.environmentId;
-    throw new PipelineError(
+    throw new RailwayAuthError(
+      "wrong-environment",
       `the Railway project token is scoped to environment "${scoped}", not "${environment.name}": use a token for "${environment.name}"`
     );
   }
@@ -57793,6 +57825,7 @@ async function runPipeline(options, deps) {
     result.ok = false;
     if (error instanceof PipelineError || error instanceof RailwayError) {
       result.reason = error.message;
+      if (error instanceof RailwayAuthError) result.exitCode = 2;
     } else {
       result.reason = `unexpected error: ${error?.message ?? String(error)}`;
     }
@@ -58296,6 +58329,10 @@ ${USAGE}`);
     }
     throw error;
   }
+  if (settings.tokenTrimmed)
+    console.error(
+      "railyard: the Railway token had whitespace around it (a trailing newline?); it was removed before use"
+    );
   const signal = interruptOnSignals(
     (name) => console.error(`railyard: ${name}: stopping; no new deployment starts (again to quit at once)`)
   );
@@ -58308,10 +58345,10 @@ ${USAGE}`);
     console.log(formatFindings(result.findings, { color: process.stdout.isTTY }));
   if (command === "validate") {
     if (!result.ok && result.findings.length === 0) console.error(`railyard: ${printable(result.reason)}`);
-    return result.ok ? 0 : 1;
+    return result.ok ? 0 : result.exitCode ?? 1;
   }
   console.log(terminalReport(result));
-  return result.ok ? 0 : 1;
+  return result.ok ? 0 : result.exitCode ?? 1;
 }
 function parse(argv) {
   return parseArgs({

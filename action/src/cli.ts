@@ -71,6 +71,10 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     }
     throw error;
   }
+  if (settings.tokenTrimmed)
+    console.error(
+      "railyard: the Railway token had whitespace around it (a trailing newline?); it was removed before use",
+    );
   const signal = interruptOnSignals((name) =>
     console.error(`railyard: ${name}: stopping; no new deployment starts (again to quit at once)`),
   );
@@ -83,10 +87,10 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     console.log(formatFindings(result.findings, { color: process.stdout.isTTY }));
   if (command === "validate") {
     if (!result.ok && result.findings.length === 0) console.error(`railyard: ${printable(result.reason)}`);
-    return result.ok ? 0 : 1;
+    return result.ok ? 0 : (result.exitCode ?? 1);
   }
   console.log(terminalReport(result));
-  return result.ok ? 0 : 1;
+  return result.ok ? 0 : (result.exitCode ?? 1);
 }
 
 function parse(argv: string[]) {

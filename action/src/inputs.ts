@@ -26,6 +26,8 @@ export interface Settings {
   githubToken?: string;
   workingDirectory: string;
   commitSha?: string;
+  /** The token came with surrounding whitespace (a trailing newline from a file or a paste): removed. */
+  tokenTrimmed?: boolean;
 }
 
 export class InputError extends Error {
@@ -150,9 +152,19 @@ export function readSettings(read: InputReader): Settings {
       throw new InputError("browser-path", "expected an absolute path, auto or none");
     browserPath = browserInput;
   }
+  const rawToken = read("railway-token");
+  const token = rawToken.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(token)) {
+    throw new InputError(
+      "railway-token",
+      "the token holds whitespace or control characters inside it: copy the token again, in one piece",
+    );
+  }
   const settings: Settings = {
     mode: mode as Mode,
-    token: read("railway-token") || undefined,
+    token: token || undefined,
+    ...(token !== "" && token !== rawToken ? { tokenTrimmed: true } : {}),
     projectId,
     environment,
     services,

@@ -31,12 +31,18 @@ async function postPlanComment(settings: Settings, result: PipelineResult): Prom
 export async function run(): Promise<void> {
   let settings: Settings;
   try {
-    settings = readSettings((name) => core.getInput(name));
+    // The token untrimmed: readSettings trims it and says so (a secret pasted with a newline).
+    settings = readSettings((name) => core.getInput(name, { trimWhitespace: name !== "railway-token" }));
   } catch (error) {
     core.setFailed(`railyard: ${printable(error instanceof InputError ? error.message : String(error))}`);
+    if (error instanceof InputError) process.exitCode = 2;
     return;
   }
   if (settings.token) core.setSecret(settings.token);
+  if (settings.tokenTrimmed)
+    core.warning(
+      "railyard: input railway-token: the token had whitespace around it (a trailing newline?); it was removed before use",
+    );
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   if (!existsSync(resolve(workspace, settings.workingDirectory))) {
     core.setFailed(
@@ -73,7 +79,11 @@ export async function run(): Promise<void> {
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdownReport(result)).write();
   await postPlanComment(settings, result);
   core.info(terminalReport(result));
-  if (!result.ok) core.setFailed(`railyard: ${printable(result.reason ?? "the run failed")}`);
+  if (!result.ok) {
+    core.setFailed(`railyard: ${printable(result.reason ?? "the run failed")}`);
+    // 2: bad input such as a token Railway refuses (setFailed alone exits 1).
+    if (result.exitCode !== undefined) process.exitCode = result.exitCode;
+  }
 }
 
 run().catch((error) => core.setFailed(`railyard: unexpected error: ${printable((error as Error).message)}`));

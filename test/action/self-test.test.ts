@@ -103,7 +103,7 @@ describe("the CLI", () => {
     expect(unknown.code).toBe(2);
   });
 
-  it("exits 1 with file:line for a broken config, and a wrong token gets one clear line", async () => {
+  it("exits 1 with file:line for a broken config, and a wrong token gets one clear line and exit 2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "railyard-cli-"));
     try {
       writeFileSync(join(dir, "railway.toml"), '[deploy]\nstartComand = "npm start"\n');
@@ -117,8 +117,8 @@ describe("the CLI", () => {
     const wrong = await cli(["plan", "--endpoint", emulator.graphqlUrl], {
       RAILWAY_TOKEN: "not-a-real-token",
     });
-    expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toMatch(/railyard: Plan failed: .*(token|Not Authorized)/i);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toMatch(/railyard: Plan failed: .*the token is invalid or expired/i);
     expect(wrong.stdout + wrong.stderr).not.toContain("not-a-real-token");
     expect(wrong.stdout + wrong.stderr).not.toMatch(/\n\s+at /);
   });

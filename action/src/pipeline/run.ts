@@ -5,7 +5,7 @@
 import { setMaxListeners } from "node:events";
 import type { LoadedConfig } from "../config/index.ts";
 import { currentBranch, resolveCommit } from "../git/git.ts";
-import { RailwayError } from "../railway/errors.ts";
+import { RailwayAuthError, RailwayError } from "../railway/errors.ts";
 import type { LiveInstance, RailwayApi, ServiceInstanceInfo } from "../railway/types.ts";
 import { type ApplyOutcome, applyChanges, restoreSettings } from "./apply.ts";
 import { type LiveService, planChanges } from "./changes.ts";
@@ -94,6 +94,8 @@ export async function runPipeline(options: PipelineOptions, deps: PipelineDeps):
     result.ok = false;
     if (error instanceof PipelineError || error instanceof RailwayError) {
       result.reason = error.message;
+      // A token Railway refuses is bad input, as a malformed flag is: exit 2 (README, exit codes).
+      if (error instanceof RailwayAuthError) result.exitCode = 2;
     } else {
       result.reason = `unexpected error: ${(error as Error)?.message ?? String(error)}`;
     }

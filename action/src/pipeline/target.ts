@@ -1,5 +1,6 @@
 // Stage 2: which project, environment and Railway services this run acts on.
 import type { ServiceConfig } from "../config/types.ts";
+import { RailwayAuthError } from "../railway/errors.ts";
 import type { RailwayApi, RailwayEnvironment, RailwayService } from "../railway/types.ts";
 import { PipelineError } from "./types.ts";
 
@@ -22,7 +23,8 @@ export async function resolveTarget(
   let projectId = options.projectId;
   if (scope.kind === "project") {
     if (projectId && scope.projectId && projectId !== scope.projectId) {
-      throw new PipelineError(
+      throw new RailwayAuthError(
+        "wrong-project",
         `the Railway token belongs to project ${scope.projectId}, not to project-id ${projectId}: use a token of that project`,
       );
     }
@@ -44,7 +46,8 @@ export async function resolveTarget(
   if (scope.kind === "project" && scope.environmentId && scope.environmentId !== environment.id) {
     const scoped =
       project.environments.find((env) => env.id === scope.environmentId)?.name ?? scope.environmentId;
-    throw new PipelineError(
+    throw new RailwayAuthError(
+      "wrong-environment",
       `the Railway project token is scoped to environment "${scoped}", not "${environment.name}": use a token for "${environment.name}"`,
     );
   }

@@ -136,6 +136,8 @@ export interface PipelineResult {
   rollbacks: RollbackRecord[];
   urls: { api?: string; frontend?: string; services: Record<string, string> };
   budget?: { requests: number; remaining?: number; limit?: number; resetAt?: string };
+  /** 2 when the run failed on bad input (the token is invalid, expired or of another scope); else 1 on failure. */
+  exitCode?: number;
 }
 
 /** A failure meant for a person, thrown by stages and caught by the pipeline. */

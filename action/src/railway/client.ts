@@ -93,6 +93,13 @@ export class RailwayClient implements RailwayApi {
         "invalid-or-expired",
         "No Railway token was given. Set the RAILWAY_TOKEN secret.",
       );
+    // A header cannot carry a line break: undici would fail every request as a network error.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
+    if (/[\s\u0000-\u001f\u007f]/.test(options.token))
+      throw new RailwayAuthError(
+        "invalid-or-expired",
+        "The Railway token holds whitespace or control characters: the token is invalid. Copy it again without spaces or line breaks.",
+      );
     this.endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
     this.secrets = new SecretRegistry(options.onSecret);
     this.#token = options.token;
@@ -160,11 +167,30 @@ export class RailwayClient implements RailwayApi {
     if (this.#kind === "project") {
       throw new RailwayAuthError(
         "invalid-or-expired",
-        "Railway refused the project token (Not Authorized): it is wrong, expired or was deleted. " +
+        "Railway refused the project token (Not Authorized): the token is invalid or expired (wrong, or deleted). " +
           "Create a project token for the target environment (Project Settings → Tokens) and store it as the RAILWAY_TOKEN secret.",
         "ProjectToken",
       );
     }
+    // Not a project token: it must then be a valid account/workspace token. Asking now tells an
+    // invalid token from a missing project-id (the next question a run would get wrong).
+    const probe = await this.#transport.graphql(
+      this.endpoint,
+      "AccountProbe",
+      { Authorization: `Bearer ${this.#token}` },
+      ops.AccountProbeQuery,
+      {},
+      "always",
+    );
+    if (probe.errors.some((e) => /not authori[sz]ed/i.test(e.message))) {
+      throw new RailwayAuthError(
+        "invalid-or-expired",
+        "Railway refused the token (Not Authorized): the token is invalid or expired. It is neither a valid project token " +
+          "nor a valid account/workspace token. Create a new token and store it as the RAILWAY_TOKEN secret.",
+        "AccountProbe",
+      );
+    }
+    if (probe.errors.length === 0) this.#tokenAccepted = true;
     this.#kind = "account";
     return { kind: "account" };
   }
@@ -249,8 +275,8 @@ export class RailwayClient implements RailwayApi {
       if (!this.#tokenAccepted) {
         return new RailwayAuthError(
           "invalid-or-expired",
-          "Railway refused the token (Not Authorized): it is neither a valid project token nor a valid account/workspace token, " +
-            "or it has expired. Create a new token and store it as the RAILWAY_TOKEN secret.",
+          "Railway refused the token (Not Authorized): the token is invalid or expired. It is neither a valid project token " +
+            "nor a valid account/workspace token. Create a new token and store it as the RAILWAY_TOKEN secret.",
           operation,
         );
       }
