@@ -7,7 +7,6 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CronExpressionParser } from "cron-parser";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
-import type { ServiceSettings } from "../../action/src/config/types.ts";
 import { DeployError, type Deployer } from "./deployer.ts";
 import {
   createCustomDomain,
@@ -24,6 +23,7 @@ import {
 import { applyChangeSet, configEtag, environmentConfig } from "./environment-config.ts";
 import { applyWithResources, previewWithResources } from "./provision/change-set.ts";
 import type { ProvisionContext } from "./provision/index.ts";
+import { INSTANCE_UPDATE_FIELDS, type InstanceSettings } from "./railway-types.ts";
 import {
   type ChangeEvent,
   type CustomDomainRecord,
@@ -445,29 +445,8 @@ async function guard<T>(work: () => Promise<T> | T): Promise<T> {
   }
 }
 
-const SETTING_KEYS = [
-  "buildCommand",
-  "builder",
-  "cronSchedule",
-  "dockerfilePath",
-  "drainingSeconds",
-  "healthcheckPath",
-  "healthcheckTimeout",
-  "ipv6EgressEnabled",
-  "multiRegionConfig",
-  "nixpacksPlan",
-  "numReplicas",
-  "overlapSeconds",
-  "preDeployCommand",
-  "railwayConfigFile",
-  "region",
-  "restartPolicyMaxRetries",
-  "restartPolicyType",
-  "rootDirectory",
-  "sleepApplication",
-  "startCommand",
-  "watchPatterns",
-] as const;
+/** What serviceInstanceUpdate writes: the input fields of Railway's schema the emulator keeps. */
+const SETTING_KEYS = Object.keys(INSTANCE_UPDATE_FIELDS);
 
 type Args = Record<string, unknown>;
 
@@ -651,7 +630,7 @@ export function buildApi(state: EmulatorState): {
         // Through this mutation a Dockerfile path selects the Dockerfile build (0042).
         if (typeof input.dockerfilePath === "string" && input.dockerfilePath !== "" && !("builder" in input))
           delete next.builder;
-        instance.settings = normalizeSettings(next as ServiceSettings);
+        instance.settings = normalizeSettings(next as InstanceSettings);
       }
       return true;
     },

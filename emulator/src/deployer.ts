@@ -7,9 +7,8 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import type { ServiceSettings } from "../../action/src/config/types.ts";
-import type { DeploymentStatus } from "../../action/src/railway/types.ts";
 import type { Faults, RunFaultKind } from "./faults.ts";
+import type { DeploymentStatus, InstanceSettings } from "./railway-types.ts";
 import type { DeploymentRunner, DeploymentSink, DeploymentSpec } from "./runner/types.ts";
 import {
   type DeploymentMeta,
@@ -55,7 +54,7 @@ const IN_PROGRESS: ReadonlySet<DeploymentStatus> = new Set([
 ]);
 
 interface Snapshot {
-  settings: ServiceSettings;
+  settings: InstanceSettings;
   variables: Record<string, string>;
 }
 

@@ -3,7 +3,7 @@
 // Loading checks every field and names the bad one by its JSON path (and line for syntax errors).
 
 import { readFileSync } from "node:fs";
-import type { ServiceSettings } from "../../action/src/config/types.ts";
+import type { InstanceSettings } from "./railway-types.ts";
 
 export interface EmulatorStateFile {
   projects: ProjectFile[];
@@ -33,8 +33,8 @@ export interface ServiceFile {
   /** Provided by the machine (e.g. the local PostgreSQL): never deployed by the emulator. */
   external?: boolean;
   /** Settings for every environment, then per environment (name or id). */
-  settings?: ServiceSettings;
-  instances?: Record<string, ServiceSettings>;
+  settings?: InstanceSettings;
+  instances?: Record<string, InstanceSettings>;
   /** Service variables per environment (name or id); values may hold ${{ ... }} references. */
   variables?: Record<string, Record<string, string>>;
   /** Autodeploy triggers ("deploy on push to branch", optionally waiting for CI check suites). */

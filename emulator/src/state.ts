@@ -4,9 +4,8 @@
 
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { ServiceSettings } from "../../action/src/config/types.ts";
-import type { DeploymentStatus } from "../../action/src/railway/types.ts";
 import { type ChangeSetApplyRecord, effectiveBuilder } from "./environment-config.ts";
+import type { DeploymentStatus, InstanceSettings } from "./railway-types.ts";
 import type { RunningDeployment } from "./runner/types.ts";
 import type { EmulatorStateFile, TokenFile } from "./state-file.ts";
 
@@ -86,7 +85,7 @@ export interface ServiceInstanceRecord {
   id: string;
   serviceId: string;
   environmentId: string;
-  settings: ServiceSettings;
+  settings: InstanceSettings;
   variables: Record<string, string>;
   customDomains: CustomDomainRecord[];
   /** "127.0.0.1:PORT" (or a simulated name), allocated by the runner at start-up. */
@@ -529,17 +528,17 @@ export function instanceKey(serviceId: string, environmentId: string): string {
  * explicit: the environment config can say DOCKERFILE (and switch away from it), even though
  * ServiceInstanceUpdateInput's Builder enum cannot.
  */
-export function normalizeSettings(settings: ServiceSettings): ServiceSettings {
+export function normalizeSettings(settings: InstanceSettings): InstanceSettings {
   const out = { ...settings };
   if (out.builder === "DOCKERFILE") out.dockerfilePath ??= "Dockerfile";
   return out;
 }
 
 /** The builder a runner uses: the explicit one, else DOCKERFILE when a Dockerfile path is set. */
-export function effectiveSettings(settings: ServiceSettings): ServiceSettings {
+export function effectiveSettings(settings: InstanceSettings): InstanceSettings {
   return {
     ...settings,
-    builder: effectiveBuilder(settings as Record<string, unknown>) as ServiceSettings["builder"],
+    builder: effectiveBuilder(settings as Record<string, unknown>) as InstanceSettings["builder"],
   };
 }
 

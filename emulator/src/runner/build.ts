@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { ServiceSettings } from "../../../action/src/config/types.ts";
+import type { InstanceSettings } from "../railway-types.ts";
 
 /** A failure a person can act on; its message goes to the build log as is. */
 export class BuildError extends Error {
@@ -329,7 +329,7 @@ export interface BuildKeyInput {
   source: string;
   rootDirectory: string;
   mode: "native" | "container";
-  settings: ServiceSettings;
+  settings: InstanceSettings;
   variables: Record<string, string>;
 }
 

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { DeploymentStatus } from "../../../action/src/railway/types.ts";
+import type { DeploymentStatus } from "../railway-types.ts";
 import type { DeploymentSink, DeploymentSpec } from "./types.ts";
 
 const SERVER_JS = `

@@ -2,8 +2,7 @@
 // and its data plane (checking out, building and running a service for real).
 // The control plane owns statuses and records; a runner reports through the sink.
 
-import type { ServiceSettings } from "../../../action/src/config/types.ts";
-import type { DeploymentStatus } from "../../../action/src/railway/types.ts";
+import type { DeploymentStatus, InstanceSettings } from "../railway-types.ts";
 
 export interface DeploymentSpec {
   deploymentId: string;
@@ -18,7 +17,7 @@ export interface DeploymentSpec {
   /** For a source upload: the folder the uploaded tarball was extracted to (the repo root of the upload). */
   uploadDir?: string;
   /** The service instance's live settings at deploy time (rootDirectory, builder, commands, health check...). */
-  settings: ServiceSettings;
+  settings: InstanceSettings;
   /** Rendered variables (service + shared + Railway-provided such as RAILWAY_PUBLIC_DOMAIN). Secrets: never log. */
   variables: Record<string, string>;
   /** Simulated deployments (benchmarks): run no process, end in `outcome` after `durationMs`. */
