@@ -95,6 +95,49 @@ describe("workflow policies", () => {
     ]);
   });
 
+  it("only deploy.yml's job in the protected production environment can reach the deploy token", () => {
+    for (const name of workflows) {
+      const jobs = docs[name].jobs as Record<string, { environment?: unknown }>;
+      for (const [id, job] of Object.entries(jobs)) {
+        const text = JSON.stringify(job);
+        if (!text.includes("secrets.RAILWAY_TOKEN")) continue;
+        expect([name, id]).toEqual(["deploy.yml", "deploy"]);
+        const environment = job.environment as { name?: string } | string;
+        expect(typeof environment === "string" ? environment : environment?.name).toBe("production");
+      }
+      // No workflow-level env or defaults smuggle it to every job.
+      expect(JSON.stringify({ ...docs[name], jobs: undefined })).not.toContain("secrets.RAILWAY_TOKEN");
+    }
+  });
+
+  it("PR plans run the PR's own code, so they get only the separate plan token and no environment", () => {
+    const pr = docs["pr.yml"];
+    const text = readFileSync(join(workflowsDir, "pr.yml"), "utf8");
+    expect(text).not.toMatch(/secrets\.RAILWAY_TOKEN\b/);
+    expect(text).toContain("secrets.RAILWAY_PLAN_TOKEN");
+    expect(Object.keys(pr.on)).toEqual(["pull_request"]);
+    for (const job of Object.values(pr.jobs as Record<string, { environment?: unknown }>))
+      expect(job.environment).toBeUndefined();
+  });
+
+  it("the deploy workflow installs only the smoke test's browser driver, not the whole repository", () => {
+    const steps = docs["deploy.yml"].jobs.deploy.steps as { run?: string }[];
+    const runs = steps.map((step) => step.run ?? "").join("\n");
+    expect(runs).not.toMatch(/npm ci\b/);
+    for (const install of runs.match(/npm (?:install|i)\b[^\n]*/g) ?? [])
+      expect(install).toMatch(/playwright-core@/);
+    expect(runs).toContain("package-lock.json");
+  });
+
+  it("the README names every secret the workflows read", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const used = new Set<string>();
+    for (const name of workflows)
+      for (const match of readFileSync(join(workflowsDir, name), "utf8").matchAll(/secrets\.([A-Z_]+)/g))
+        used.add(match[1] as string);
+    for (const secret of used) expect(readme, secret).toContain(`\`${secret}\``);
+  });
+
   it("CI runs the action itself against the emulator", () => {
     const steps = docs["ci.yml"].jobs.action.steps as { uses?: string; with?: Record<string, string> }[];
     const self = steps.find((step) => step.uses === "./");
