@@ -45,7 +45,9 @@ export class SimulatedRunner implements DeploymentRunner {
     at(0, () => {
       sink.status("BUILDING");
       sink.event("BUILD_IMAGE", "STARTED");
-      sink.buildLog(`simulated build of ${spec.serviceName} (${spec.commitSha?.slice(0, 7) ?? "upload"})`);
+      sink.buildLog(
+        `simulated ${spec.settings.builder ?? "RAILPACK"} build of ${spec.serviceName} (${spec.commitSha?.slice(0, 7) ?? "upload"})`,
+      );
     });
     if (fault === "build-fails") {
       at(buildEnd, () => {
