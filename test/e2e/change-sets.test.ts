@@ -96,7 +96,9 @@ describe("settings through the environment config", () => {
       "api: replicas per region and registry login",
     );
     // Someone switched the api to Railpack in the dashboard: the files say DOCKERFILE.
-    await s.client().updateServiceInstance(storedServiceId(s, "api"), productionId(s), { builder: "RAILPACK" });
+    await s
+      .client()
+      .updateServiceInstance(storedServiceId(s, "api"), productionId(s), { builder: "RAILPACK" });
     expect(storedEntry(s, "api").build.builder).toBe("RAILPACK");
     const first = await s.run({});
     expect(first.reason).toBeUndefined();

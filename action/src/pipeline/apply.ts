@@ -40,11 +40,13 @@ export async function applyChanges(
     notes: [],
     addresses: new Map(plan.services.map((s) => [`service.${s.service}`, s.serviceId])),
   };
-  // The one field that goes through serviceInstanceUpdate: the legacy config-file path is not
-  // part of the change-set model, and Railway's IaC will not manage a service that still has one.
-  const withFile = plan.services.filter((s) => s.configFile);
+  // The one field that goes through serviceInstanceUpdate: the config-file path is not part of
+  // the change-set model, and Railway's IaC will not manage a service that has a stale one.
+  const withFile = plan.services.filter((s) => s.configFile !== undefined);
   for (const service of withFile) {
-    await api.updateServiceInstance(service.serviceId, environmentId, { railwayConfigFile: "" });
+    await api.updateServiceInstance(service.serviceId, environmentId, {
+      railwayConfigFile: service.configFile,
+    });
     outcome.clearedConfigFiles.push(service.service);
   }
   let current = withFile.length > 0 ? await replan() : plan;
@@ -103,7 +105,7 @@ export async function restoreSettings(
   outcome: ApplyOutcome,
 ): Promise<RestoreOutcome | undefined> {
   const cleared = outcome.clearedConfigFiles.length
-    ? ` (the stale Railway Config File of ${outcome.clearedConfigFiles.join(", ")} stays cleared)`
+    ? ` (the Railway Config File of ${outcome.clearedConfigFiles.join(", ")} stays as this run set it)`
     : "";
   if (outcome.applied.length === 0) {
     return cleared ? { ok: true, detail: `no settings to restore${cleared}` } : undefined;

@@ -123,9 +123,28 @@ describe("the change set is the diff of the declared entry against the live conf
     expect(diffService("api", "svc-api", {}, { configFile: "" }).rows).toEqual([]);
   });
 
+  it("keeps the config file of a plain file linked to the service, and moves it when the file moved", () => {
+    const linked = serviceEntry(service, { railwayConfigFile: "/api/railway.toml" }).entry;
+    expect(diffService("api", "svc-api", linked, { configFile: "/api/railway.toml" }).rows).toEqual([]);
+    const moved = diffService("api", "svc-api", linked, { configFile: "/old/railway.toml" });
+    expect(moved.configFile).toBe("/api/railway.toml");
+    expect(moved.rows).toEqual([
+      {
+        field: "configFile",
+        live: "/old/railway.toml",
+        wanted: "/api/railway.toml",
+        kind: "setting",
+        severity: "safe",
+      },
+    ]);
+  });
+
   it("clears a stale Railway Config File outside the change set", () => {
     const diff = diffService("api", "svc-api", {}, { configFile: "/backend/railway.toml" });
-    expect(diff.configFile).toBe("/backend/railway.toml");
+    expect(diff.configFile).toBe("");
+    expect(diff.rows).toEqual([
+      { field: "configFile", live: "/backend/railway.toml", wanted: "", kind: "setting", severity: "safe" },
+    ]);
     expect(diff.changes).toEqual([]);
   });
 

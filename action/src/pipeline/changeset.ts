@@ -26,7 +26,7 @@ export interface ServiceChanges {
   serviceId: string;
   rows: SettingChange[];
   changes: Change[];
-  /** The legacy "Railway Config File" still set in Railway (cleared before the change set). */
+  /** The "Railway Config File" to write before the change set: "" clears a stale one. */
   configFile?: string;
   unsupported: string[];
   /** Notes about fields compared only in part (write-only values). */
@@ -182,14 +182,17 @@ export function diffService(
     }
   }
 
-  // Railway stopped reading Config-as-Code files: a path left there claims a source of truth
-  // that is not applied (and Railway's own IaC refuses to manage such a service).
-  if (typeof live.configFile === "string" && live.configFile !== "" && wanted.configFile === undefined) {
-    out.configFile = live.configFile;
+  // A service configured by a [services] table has no config file of its own: a path left
+  // there claims a source of truth that is not applied (and Railway's own IaC refuses to manage
+  // such a service), so it is cleared. A plain file linked to the service stays (or moves).
+  const liveFile = typeof live.configFile === "string" && live.configFile !== "" ? live.configFile : null;
+  const wantedFile = wanted.configFile === undefined || wanted.configFile === "" ? null : wanted.configFile;
+  if (liveFile !== wantedFile) {
+    out.configFile = wantedFile ?? "";
     out.rows.push({
       field: "configFile",
-      live: live.configFile,
-      wanted: "",
+      live: liveFile,
+      wanted: wantedFile ?? "",
       kind: "setting",
       severity: "safe",
     });

@@ -105,6 +105,8 @@ export function serviceEntry(
   }
   const entry: ServiceEntry = {};
   if (settings.rootDirectory !== undefined) entry.source = { rootDirectory: settings.rootDirectory };
+  // A file Railway itself reads (a plain railway.toml linked to the service) stays its config file.
+  if (settings.railwayConfigFile !== undefined) entry.configFile = settings.railwayConfigFile;
   if (Object.keys(build).length > 0) entry.build = build as BuildConfig;
   if (Object.keys(deploy).length > 0) entry.deploy = deploy as DeployConfig;
   const fixed = Object.entries(service.fixedVariables);

@@ -351,6 +351,9 @@ export class RailwayClient implements RailwayApi {
     };
     const config = (env.config ?? {}) as EnvironmentConfig;
     this.#maskConfigSecrets(config);
+    // The config names every user-set variable: variablesForDeployment needs no extra read for them.
+    for (const [serviceId, entry] of Object.entries(config.services ?? {}))
+      this.noteUserVariables(environmentId, serviceId, Object.keys(entry?.variables ?? {}));
     return {
       id: env.id,
       configEtag: env.configEtag,
