@@ -55876,6 +55876,8 @@ var RailwayClient = class {
     const env = data?.environment;
     const config = env.config ?? {};
     this.#maskConfigSecrets(config);
+    for (const [serviceId, entry] of Object.entries(config.services ?? {}))
+      this.noteUserVariables(environmentId, serviceId, Object.keys(entry?.variables ?? {}));
     return {
       id: env.id,
       configEtag: env.configEtag,
@@ -56602,12 +56604,14 @@ function diffService(name, serviceId, wanted, live, unsupported = []) {
       });
     }
   }
-  if (typeof live.configFile === "string" && live.configFile !== "" && wanted.configFile === void 0) {
-    out.configFile = live.configFile;
+  const liveFile = typeof live.configFile === "string" && live.configFile !== "" ? live.configFile : null;
+  const wantedFile = wanted.configFile === void 0 || wanted.configFile === "" ? null : wanted.configFile;
+  if (liveFile !== wantedFile) {
+    out.configFile = wantedFile ?? "";
     out.rows.push({
       field: "configFile",
-      live: live.configFile,
-      wanted: "",
+      live: liveFile,
+      wanted: wantedFile ?? "",
       kind: "setting",
       severity: "safe"
     });
@@ -56738,9 +56742,11 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
     notes: [],
     addresses: new Map(plan.services.map((s) => [`service.${s.service}`, s.serviceId]))
   };
-  const withFile = plan.services.filter((s) => s.configFile);
+  const withFile = plan.services.filter((s) => s.configFile !== void 0);
   for (const service of withFile) {
-    await api.updateServiceInstance(service.serviceId, environmentId, { railwayConfigFile: "" });
+    await api.updateServiceInstance(service.serviceId, environmentId, {
+      railwayConfigFile: service.configFile
+    });
     outcome.clearedConfigFiles.push(service.service);
   }
   let current = withFile.length > 0 ? await replan() : plan;
@@ -56786,7 +56792,7 @@ function changedServices(services) {
   return services.filter((s) => s.changes.length > 0).map((s) => s.service);
 }
 async function restoreSettings(api, environmentId, outcome) {
-  const cleared = outcome.clearedConfigFiles.length ? ` (the stale Railway Config File of ${outcome.clearedConfigFiles.join(", ")} stays cleared)` : "";
+  const cleared = outcome.clearedConfigFiles.length ? ` (the Railway Config File of ${outcome.clearedConfigFiles.join(", ")} stays as this run set it)` : "";
   if (outcome.applied.length === 0) {
     return cleared ? { ok: true, detail: `no settings to restore${cleared}` } : void 0;
   }
@@ -57198,6 +57204,7 @@ function serviceEntry(service, settings, rawBuild = /* @__PURE__ */ new Map(), r
   }
   const entry = {};
   if (settings.rootDirectory !== void 0) entry.source = { rootDirectory: settings.rootDirectory };
+  if (settings.railwayConfigFile !== void 0) entry.configFile = settings.railwayConfigFile;
   if (Object.keys(build).length > 0) entry.build = build;
   if (Object.keys(deploy).length > 0) entry.deploy = deploy;
   const fixed = Object.entries(service.fixedVariables);
