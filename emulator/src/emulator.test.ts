@@ -257,7 +257,7 @@ describe("the GraphQL surface", () => {
           {
             next: (r) => {
               for (const l of r.data?.buildLogs ?? []) lines.push(l.message);
-              if (lines.some((l) => l.includes("simulated build"))) {
+              if (lines.some((l) => l.includes(" build of "))) {
                 stop();
                 resolve();
               }

@@ -1,6 +1,6 @@
 // The environment config and change sets, driven through the real client over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChangeSet } from "../../action/src/railway/environment-config.ts";
+import type { ChangeSet, ConfigVariable, DeployConfig } from "../../action/src/railway/environment-config.ts";
 import { RailwayAuthError, RailwayConflictError } from "../../action/src/railway/errors.ts";
 import { type Fixture, headSha, startFixture } from "../../test/client/support.ts";
 import { environmentConfig } from "./environment-config.ts";
@@ -14,8 +14,14 @@ afterAll(async () => {
 });
 
 const account = () => fx.client({ tokenKind: "account" });
+interface StoredEntry {
+  deploy: DeployConfig;
+  variables: Record<string, ConfigVariable>;
+}
 const stored = (serviceId: string) =>
-  (environmentConfig(fx.emulator.state, "env-production", true).services as Record<string, any>)[serviceId];
+  (environmentConfig(fx.emulator.state, "env-production", true).services as Record<string, StoredEntry>)[
+    serviceId
+  ] as StoredEntry;
 
 const deploySection = (after: Record<string, unknown>): ChangeSet => ({
   version: 1,

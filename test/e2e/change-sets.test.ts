@@ -6,6 +6,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runPipeline } from "../../action/src/pipeline/run.ts";
 import type { PipelineOptions, PipelineResult } from "../../action/src/pipeline/types.ts";
+import type {
+  BuildConfig,
+  ConfigVariable,
+  DeployConfig,
+} from "../../action/src/railway/environment-config.ts";
 import type { RailwayApi } from "../../action/src/railway/types.ts";
 import { environmentConfig } from "../../emulator/src/environment-config.ts";
 import { deploymentsOf, type Stack, type StackOptions, startStack } from "./helpers.ts";
@@ -27,14 +32,20 @@ const deployed = (result: PipelineResult) =>
     .map((p) => p.service)
     .sort();
 
+interface StoredEntry {
+  build: BuildConfig;
+  deploy: DeployConfig;
+  variables: Record<string, ConfigVariable>;
+}
+
 /** The stored (decrypted) config entry of a service, read from the emulator's state. */
-function storedEntry(s: Stack, name: string): Record<string, any> {
+function storedEntry(s: Stack, name: string): StoredEntry {
   const state = s.emulator.state;
   const project = state.project(s.projectId);
   const env = project?.environments.find((e) => e.name === "production");
   const service = project?.services.find((x) => x.name === name);
-  const config = environmentConfig(state, env?.id ?? "", true) as { services: Record<string, any> };
-  return config.services[service?.id ?? ""];
+  const config = environmentConfig(state, env?.id ?? "", true) as { services: Record<string, StoredEntry> };
+  return config.services[service?.id ?? ""] as StoredEntry;
 }
 
 function backendToml(s: Stack): string {
