@@ -49639,7 +49639,7 @@ import { parseArgs } from "node:util";
 
 // action/src/config/index.ts
 import { readdirSync, readFileSync } from "node:fs";
-import { join as join2, posix as posix2, relative, sep } from "node:path";
+import { join as join2, posix as posix3, relative, sep } from "node:path";
 
 // action/src/report/escape.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
@@ -52810,10 +52810,21 @@ function locate(context, segments, prefer) {
 function sectionName(segments) {
   return segments.length === 0 ? "at the top level" : `in [${displayPath(segments)}]`;
 }
+var VARIABLES_IN_RAILWAY = "Railway never read variables from this file: set them in the service's Variables in Railway (dashboard or `railway variables --set`); Railyard's [variables] `required` lists names that must exist there";
+function foreignTableHint(key, parent) {
+  const lower = key.toLowerCase();
+  if (["env", "envvars", "environment_variables", "envs"].includes(lower) && parent.length <= 1)
+    return VARIABLES_IN_RAILWAY;
+  if (lower === "networking" || lower === "domains" || lower === "ports")
+    return "Railway never read networking from this file: domains and ports live in the service's Settings \u2192 Networking in Railway";
+  return void 0;
+}
 function unknownKeySuggestion(key, parent, allowed) {
   if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
-    return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
+    return `Railway never read variable values from this file: set ${key} in the service's Variables in Railway; a fixed, non-secret value may go under \`set\` (set = { ${key} = "..." }), and \`required\` lists names that must exist in Railway`;
   }
+  const foreign = foreignTableHint(key, parent);
+  if (foreign !== void 0) return foreign;
   if (!worthSuggesting(key)) return void 0;
   const alias = knownAliases[key];
   if (alias !== void 0 && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
@@ -52828,7 +52839,7 @@ function unknownKeySuggestion(key, parent, allowed) {
       return `did you mean \`${nested}\` in [${displayPath([...parent, section])}]?`;
     }
     if (allowed.length === 2) {
-      return "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
+      return /^[A-Z_][A-Z0-9_]*$/.test(key) ? `an environment block holds only [build] and [deploy]; Railway never read variables from this file: set ${key} in that environment's Variables in Railway` : "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
     }
   }
   return void 0;
@@ -53055,6 +53066,27 @@ function dockerfileRepoPath(rootDirectory, dockerfilePath) {
   const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
   return posix.normalize(joined).replace(/^\/+/, "");
 }
+function isPlain(file) {
+  return isTable2(file.data) && !isTable2(file.data.services);
+}
+function dockerfileRoots(file, options) {
+  if (!isPlain(file)) return [file.rootDirectory];
+  if (options.liveRootDirectory !== void 0) return [options.liveRootDirectory];
+  return [.../* @__PURE__ */ new Set(["/", file.rootDirectory])];
+}
+function missingDockerfile(file, options, dockerfilePath) {
+  const looked = dockerfileRoots(file, options).map((root) => dockerfileRepoPath(root, dockerfilePath));
+  if (dockerfilePath.trim() !== "" && looked.some((path) => isFile(join(options.repoDir, path))))
+    return void 0;
+  return { looked: [...new Set(looked)] };
+}
+function dockerfileSuggestion(file, options) {
+  if (!isPlain(file))
+    return "paths are relative to the folder of the config file; a leading `/` starts at the repository root";
+  if (options.liveRootDirectory !== void 0)
+    return `Railway reads the path from the service's root directory (${options.liveRootDirectory}); a leading \`/\` starts at the repository root`;
+  return "Railway reads the path from the service's root directory: the repository root, or the file's folder when the service's root directory is set to it";
+}
 function checkCommand(file, segments, value, findings) {
   if (typeof value === "string" && value.trim() === "") {
     findings.push({
@@ -53189,13 +53221,14 @@ function checkBlocks(file, options, findings) {
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
     if (typeof dockerfilePath === "string" && options.checkFilesystem) {
-      const repoPath = dockerfileRepoPath(file.rootDirectory, dockerfilePath);
-      if (dockerfilePath.trim() === "" || !isFile(join(options.repoDir, repoPath))) {
+      const missing = missingDockerfile(file, options, dockerfilePath);
+      if (missing !== void 0) {
+        const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));
         findings.push({
           severity: "error",
           code: "dockerfile-not-found",
-          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${repoPath ? clip(repoPath) : "an empty path"})`,
-          suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${looked.length > 0 ? looked.join(" and ") : "an empty path"})`,
+          suggestion: dockerfileSuggestion(file, options),
           location: at(file, [...segments, "dockerfilePath"])
         });
       }
@@ -53215,8 +53248,8 @@ function checkDefaultDockerfile(file, options, findings) {
       if (typeof builder?.value !== "string" || builder.value.toUpperCase() !== "DOCKERFILE") continue;
       const path = merged.get("dockerfilePath")?.value;
       if (typeof path === "string") continue;
-      const repoPath = dockerfileRepoPath(file.rootDirectory, "Dockerfile");
-      if (isFile(join(options.repoDir, repoPath))) continue;
+      const missing = missingDockerfile(file, options, "Dockerfile");
+      if (missing === void 0) continue;
       const location = at(file, builder.segments);
       const identity = `${location.line}:${location.column}`;
       if (reported.has(identity)) continue;
@@ -53224,7 +53257,7 @@ function checkDefaultDockerfile(file, options, findings) {
       findings.push({
         severity: "error",
         code: "dockerfile-not-found",
-        message: `builder is DOCKERFILE but there is no Dockerfile at ${repoPath}`,
+        message: `builder is DOCKERFILE but there is no Dockerfile at ${missing.looked.join(" or ")}`,
         suggestion: "add the Dockerfile, or set `dockerfilePath`",
         location
       });
@@ -53388,6 +53421,145 @@ function crossFileFindings(services, dependsOnLocations) {
   return findings;
 }
 
+// action/src/config/mapping.ts
+import { posix as posix2 } from "node:path";
+var CONFIG_FILE_VARIABLE = "RAILYARD_CONFIG_FILE";
+var LinkError = class extends Error {
+  name = "LinkError";
+};
+function repoPath(path) {
+  return posix2.normalize(path.trim().replace(/\\/g, "/")).replace(/^(\.\/)+/, "").replace(/^\/+/, "");
+}
+function isPlainFile(file) {
+  return isTable2(file.data) && !isTable2(file.data.services);
+}
+function unlinkedFiles(config) {
+  const linked = new Set(config.services.map((service) => service.file));
+  return config.files.filter((file) => isPlainFile(file) && !linked.has(file.path)).map((file) => file.path);
+}
+function parseServiceConfigs(text) {
+  const links = /* @__PURE__ */ new Map();
+  for (const entry of text.split(/[\n,]/)) {
+    const item = entry.trim();
+    if (item === "") continue;
+    const at2 = item.lastIndexOf("=");
+    const service = item.slice(0, at2).trim();
+    const file = item.slice(at2 + 1).trim();
+    if (at2 <= 0 || service === "" || file === "") {
+      throw new LinkError(
+        `${JSON.stringify(item.slice(0, 80))} is not a link: write <service>=<path of its railway.toml>, e.g. web=apps/web/railway.toml`
+      );
+    }
+    const path = repoPath(file);
+    if (path.startsWith("../") || path === "..") {
+      throw new LinkError(`${JSON.stringify(file.slice(0, 80))} must be a path inside the repository`);
+    }
+    const before = links.get(service);
+    if (before !== void 0 && before !== path) {
+      throw new LinkError(`service ${service} is linked to two files: ${before} and ${path}`);
+    }
+    links.set(service, path);
+  }
+  return links;
+}
+function plainService(name, file, via, rootDirectory) {
+  return {
+    name,
+    file: file.path,
+    rootDirectory: rootDirectory ?? file.rootDirectory,
+    requiredVariables: [],
+    // Railyard remembers the link in Railway: Railway's IaC clears railwayConfigFile.
+    fixedVariables: { [CONFIG_FILE_VARIABLE]: `/${file.path}` },
+    dependsOn: [],
+    plainFile: { via, ...rootDirectory === void 0 ? {} : { liveRootDirectory: rootDirectory } },
+    location: { file: file.path, line: 1, column: 1 }
+  };
+}
+function liveRoot(service) {
+  if (service === void 0 || service.rootDirectory === void 0) return void 0;
+  const root = repoPath(service.rootDirectory ?? "");
+  return root === "" || root === "." ? "/" : `/${root}`;
+}
+function linkPlainFiles(config, mapping, railway) {
+  const services = config.services.filter((service) => service.plainFile === void 0);
+  const byPath = new Map(config.files.map((file) => [file.path, file]));
+  const tableServices = new Map(services.map((service) => [service.name, service]));
+  const liveByName = new Map((railway ?? []).map((service) => [service.name, service]));
+  const notes = [];
+  const linkedFile = /* @__PURE__ */ new Map();
+  for (const [name, path] of mapping) {
+    const file = byPath.get(path);
+    if (file === void 0) {
+      const known = config.files.map((f) => f.path).join(", ") || "none";
+      throw new LinkError(
+        `service-configs: ${name}=${path}: no such config file was read (config files: ${known})`
+      );
+    }
+    if (!isPlainFile(file)) {
+      throw new LinkError(
+        `service-configs: ${name}=${path}: that file declares its services in [services] tables; a link is only for a plain railway.toml`
+      );
+    }
+    const declared = tableServices.get(name);
+    if (declared !== void 0) {
+      throw new LinkError(
+        `service-configs: ${name}=${path}: ${name} is already declared in ${declared.file}:${declared.location.line}`
+      );
+    }
+    const other = linkedFile.get(path);
+    if (other !== void 0) {
+      throw new LinkError(`service-configs: ${path} is linked to two services, ${other} and ${name}`);
+    }
+    if (railway !== void 0 && !liveByName.has(name)) {
+      const names = [...liveByName.keys()].join(", ") || "none";
+      throw new LinkError(
+        `service-configs: ${name}=${path}: the Railway project has no service named ${name} (services: ${names})`
+      );
+    }
+    linkedFile.set(path, name);
+    services.push(plainService(name, file, "service-configs", liveRoot(liveByName.get(name))));
+  }
+  if (railway !== void 0) {
+    for (const via of ["railway-config-file", "railyard-variable"]) {
+      for (const file of config.files) {
+        if (!isPlainFile(file) || linkedFile.has(file.path)) continue;
+        const named = (service2) => {
+          const value = via === "railway-config-file" ? service2.railwayConfigFile : service2.rememberedConfigFile;
+          return typeof value === "string" && value !== "" && repoPath(value) === file.path;
+        };
+        const taken = /* @__PURE__ */ new Set([...linkedFile.values(), ...tableServices.keys(), ...mapping.keys()]);
+        const free = railway.filter((service2) => named(service2) && !taken.has(service2.name));
+        if (free.length > 1) {
+          throw new LinkError(
+            `${file.path} is named by ${free.length} services (${free.map((s) => s.name).join(", ")}): a plain file configures one service; link it with service-configs (e.g. ${free[0]?.name}=${file.path})`
+          );
+        }
+        const service = free[0];
+        if (service === void 0) continue;
+        linkedFile.set(file.path, service.name);
+        services.push(plainService(service.name, file, via, liveRoot(service)));
+        notes.push(
+          via === "railway-config-file" ? `${service.name}: configured by ${file.path} (its Railway Config File setting names it)` : `${service.name}: configured by ${file.path} (remembered in its ${CONFIG_FILE_VARIABLE} variable)`
+        );
+      }
+    }
+  }
+  for (const [name, path] of mapping) {
+    const live = liveByName.get(name);
+    const before = live?.rememberedConfigFile || live?.railwayConfigFile;
+    notes.push(
+      before && repoPath(before) !== path ? `${name}: configured by ${path} (service-configs); the link moves from ${before} to /${path}` : `${name}: configured by ${path} (service-configs)`
+    );
+  }
+  return { services, unlinked: unlinkedFiles({ files: config.files, services }), notes };
+}
+function unlinkedMessage(files, railwayServices) {
+  const first = files[0] ?? "railway.toml";
+  const list2 = files.length === 1 ? first : `${files.length} files (${files.join(", ")})`;
+  const candidates = railwayServices && railwayServices.length > 0 ? ` (Railway services: ${railwayServices.join(", ")})` : "";
+  return `no Railway service is linked to ${list2}${candidates}. Link it in one of three ways: set the service's "Railway Config File" setting in Railway to /${first}; or pass service-configs: <service>=${first} (CLI: --service-configs); or give the file a [services.<service>] table`;
+}
+
 // action/src/config/resolve.ts
 var UnknownServiceError = class extends Error {
   constructor(serviceName) {
@@ -53466,7 +53638,7 @@ function resolveServiceSettings(config, serviceName, environmentName) {
   else if (isTable2(credentials) && typeof credentials.username === "string" && typeof credentials.password === "string") {
     settings.registryCredentials = { username: credentials.username, password: credentials.password };
   }
-  settings.rootDirectory = service.rootDirectory;
+  if (service.plainFile === void 0) settings.rootDirectory = service.rootDirectory;
   return settings;
 }
 
@@ -53494,11 +53666,11 @@ function discoverConfigFiles(repoDir) {
   return found.sort();
 }
 function rootDirectoryOf(path) {
-  const folder = posix2.dirname(path);
+  const folder = posix3.dirname(path);
   return folder === "." ? "/" : `/${folder}`;
 }
 function normalizeRepoPath(path) {
-  return posix2.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
+  return posix3.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
 }
 function smokeOf(value) {
   if (!isTable2(value)) return void 0;
@@ -53597,6 +53769,7 @@ function validateParsedText(path, text, options) {
       ...fileFindings(file, {
         repoDir: options.repoDir ?? ".",
         checkFilesystem: options.checkFilesystem ?? options.repoDir !== void 0,
+        ...options.liveRootDirectory === void 0 ? {} : { liveRootDirectory: options.liveRootDirectory },
         ...options.environments === void 0 ? {} : { environments: options.environments }
       })
     );
@@ -53625,6 +53798,7 @@ async function loadConfig(options) {
     const { file, findings: fileProblems } = validateConfigText(path, text, {
       repoDir: options.repoDir,
       checkFilesystem: options.checkFilesystem ?? true,
+      ...options.liveRootDirectories?.has(path) ? { liveRootDirectory: options.liveRootDirectories.get(path) } : {},
       ...options.environments === void 0 ? {} : { environments: options.environments }
     });
     findings.push(...fileProblems);
@@ -53730,6 +53904,18 @@ function readSettings(read) {
       throw new InputError("config-files", `${JSON.stringify(file)} must be a path inside the repository`);
     }
   }
+  let serviceConfigs;
+  try {
+    const links = parseServiceConfigs(get("service-configs"));
+    if (links.size > 0) serviceConfigs = Object.fromEntries(links);
+  } catch (error) {
+    if (error instanceof LinkError) throw new InputError("service-configs", error.message);
+    throw error;
+  }
+  for (const name of Object.keys(serviceConfigs ?? {})) {
+    if (!SERVICE_NAME.test(name))
+      throw new InputError("service-configs", `${JSON.stringify(name.slice(0, 64))} is not a service name`);
+  }
   const commitSha = get("commit-sha") || void 0;
   if (commitSha && !COMMIT.test(commitSha))
     throw new InputError("commit-sha", "expected a commit sha (7 to 40 hex digits)");
@@ -53758,6 +53944,7 @@ function readSettings(read) {
     environment,
     services,
     configFiles,
+    serviceConfigs,
     apiUrl: url("api-url", get("api-url")),
     frontendUrl: url("frontend-url", get("frontend-url")),
     endpoint,
@@ -53791,6 +53978,7 @@ function pipelineOptions(settings, repoDir, branch) {
     commitSha: settings.commitSha,
     branch,
     configFiles: settings.configFiles,
+    serviceConfigs: settings.serviceConfigs,
     projectId: settings.projectId,
     environment: settings.environment,
     services: settings.services,
@@ -54416,8 +54604,8 @@ var Transport = class {
   /** Sends a POST and returns status and body text; retries per `replay`. */
   async post(url2, operation, headers, body, replay) {
     const { maxAttempts } = this.#retry;
-    for (let attempt = 1; ; attempt++) {
-      const last2 = attempt >= maxAttempts;
+    for (let attempt2 = 1; ; attempt2++) {
+      const last2 = attempt2 >= maxAttempts;
       let status;
       let text;
       try {
@@ -54443,9 +54631,9 @@ var Transport = class {
               seconds2
             );
           }
-          const delay = (waitMs ?? this.#backoff(attempt)) + Math.random() * 250;
+          const delay = (waitMs ?? this.#backoff(attempt2)) + Math.random() * 250;
           this.log(
-            `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
+            `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
           );
           await sleep(delay);
           continue;
@@ -54453,15 +54641,15 @@ var Transport = class {
         if (status >= 500) {
           const mayRepeat = replay === "always";
           if (!last2 && mayRepeat) {
-            const delay = this.#backoff(attempt);
+            const delay = this.#backoff(attempt2);
             this.log(
-              `Railway answered HTTP ${status} to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
+              `Railway answered HTTP ${status} to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
             );
             await sleep(delay);
             continue;
           }
           throw new RailwayNetworkError(
-            `Railway answered HTTP ${status} to ${operation}${mayRepeat ? ` after ${attempt} attempts` : ""}. Railway may be having an outage: check https://status.railway.com and run the job again.`,
+            `Railway answered HTTP ${status} to ${operation}${mayRepeat ? ` after ${attempt2} attempts` : ""}. Railway may be having an outage: check https://status.railway.com and run the job again.`,
             { operation, ambiguous: true, httpStatus: status }
           );
         }
@@ -54471,9 +54659,9 @@ var Transport = class {
         const code = errorCode(error);
         const unsent = UNSENT_CODES.has(code);
         if (!last2 && (unsent || replay === "always")) {
-          const delay = this.#backoff(attempt);
+          const delay = this.#backoff(attempt2);
           this.log(
-            `Request ${operation} failed (${code}); retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
+            `Request ${operation} failed (${code}); retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
           );
           await sleep(delay);
           continue;
@@ -54517,8 +54705,8 @@ var Transport = class {
     }
     return { data: parsed.data ?? null, errors };
   }
-  #backoff(attempt) {
-    const exp = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+  #backoff(attempt2) {
+    const exp = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt2 - 1));
     return exp / 2 + Math.random() * (exp / 2);
   }
   #readRateLimit(headers) {
@@ -55393,9 +55581,9 @@ var DeploymentWatcher = class {
     const since = this.#firstWatched.get(id);
     if (since === void 0 || Date.now() - since >= this.#freshGrace) return false;
     if (!this.#pendingIds().has(id)) return true;
-    const attempt = this.#notVisible.get(id) ?? 0;
-    this.#notVisible.set(id, attempt + 1);
-    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt);
+    const attempt2 = this.#notVisible.get(id) ?? 0;
+    this.#notVisible.set(id, attempt2 + 1);
+    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt2);
     const timer = setTimeout(() => {
       this.#retryTimers.delete(timer);
       if (!this.#pendingIds().has(id)) return;
@@ -56731,6 +56919,12 @@ function normalize(section, key, value) {
 // action/src/pipeline/types.ts
 var PipelineError = class extends Error {
   name = "PipelineError";
+  /** True for usage problems (exit 2), false for config errors and failed runs (exit 1). */
+  usage;
+  constructor(message, options = {}) {
+    super(message);
+    this.usage = options.usage ?? false;
+  }
 };
 
 // action/src/pipeline/apply.ts
@@ -56750,7 +56944,7 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
     outcome.clearedConfigFiles.push(service.service);
   }
   let current = withFile.length > 0 ? await replan() : plan;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt2 = 1; ; attempt2++) {
     const changeSet = changeSetOf(current.services);
     if (changeSet.changes.length === 0) break;
     try {
@@ -56775,7 +56969,7 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
       break;
     } catch (error) {
       if (!(error instanceof RailwayConflictError)) throw error;
-      if (attempt >= 2) {
+      if (attempt2 >= 2) {
         throw new PipelineError(
           "the environment's config changed again while this run applied its settings (someone else is changing it: another run or the dashboard); nothing was deployed. Run again once the other change is done"
         );
@@ -57212,6 +57406,66 @@ function serviceEntry(service, settings, rawBuild = /* @__PURE__ */ new Map(), r
   return { entry, unsupported };
 }
 
+// action/src/pipeline/link.ts
+function asUsage(error) {
+  if (error instanceof LinkError) throw new PipelineError(error.message, { usage: true });
+  throw error;
+}
+function linkByMapping(config, mapping) {
+  try {
+    return linkPlainFiles(config, new Map(Object.entries(mapping ?? {})));
+  } catch (error) {
+    asUsage(error);
+  }
+}
+async function linkByRailway(api, config, mapping, project) {
+  const links = new Map(Object.entries(mapping ?? {}));
+  const declared = new Set(config.services.filter((s) => s.plainFile === void 0).map((s) => s.name));
+  const candidates = config.files.some(isPlainFile) ? project.services.filter((service) => !declared.has(service.name)) : [];
+  const state = candidates.length > 0 ? await api.environmentState(project.environment.id) : void 0;
+  const live = candidates.map((service) => {
+    const entry = state?.config.services?.[service.id];
+    return {
+      id: service.id,
+      name: service.name,
+      railwayConfigFile: entry?.configFile ?? null,
+      rootDirectory: entry?.source?.rootDirectory ?? null
+    };
+  });
+  let result = attempt(config, links, live);
+  if (result.unlinked.length > 0) {
+    const linked = new Set(result.services.map((service) => service.name));
+    await Promise.all(
+      live.filter((service) => !linked.has(service.name)).map(async (service) => {
+        const variables = await api.variablesForDeployment(
+          project.projectId,
+          project.environment.id,
+          service.id
+        );
+        service.rememberedConfigFile = variables[CONFIG_FILE_VARIABLE] ?? null;
+      })
+    );
+    result = attempt(config, links, live);
+  }
+  if (result.unlinked.length > 0) {
+    throw new PipelineError(
+      unlinkedMessage(
+        result.unlinked,
+        candidates.map((service) => service.name)
+      ),
+      { usage: true }
+    );
+  }
+  return { services: result.services, notes: result.notes };
+}
+function attempt(config, links, live) {
+  try {
+    return linkPlainFiles(config, links, live);
+  } catch (error) {
+    asUsage(error);
+  }
+}
+
 // action/src/pipeline/live.ts
 var HEALTHY = /* @__PURE__ */ new Set(["SUCCESS", "SLEEPING"]);
 async function readLiveState(api, projectId, environmentId, serviceIds2) {
@@ -57319,13 +57573,13 @@ async function getJson(url2) {
   }
 }
 var describe2 = (error) => error instanceof CheckFailed ? error.message : `request failed: ${error.cause?.code ?? error.message}`;
-async function retry(name, deadline, intervalMs, attempt) {
+async function retry(name, deadline, intervalMs, attempt2) {
   let detail = "not attempted: the deadline had passed";
   let tries = 0;
   do {
     tries += 1;
     try {
-      return { name, ok: true, detail: await attempt() };
+      return { name, ok: true, detail: await attempt2() };
     } catch (error) {
       detail = describe2(error);
     }
@@ -57632,7 +57886,7 @@ async function sourceTarball(repoDir, commitSha) {
 }
 
 // action/src/pipeline/target.ts
-async function resolveTarget(api, configServices, options) {
+async function resolveTarget(api, declared, options, link) {
   const scope = await api.tokenScope();
   let projectId = options.projectId;
   if (scope.kind === "project") {
@@ -57664,6 +57918,7 @@ async function resolveTarget(api, configServices, options) {
       `the Railway project token is scoped to environment "${scoped}", not "${environment.name}": use a token for "${environment.name}"`
     );
   }
+  const configServices = link ? await link({ projectId, services: project.services, environment }) : declared;
   const byName = new Map(project.services.map((service) => [service.name, service]));
   const missing = configServices.filter((service) => !byName.has(service.name));
   if (missing.length > 0) {
@@ -57737,22 +57992,29 @@ async function checkTriggers(api, projectId, environmentId, services, branch) {
 }
 
 // action/src/pipeline/validate.ts
-async function validateConfig(options, environments) {
+async function validateConfig(options, environments, liveRootDirectories) {
   const config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
-    ...environments ? { environments } : {}
+    ...environments ? { environments } : {},
+    ...liveRootDirectories ? { liveRootDirectories } : {}
   });
   return config;
 }
-function requireValid(config) {
+function requireValid(config, repoDir) {
+  if (config.files.length === 0 && config.findings.length === 0) {
+    throw new PipelineError(
+      `no railway.toml or railway.json found in ${repoDir} (give the files with config-files, or run in the repository's folder)`,
+      { usage: true }
+    );
+  }
   const errors = config.findings.filter((finding) => finding.severity === "error");
   if (errors.length > 0) {
     throw new PipelineError(
-      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`
+      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`,
+      { usage: errors.every((finding) => finding.code === "file-not-found") }
     );
   }
-  if (config.services.length === 0) throw new PipelineError("no railway.toml file declares a service");
 }
 
 // action/src/pipeline/variables.ts
@@ -57833,6 +58095,7 @@ async function runPipeline(options, deps) {
     if (error instanceof PipelineError || error instanceof RailwayError) {
       result.reason = error.message;
       if (error instanceof RailwayAuthError) result.exitCode = 2;
+      if (error instanceof PipelineError && error.usage) result.exitCode = 2;
     } else {
       result.reason = `unexpected error: ${error?.message ?? String(error)}`;
     }
@@ -57880,15 +58143,23 @@ function done(result) {
 async function validate(options, result) {
   const config = await validateConfig(options);
   result.findings = config.findings;
-  requireValid(config);
-  return config;
+  requireValid(config, options.repoDir);
+  return { ...config, services: linkByMapping(config, options.serviceConfigs).services };
 }
 function requireApi(api, options) {
   if (!api) throw new PipelineError(`a Railway token is required for mode ${options.mode}`);
   return api;
 }
 async function targetStage(api, files, options, result) {
-  const known = new Set(files.services.map((service) => service.name));
+  const target = await resolveTarget(api, files.services, options, async (project) => {
+    const linked = await linkByRailway(api, files, options.serviceConfigs, project);
+    result.notes.push(...linked.notes);
+    return linked.services;
+  });
+  result.projectId = target.projectId;
+  result.notes.push(...target.notes);
+  const services = target.services.map((service) => service.config);
+  const known = new Set(services.map((service) => service.name));
   if (Array.isArray(options.services)) {
     const unknown = options.services.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -57897,15 +58168,19 @@ async function targetStage(api, files, options, result) {
       );
     }
   }
-  const target = await resolveTarget(api, files.services, options);
-  result.projectId = target.projectId;
-  result.notes.push(...target.notes);
-  const config = await validateConfig(
+  const plain = services.filter((service) => service.plainFile !== void 0);
+  const reloaded = await validateConfig(
     options,
-    target.environments.map((env) => env.name)
+    target.environments.map((env) => env.name),
+    new Map(
+      plain.flatMap(
+        (service) => service.plainFile?.liveRootDirectory === void 0 ? [] : [[service.file, service.plainFile.liveRootDirectory]]
+      )
+    )
   );
+  const config = { ...reloaded, services: [...reloaded.services, ...plain] };
   result.findings = config.findings;
-  requireValid(config);
+  requireValid(config, options.repoDir);
   api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
   return { target, config };
 }
@@ -58282,7 +58557,7 @@ var USAGE = `usage:
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
            [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
-           [--commit SHA] [--repo DIR] [--config-files a,b]
+           [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
 async function cli(argv, env) {
   let parsed;
@@ -58323,6 +58598,7 @@ ${USAGE}`);
     "frontend-url": values["frontend-url"],
     "commit-sha": values.commit,
     "config-files": files,
+    "service-configs": values["service-configs"],
     "working-directory": values.repo
   };
   let settings;
@@ -58378,6 +58654,7 @@ function parse(argv) {
       commit: { type: "string" },
       repo: { type: "string" },
       "config-files": { type: "string" },
+      "service-configs": { type: "string" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" }
     }

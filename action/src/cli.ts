@@ -15,7 +15,7 @@ const USAGE = `usage:
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
            [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
-           [--commit SHA] [--repo DIR] [--config-files a,b]
+           [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
 
 export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -58,6 +58,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     "frontend-url": values["frontend-url"],
     "commit-sha": values.commit,
     "config-files": files,
+    "service-configs": values["service-configs"],
     "working-directory": values.repo,
   };
   let settings: ReturnType<typeof readSettings>;
@@ -114,6 +115,7 @@ function parse(argv: string[]) {
       commit: { type: "string" },
       repo: { type: "string" },
       "config-files": { type: "string" },
+      "service-configs": { type: "string" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },

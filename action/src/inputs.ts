@@ -1,6 +1,7 @@
 // Every input is read and validated once, into one typed settings object. Errors name the
 // input and the expected form. The action (INPUT_* variables) and the CLI (flags) share it.
 import { existsSync } from "node:fs";
+import { LinkError, parseServiceConfigs } from "./config/mapping.ts";
 import type { Mode, PipelineOptions } from "./pipeline/types.ts";
 
 export const DEFAULT_ENDPOINT = "https://backboard.railway.com/graphql/v2";
@@ -13,6 +14,8 @@ export interface Settings {
   environment: string;
   services?: string[] | "all";
   configFiles?: string[];
+  /** Plain railway.toml files linked to Railway services: service name → repo-relative file. */
+  serviceConfigs?: Record<string, string>;
   apiUrl?: string;
   frontendUrl?: string;
   endpoint: string;
@@ -140,6 +143,18 @@ export function readSettings(read: InputReader): Settings {
       throw new InputError("config-files", `${JSON.stringify(file)} must be a path inside the repository`);
     }
   }
+  let serviceConfigs: Record<string, string> | undefined;
+  try {
+    const links = parseServiceConfigs(get("service-configs"));
+    if (links.size > 0) serviceConfigs = Object.fromEntries(links);
+  } catch (error) {
+    if (error instanceof LinkError) throw new InputError("service-configs", error.message);
+    throw error;
+  }
+  for (const name of Object.keys(serviceConfigs ?? {})) {
+    if (!SERVICE_NAME.test(name))
+      throw new InputError("service-configs", `${JSON.stringify(name.slice(0, 64))} is not a service name`);
+  }
   const commitSha = get("commit-sha") || undefined;
   if (commitSha && !COMMIT.test(commitSha))
     throw new InputError("commit-sha", "expected a commit sha (7 to 40 hex digits)");
@@ -169,6 +184,7 @@ export function readSettings(read: InputReader): Settings {
     environment,
     services,
     configFiles,
+    serviceConfigs,
     apiUrl: url("api-url", get("api-url")),
     frontendUrl: url("frontend-url", get("frontend-url")),
     endpoint,
@@ -203,6 +219,7 @@ export function pipelineOptions(settings: Settings, repoDir: string, branch?: st
     commitSha: settings.commitSha,
     branch,
     configFiles: settings.configFiles,
+    serviceConfigs: settings.serviceConfigs,
     projectId: settings.projectId,
     environment: settings.environment,
     services: settings.services,

@@ -21,6 +21,7 @@ const probes: Record<string, { inputs: Record<string, string>; expect: string }>
   environment: { inputs: { environment: "bad name!" }, expect: "input environment:" },
   services: { inputs: { services: "a;b" }, expect: "input services:" },
   "config-files": { inputs: { "config-files": "../x.toml" }, expect: "input config-files:" },
+  "service-configs": { inputs: { "service-configs": "web" }, expect: "input service-configs:" },
   "commit-sha": { inputs: { "commit-sha": "zz" }, expect: "input commit-sha:" },
   "api-url": { inputs: { "api-url": "ftp://x" }, expect: "input api-url:" },
   "frontend-url": { inputs: { "frontend-url": "ftp://x" }, expect: "input frontend-url:" },

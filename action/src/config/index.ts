@@ -11,6 +11,14 @@ import { crossFileFindings, fileFindings } from "./semantic.ts";
 import type { Finding, ServiceConfig, SmokeRole, SourceLocation } from "./types.ts";
 
 export { formatFindings, sortFindings } from "./format.ts";
+export {
+  isPlainFile,
+  LinkError,
+  linkPlainFiles,
+  parseServiceConfigs,
+  unlinkedFiles,
+  unlinkedMessage,
+} from "./mapping.ts";
 export { resolveServiceSettings, UnknownServiceError } from "./resolve.ts";
 export type { Finding, ServiceConfig, ServiceSettings, SmokeRole, SourceLocation } from "./types.ts";
 
@@ -37,6 +45,8 @@ export interface LoadConfigOptions {
   environments?: string[];
   /** Default true. False skips checks that read the disk besides the config files (Dockerfiles). */
   checkFilesystem?: boolean;
+  /** Per plain file (repo-relative path), the live root directory of the service it configures. */
+  liveRootDirectories?: ReadonlyMap<string, string>;
 }
 
 const CONFIG_NAMES = new Set(["railway.toml", "railway.json"]);
@@ -153,7 +163,12 @@ function servicesOf(
 export function validateConfigText(
   path: string,
   text: string,
-  options: { repoDir?: string; environments?: string[]; checkFilesystem?: boolean } = {},
+  options: {
+    repoDir?: string;
+    environments?: string[];
+    checkFilesystem?: boolean;
+    liveRootDirectory?: string;
+  } = {},
 ): { file: ParsedConfigFile; findings: Finding[] } {
   try {
     return validateParsedText(path, text, options);
@@ -180,7 +195,12 @@ export function validateConfigText(
 function validateParsedText(
   path: string,
   text: string,
-  options: { repoDir?: string; environments?: string[]; checkFilesystem?: boolean },
+  options: {
+    repoDir?: string;
+    environments?: string[];
+    checkFilesystem?: boolean;
+    liveRootDirectory?: string;
+  },
 ): { file: ParsedConfigFile; findings: Finding[] } {
   const parsed = parseConfigText(path, text);
   const file: ParsedConfigFile = {
@@ -196,6 +216,7 @@ function validateParsedText(
       ...fileFindings(file, {
         repoDir: options.repoDir ?? ".",
         checkFilesystem: options.checkFilesystem ?? options.repoDir !== undefined,
+        ...(options.liveRootDirectory === undefined ? {} : { liveRootDirectory: options.liveRootDirectory }),
         ...(options.environments === undefined ? {} : { environments: options.environments }),
       }),
     );
@@ -229,6 +250,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     const { file, findings: fileProblems } = validateConfigText(path, text, {
       repoDir: options.repoDir,
       checkFilesystem: options.checkFilesystem ?? true,
+      ...(options.liveRootDirectories?.has(path)
+        ? { liveRootDirectory: options.liveRootDirectories.get(path) as string }
+        : {}),
       ...(options.environments === undefined ? {} : { environments: options.environments }),
     });
     findings.push(...fileProblems);

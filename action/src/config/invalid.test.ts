@@ -209,7 +209,7 @@ const cases: [string, Expected[]][] = [
         code: "unknown-key",
         message: "unknown key `NODE_ENV` in [environments.production]",
         suggestion:
-          "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]",
+          "an environment block holds only [build] and [deploy]; Railway never read variables from this file: set NODE_ENV in that environment's Variables in Railway",
       },
     ],
   ],

@@ -105,6 +105,9 @@ export function resolveServiceSettings(
   ) {
     settings.registryCredentials = { username: credentials.username, password: credentials.password };
   }
-  settings.rootDirectory = service.rootDirectory;
+  // A [services] table's services are rooted at the file's folder (decision 0001). A plain
+  // file's service keeps its live root directory, which is often the repository root even for
+  // a file in a sub-folder (decision 0110).
+  if (service.plainFile === undefined) settings.rootDirectory = service.rootDirectory;
   return settings;
 }

@@ -157,10 +157,25 @@ function sectionName(segments: readonly string[]): string {
   return segments.length === 0 ? "at the top level" : `in [${displayPath(segments)}]`;
 }
 
+const VARIABLES_IN_RAILWAY =
+  "Railway never read variables from this file: set them in the service's Variables in Railway (dashboard or `railway variables --set`); Railyard's [variables] `required` lists names that must exist there";
+
+/** Tables people wrote that Railway never read, and where that setting lives in Railway. */
+function foreignTableHint(key: string, parent: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  if (["env", "envvars", "environment_variables", "envs"].includes(lower) && parent.length <= 1)
+    return VARIABLES_IN_RAILWAY;
+  if (lower === "networking" || lower === "domains" || lower === "ports")
+    return "Railway never read networking from this file: domains and ports live in the service's Settings → Networking in Railway";
+  return undefined;
+}
+
 function unknownKeySuggestion(key: string, parent: readonly string[], allowed: string[]): string | undefined {
   if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
-    return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
+    return `Railway never read variable values from this file: set ${key} in the service's Variables in Railway; a fixed, non-secret value may go under \`set\` (set = { ${key} = "..." }), and \`required\` lists names that must exist in Railway`;
   }
+  const foreign = foreignTableHint(key, parent);
+  if (foreign !== undefined) return foreign;
   if (!worthSuggesting(key)) return undefined;
   const alias = knownAliases[key];
   if (alias !== undefined && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
@@ -177,7 +192,9 @@ function unknownKeySuggestion(key: string, parent: readonly string[], allowed: s
       return `did you mean \`${nested}\` in [${displayPath([...parent, section])}]?`;
     }
     if (allowed.length === 2) {
-      return "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
+      return /^[A-Z_][A-Z0-9_]*$/.test(key)
+        ? `an environment block holds only [build] and [deploy]; Railway never read variables from this file: set ${key} in that environment's Variables in Railway`
+        : "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
     }
   }
   return undefined;

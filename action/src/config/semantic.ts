@@ -24,6 +24,12 @@ export interface SemanticOptions {
   environments?: string[];
   /** False for files outside a checkout (the corpus): skip Dockerfile existence checks. */
   checkFilesystem: boolean;
+  /**
+   * The live root directory of the service a plain file configures, when Railway was read
+   * (e.g. "/" for haproxy/railway.toml). Without it a Dockerfile path is accepted from the
+   * repository root or from the file's folder, as Railway may read it from either.
+   */
+  liveRootDirectory?: string;
 }
 
 const CRON_MIN_INTERVAL_MS = 5 * 60 * 1000;
@@ -48,6 +54,41 @@ function isFile(path: string): boolean {
 function dockerfileRepoPath(rootDirectory: string, dockerfilePath: string): string {
   const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
   return posix.normalize(joined).replace(/^\/+/, "");
+}
+
+/** A plain Config-as-Code file: no [services] table, so it configures one service whose root directory Railway holds. */
+function isPlain(file: ParsedConfigFile): boolean {
+  return isTable(file.data) && !isTable(file.data.services);
+}
+
+/**
+ * Where a Dockerfile path may be read from: the service root. For a [services] file that is
+ * the file's folder; for a plain file the live root directory, or, without one, the repository
+ * root and the file's folder (whichever has it).
+ */
+function dockerfileRoots(file: ParsedConfigFile, options: SemanticOptions): string[] {
+  if (!isPlain(file)) return [file.rootDirectory];
+  if (options.liveRootDirectory !== undefined) return [options.liveRootDirectory];
+  return [...new Set(["/", file.rootDirectory])];
+}
+
+function missingDockerfile(
+  file: ParsedConfigFile,
+  options: SemanticOptions,
+  dockerfilePath: string,
+): { looked: string[] } | undefined {
+  const looked = dockerfileRoots(file, options).map((root) => dockerfileRepoPath(root, dockerfilePath));
+  if (dockerfilePath.trim() !== "" && looked.some((path) => isFile(join(options.repoDir, path))))
+    return undefined;
+  return { looked: [...new Set(looked)] };
+}
+
+function dockerfileSuggestion(file: ParsedConfigFile, options: SemanticOptions): string {
+  if (!isPlain(file))
+    return "paths are relative to the folder of the config file; a leading `/` starts at the repository root";
+  if (options.liveRootDirectory !== undefined)
+    return `Railway reads the path from the service's root directory (${options.liveRootDirectory}); a leading \`/\` starts at the repository root`;
+  return "Railway reads the path from the service's root directory: the repository root, or the file's folder when the service's root directory is set to it";
 }
 
 function checkCommand(file: ParsedConfigFile, segments: string[], value: unknown, findings: Finding[]): void {
@@ -202,14 +243,14 @@ function checkBlocks(file: ParsedConfigFile, options: SemanticOptions, findings:
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
     if (typeof dockerfilePath === "string" && options.checkFilesystem) {
-      const repoPath = dockerfileRepoPath(file.rootDirectory, dockerfilePath);
-      if (dockerfilePath.trim() === "" || !isFile(join(options.repoDir, repoPath))) {
+      const missing = missingDockerfile(file, options, dockerfilePath);
+      if (missing !== undefined) {
+        const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));
         findings.push({
           severity: "error",
           code: "dockerfile-not-found",
-          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${repoPath ? clip(repoPath) : "an empty path"})`,
-          suggestion:
-            "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${looked.length > 0 ? looked.join(" and ") : "an empty path"})`,
+          suggestion: dockerfileSuggestion(file, options),
           location: at(file, [...segments, "dockerfilePath"]),
         });
       }
@@ -231,8 +272,8 @@ function checkDefaultDockerfile(file: ParsedConfigFile, options: SemanticOptions
       if (typeof builder?.value !== "string" || builder.value.toUpperCase() !== "DOCKERFILE") continue;
       const path = merged.get("dockerfilePath")?.value;
       if (typeof path === "string") continue;
-      const repoPath = dockerfileRepoPath(file.rootDirectory, "Dockerfile");
-      if (isFile(join(options.repoDir, repoPath))) continue;
+      const missing = missingDockerfile(file, options, "Dockerfile");
+      if (missing === undefined) continue;
       const location = at(file, builder.segments);
       const identity = `${location.line}:${location.column}`;
       if (reported.has(identity)) continue;
@@ -240,7 +281,7 @@ function checkDefaultDockerfile(file: ParsedConfigFile, options: SemanticOptions
       findings.push({
         severity: "error",
         code: "dockerfile-not-found",
-        message: `builder is DOCKERFILE but there is no Dockerfile at ${repoPath}`,
+        message: `builder is DOCKERFILE but there is no Dockerfile at ${missing.looked.join(" or ")}`,
         suggestion: "add the Dockerfile, or set `dockerfilePath`",
         location,
       });

@@ -56,6 +56,16 @@ export interface ServiceConfig {
   fixedVariables: Record<string, string>;
   dependsOn: string[];
   smoke?: SmokeRole;
+  /**
+   * Set for a plain Config-as-Code file (no [services] table) linked to this service by
+   * Railway's "Railway Config File" setting or the service-configs mapping. Such a service
+   * keeps its live root directory (Railway reads dockerfilePath from it), and Railyard
+   * remembers the link in its RAILYARD_CONFIG_FILE variable (decision 0110).
+   */
+  plainFile?: {
+    via: "service-configs" | "railway-config-file" | "railyard-variable";
+    liveRootDirectory?: string;
+  };
   location: SourceLocation;
 }
 

@@ -12,6 +12,7 @@ import { type LiveService, planChanges } from "./changes.ts";
 import type { EnvironmentPlan, ServiceChanges } from "./changeset.ts";
 import { type DeployJob, outcomeMessage, runDeployments } from "./deploy.ts";
 import { type DesiredService, type DesiredState, desiredState } from "./desired.ts";
+import { linkByMapping, linkByRailway } from "./link.ts";
 import { instanceOf, type LiveState, readLiveState } from "./live.ts";
 import { planEnvironment } from "./plan.ts";
 import { rollBack } from "./rollback.ts";
@@ -96,6 +97,7 @@ export async function runPipeline(options: PipelineOptions, deps: PipelineDeps):
       result.reason = error.message;
       // A token Railway refuses is bad input, as a malformed flag is: exit 2 (README, exit codes).
       if (error instanceof RailwayAuthError) result.exitCode = 2;
+      if (error instanceof PipelineError && error.usage) result.exitCode = 2;
     } else {
       result.reason = `unexpected error: ${(error as Error)?.message ?? String(error)}`;
     }
@@ -153,12 +155,12 @@ function done(result: PipelineResult): void {
   result.ok = true;
 }
 
-/** Validate: every finding is reported; errors stop the run. */
+/** Validate: every finding is reported; errors stop the run. Plain files get their mapped service. */
 async function validate(options: PipelineOptions, result: PipelineResult): Promise<LoadedConfig> {
   const config = await validateConfig(options);
   result.findings = config.findings;
-  requireValid(config);
-  return config;
+  requireValid(config, options.repoDir);
+  return { ...config, services: linkByMapping(config, options.serviceConfigs).services };
 }
 
 function requireApi(api: RailwayApi | undefined, options: PipelineOptions): RailwayApi {
@@ -173,7 +175,15 @@ async function targetStage(
   options: PipelineOptions,
   result: PipelineResult,
 ): Promise<{ target: Target; config: LoadedConfig }> {
-  const known = new Set(files.services.map((service) => service.name));
+  const target = await resolveTarget(api, files.services, options, async (project) => {
+    const linked = await linkByRailway(api, files, options.serviceConfigs, project);
+    result.notes.push(...linked.notes);
+    return linked.services;
+  });
+  result.projectId = target.projectId;
+  result.notes.push(...target.notes);
+  const services = target.services.map((service) => service.config);
+  const known = new Set(services.map((service) => service.name));
   if (Array.isArray(options.services)) {
     const unknown = options.services.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -182,15 +192,23 @@ async function targetStage(
       );
     }
   }
-  const target = await resolveTarget(api, files.services, options);
-  result.projectId = target.projectId;
-  result.notes.push(...target.notes);
-  const config = await validateConfig(
+  // Checked again: environment names against the project's, a plain file's Dockerfile from its
+  // service's live root directory.
+  const plain = services.filter((service) => service.plainFile !== undefined);
+  const reloaded = await validateConfig(
     options,
     target.environments.map((env) => env.name),
+    new Map(
+      plain.flatMap((service) =>
+        service.plainFile?.liveRootDirectory === undefined
+          ? []
+          : [[service.file, service.plainFile.liveRootDirectory] as const],
+      ),
+    ),
   );
+  const config = { ...reloaded, services: [...reloaded.services, ...plain] };
   result.findings = config.findings;
-  requireValid(config);
+  requireValid(config, options.repoDir);
   // Fixed variables live in the repository, not in secrets: they stay readable in the log.
   api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
   return { target, config };

@@ -14,10 +14,18 @@ export interface Target {
   notes: string[];
 }
 
+/** Finds more config services once the project is known (plain files linked by Railway's settings). */
+export type LinkHook = (project: {
+  projectId: string;
+  services: RailwayService[];
+  environment: RailwayEnvironment;
+}) => Promise<ServiceConfig[]>;
+
 export async function resolveTarget(
   api: RailwayApi,
-  configServices: ServiceConfig[],
+  declared: ServiceConfig[],
   options: { projectId?: string; environment: string },
+  link?: LinkHook,
 ): Promise<Target> {
   const scope = await api.tokenScope();
   let projectId = options.projectId;
@@ -52,6 +60,7 @@ export async function resolveTarget(
     );
   }
 
+  const configServices = link ? await link({ projectId, services: project.services, environment }) : declared;
   const byName = new Map(project.services.map((service) => [service.name, service]));
   const missing = configServices.filter((service) => !byName.has(service.name));
   if (missing.length > 0) {

@@ -15,6 +15,8 @@ export interface PipelineOptions {
   branch?: string;
   /** Config files, repo-relative; default: every railway.toml the loader finds. */
   configFiles?: string[];
+  /** Plain railway.toml files linked to Railway services by the user: service name → file. */
+  serviceConfigs?: Record<string, string>;
   projectId?: string;
   environment: string;
   /** redeploy: an explicit list or "all". deploy/plan: restricts the run to these services. */
@@ -143,4 +145,10 @@ export interface PipelineResult {
 /** A failure meant for a person, thrown by stages and caught by the pipeline. */
 export class PipelineError extends Error {
   override readonly name = "PipelineError";
+  /** True for usage problems (exit 2), false for config errors and failed runs (exit 1). */
+  readonly usage: boolean;
+  constructor(message: string, options: { usage?: boolean } = {}) {
+    super(message);
+    this.usage = options.usage ?? false;
+  }
 }

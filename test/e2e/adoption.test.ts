@@ -1,0 +1,87 @@
+// Adopting Railyard in repositories written for Railway alone: each fixture is validated,
+// planned and deployed to the emulator unchanged (real processes), a commit in one part deploys
+// only that part, and the run's reports say how each service was found and checked.
+import { afterEach, describe, expect, it } from "vitest";
+import { cli } from "../../action/src/cli.ts";
+import { deployedBy, type ForeignProject, fixtureRepo, foreignProject } from "./adoption-helpers.ts";
+
+const projects: ForeignProject[] = [];
+afterEach(async () => {
+  for (const project of projects.splice(0)) await project.stop();
+});
+
+async function project(...args: Parameters<typeof foreignProject>): Promise<ForeignProject> {
+  const started = await foreignProject(...args);
+  projects.push(started);
+  return started;
+}
+
+/** Runs the CLI in `dir`, capturing what it prints. */
+async function railyard(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const lines: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  const cwd = process.cwd();
+  console.log = (...parts: unknown[]) => lines.push(parts.join(" "));
+  console.error = (...parts: unknown[]) => lines.push(parts.join(" "));
+  process.chdir(dir);
+  try {
+    const code = await cli(args, env);
+    return { code, output: lines.join("\n") };
+  } finally {
+    process.chdir(cwd);
+    console.log = log;
+    console.error = error;
+  }
+}
+
+describe("a single-service Express API with a root railway.toml and no Railyard tables", () => {
+  it("validates with exit 0, deploys through the link Railway made, and keeps that link", async () => {
+    const repo = fixtureRepo("express-api");
+    expect((await railyard(repo.dir, ["validate"])).code).toBe(0);
+    const p = await project(repo, [{ name: "orders-api", settings: { railwayConfigFile: "/railway.toml" } }]);
+
+    const first = await p.run({ smoke: false });
+    expect(first.reason).toBeUndefined();
+    expect(first.ok).toBe(true);
+    expect(deployedBy(first)).toEqual(["orders-api"]);
+    expect(first.notes).toContain(
+      "orders-api: configured by railway.toml (its Railway Config File setting names it)",
+    );
+    expect(first.deployments.map((d) => d.status)).toEqual(["SUCCESS"]);
+
+    const api = p.client();
+    const live = await api.serviceInstance("env-production", "svc-0");
+    expect(live.healthcheckPath).toBe("/health");
+    expect(live.rootDirectory ?? "/").toBe("/");
+    // Railway's IaC clears the Config File setting; the link is remembered in a variable.
+    expect(live.railwayConfigFile ?? "").toBe("");
+    const variables = await api.variablesForDeployment("proj-adopt", "env-production", "svc-0");
+    expect(variables.RAILYARD_CONFIG_FILE).toBe("/railway.toml");
+
+    const second = await p.run({ smoke: false });
+    expect(second.ok).toBe(true);
+    expect(second.notes).toContain(
+      "orders-api: configured by railway.toml (remembered in its RAILYARD_CONFIG_FILE variable)",
+    );
+    expect(deployedBy(second)).toEqual([]);
+  });
+
+  it("without a link, plan stops with exit 2 and one message naming the file and the three ways to link it", async () => {
+    const repo = fixtureRepo("express-api");
+    const p = await project(repo, [{ name: "orders-api" }], "simulated");
+    const { code, output } = await railyard(repo.dir, ["plan", "--endpoint", p.graphqlUrl], {
+      RAILWAY_TOKEN: p.token,
+    });
+    expect(code).toBe(2);
+    expect(output).toContain(
+      'no Railway service is linked to railway.toml (Railway services: orders-api). Link it in one of three ways: set the service\'s "Railway Config File" setting in Railway to /railway.toml; or pass service-configs: <service>=railway.toml (CLI: --service-configs); or give the file a [services.<service>] table',
+    );
+    // The mapping links it, and the first deploy remembers the link in Railway.
+    const linked = await p.run({ serviceConfigs: { "orders-api": "railway.toml" }, smoke: false });
+    expect(linked.ok).toBe(true);
+    const later = await p.run({ mode: "plan" });
+    expect(later.ok).toBe(true);
+    expect(later.plan.map((plan) => plan.service)).toEqual(["orders-api"]);
+  });
+});
