@@ -84,6 +84,8 @@ export function ensureNode(major, { env = process.env, install = true, log = () 
           encoding: "utf8",
           stdio: ["ignore", "pipe", "pipe"],
           env,
+          // Outside any project: a package.json's devEngines must not stop the Node it asks for.
+          cwd: work,
         },
       );
       const [packed] = JSON.parse(out);
