@@ -207,6 +207,22 @@ describe("settings through the environment config", () => {
   });
 });
 
+describe("per environment", () => {
+  it("plans each environment's own settings: the pr environment's restart policy is not production's", async () => {
+    const s = await stack();
+    const wanted = (result: PipelineResult, service: string, field: string) =>
+      result.settings.find((x) => x.service === service)?.changes.find((c) => c.field === field)?.wanted;
+    const production = await s.run({ mode: "plan" });
+    const pr = await s.run({ mode: "plan", environment: "pr" }, `${s.token}-pr`);
+    expect(wanted(production, "api", "deploy.restartPolicyMaxRetries")).toBe(5);
+    expect(wanted(production, "trading-engine", "deploy.restartPolicyMaxRetries")).toBe(10);
+    // [environments.pr.deploy] wins over [services.trading-engine.deploy].
+    expect(wanted(pr, "api", "deploy.restartPolicyMaxRetries")).toBe(1);
+    expect(wanted(pr, "trading-engine", "deploy.restartPolicyMaxRetries")).toBe(1);
+    expect(wanted(pr, "api", "deploy.healthcheckPath")).toBe("/ready");
+  });
+});
+
 describe("two writers against one environment", () => {
   async function changedUnderTheRun(s: Stack): Promise<void> {
     const other = s.client();

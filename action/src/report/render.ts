@@ -129,11 +129,17 @@ export function markdownReport(raw: PipelineResult): string {
   }
   const changed = result.settings.filter((s) => s.changes.length > 0);
   if (changed.length > 0) {
-    lines.push("### Settings", "", "| service | setting | Railway now | config | |", "|---|---|---|---|---|");
+    lines.push(
+      "### Settings, variables and domains",
+      "",
+      "| service | setting | Railway now | config | |",
+      "|---|---|---|---|---|",
+    );
     for (const s of changed) {
       for (const c of s.changes) {
+        const state = `${c.severity === "destructive" ? "destructive, " : ""}${s.applied ? "applied" : "not applied"}`;
         lines.push(
-          `| ${s.service} | ${c.field} | \`${cell(show(c.live))}\` | \`${cell(show(c.wanted))}\` | ${s.applied ? "applied" : "not applied"} |`,
+          `| ${cell(s.service)} | ${cell(c.field)} | \`${cell(show(c.live))}\` | \`${cell(show(c.wanted))}\` | ${state} |`,
         );
       }
     }
