@@ -47,6 +47,7 @@ export function cloneRepo(): TempRepo {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: state files are free-form JSON built up field by field in tests
 type Json = Record<string, any>;
 
 export interface StackOptions {
