@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createRequire as __railyardRequire } from 'node:module'; const require = __railyardRequire(import.meta.url);
 var __create = Object.create;
 var __defProp = Object.defineProperty;

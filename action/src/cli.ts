@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The terminal front door: `railyard validate [files]`, `railyard plan|deploy|redeploy ...`.
 // Same settings and core as the action; prints a report for a person. Exit codes:
 // 0 success, 1 the run failed (config, variables, deploy, smoke), 2 bad usage or input.
