@@ -1,11 +1,12 @@
 // Public API of the config validator: load and validate every railway.toml/json,
 // resolve a service's effective settings, format findings for a terminal.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, posix, relative, sep } from "node:path";
 import { sortFindings } from "./format.ts";
 import { isTable, type ParsedConfigFile, tableAt } from "./model.ts";
 import { parseConfigText } from "./parse.ts";
+import { readConfigFile } from "./read-file.ts";
 import { locateIn, schemaFindings } from "./schema-check.ts";
 import { crossFileFindings, fileFindings } from "./semantic.ts";
 import type { Finding, ServiceConfig, SmokeRole, SourceLocation } from "./types.ts";
@@ -52,25 +53,30 @@ export interface LoadConfigOptions {
 const CONFIG_NAMES = new Set(["railway.toml", "railway.json"]);
 const SKIPPED_DIRECTORIES = new Set(["node_modules", ".git", "fixtures", "__fixtures__"]);
 
-/** Every railway.toml / railway.json under repoDir, repo-relative, sorted. */
+/**
+ * Every railway.toml / railway.json under repoDir, repo-relative, sorted. Entries of those names
+ * that are symlinks, pipes or devices are listed too: reading them says why they are refused
+ * (read-file.ts), instead of skipping them without a word. Symlinked folders are not followed.
+ */
 export function discoverConfigFiles(repoDir: string): string[] {
   const found: string[] = [];
-  const walk = (directory: string) => {
+  // Iterative: a deep tree must not exhaust the stack.
+  const pending = [repoDir];
+  for (let directory = pending.pop(); directory !== undefined; directory = pending.pop()) {
     let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch {
-      return;
+      continue;
     }
     for (const entry of entries) {
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(join(directory, entry.name));
-      } else if (entry.isFile() && CONFIG_NAMES.has(entry.name)) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) pending.push(join(directory, entry.name));
+      } else if (CONFIG_NAMES.has(entry.name)) {
         found.push(relative(repoDir, join(directory, entry.name)).split(sep).join("/"));
       }
     }
-  };
-  walk(repoDir);
+  }
   return found.sort();
 }
 
@@ -235,18 +241,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   const findings: Finding[] = [];
   const dependsOnLocations = new Map<ServiceConfig, SourceLocation[]>();
   for (const path of [...new Set(paths)]) {
-    let text: string;
-    try {
-      text = readFileSync(join(options.repoDir, path), "utf8");
-    } catch {
-      findings.push({
-        severity: "error",
-        code: "file-not-found",
-        message: `cannot read ${path}`,
-        location: { file: path, line: 1, column: 1 },
-      });
+    const read = readConfigFile(options.repoDir, path);
+    if ("finding" in read) {
+      findings.push(read.finding);
       continue;
     }
+    const { text } = read;
     const { file, findings: fileProblems } = validateConfigText(path, text, {
       repoDir: options.repoDir,
       checkFilesystem: options.checkFilesystem ?? true,
