@@ -5928,50 +5928,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse2(serialize(base, options), options);
-        relative2 = parse2(serialize(relative2, options), options);
+        relative3 = parse2(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative2.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative2.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative2.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -5979,7 +5979,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative2.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -18298,8 +18298,8 @@ var require_CronFileParser = __commonJS({
        * @throws If file cannot be read
        */
       static parseFileSync(filePath) {
-        const { readFileSync: readFileSync2 } = __require("fs");
-        const data = readFileSync2(filePath, "utf8");
+        const { readFileSync } = __require("fs");
+        const data = readFileSync(filePath, "utf8");
         return _CronFileParser.#parseContent(data);
       }
       /**
@@ -49634,13 +49634,13 @@ var require_websocket_server = __commonJS({
 });
 
 // action/src/cli.ts
-import { realpathSync } from "node:fs";
+import { realpathSync as realpathSync2 } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 // action/src/config/index.ts
-import { readdirSync, readFileSync } from "node:fs";
-import { join as join2, posix as posix3, relative, sep } from "node:path";
+import { readdirSync } from "node:fs";
+import { join as join3, posix as posix3, relative as relative2, sep } from "node:path";
 
 // action/src/report/escape.ts
 var CONTROL = new RegExp(
@@ -49705,16 +49705,16 @@ function plural(count, word) {
 function formatFindings(findings, options = {}) {
   const paint = (code, text) => options.color ? `${code}${text}${ansi.reset}` : text;
   const lines = sortFindings(findings).map((raw) => {
-    const finding = { ...raw, message: printable(raw.message), code: printable(raw.code) };
-    const { line, column } = finding.location;
-    const file = printable(finding.location.file);
-    const severity = paint(finding.severity === "error" ? ansi.red : ansi.yellow, finding.severity);
-    const suggestion = finding.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding.suggestion)})`);
-    return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding.code}: ${finding.message}${suggestion}`;
+    const finding2 = { ...raw, message: printable(raw.message), code: printable(raw.code) };
+    const { line, column } = finding2.location;
+    const file = printable(finding2.location.file);
+    const severity = paint(finding2.severity === "error" ? ansi.red : ansi.yellow, finding2.severity);
+    const suggestion = finding2.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding2.suggestion)})`);
+    return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding2.code}: ${finding2.message}${suggestion}`;
   });
-  const errors = findings.filter((finding) => finding.severity === "error").length;
+  const errors = findings.filter((finding2) => finding2.severity === "error").length;
   const warnings = findings.length - errors;
-  const files = new Set(findings.map((finding) => finding.location.file)).size;
+  const files = new Set(findings.map((finding2) => finding2.location.file)).size;
   lines.push(
     findings.length === 0 ? "no problems found" : `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`
   );
@@ -52141,6 +52141,145 @@ function parseConfigText(file, rawText) {
   return { data, positions: tomlPositions(text) ?? /* @__PURE__ */ new Map(), findings: [] };
 }
 
+// action/src/config/read-file.ts
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+var MAX_CONFIG_BYTES = 1024 * 1024;
+function finding(path, code, message, line = 1, column = 1) {
+  return { severity: "error", code, message, location: { file: path, line, column } };
+}
+function inside(root, inner) {
+  const rel = relative(root, inner);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function invalidUtf8Offset(bytes) {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    let need;
+    let min;
+    if (b < 128) {
+      i++;
+      continue;
+    } else if (b >= 194 && b <= 223) {
+      need = 1;
+      min = 128;
+    } else if (b >= 224 && b <= 239) {
+      need = 2;
+      min = 2048;
+    } else if (b >= 240 && b <= 244) {
+      need = 3;
+      min = 65536;
+    } else return i;
+    if (i + need >= bytes.length) return i;
+    let code = b & 63 >> need;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === void 0 || (c & 192) !== 128) return i;
+      code = code << 6 | c & 63;
+    }
+    if (code < min || code > 1114111 || code >= 55296 && code <= 57343) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+function positionOf(bytes, offset) {
+  const before = Buffer.from(bytes.subarray(0, offset)).toString("utf8");
+  const lines = before.split("\n");
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+function readConfigFile(repoDir, path) {
+  const full = join(repoDir, path);
+  let link = false;
+  try {
+    link = lstatSync(full).isSymbolicLink();
+  } catch {
+    return { finding: finding(path, "file-not-found", `cannot read ${path}`) };
+  }
+  let real;
+  try {
+    real = realpathSync(full);
+  } catch (error) {
+    const code = error.code;
+    const why = code === "ELOOP" ? "a symlink loop" : "a symlink to a file that does not exist";
+    return { finding: finding(path, "file-not-found", `cannot read ${path}: it is ${why}`) };
+  }
+  let root;
+  try {
+    root = realpathSync(repoDir);
+  } catch {
+    root = repoDir;
+  }
+  if (!inside(root, real)) {
+    return {
+      finding: finding(
+        path,
+        "file-outside-repository",
+        `${path} leads outside the repository (through a symlink); Railyard reads config files only inside it`
+      )
+    };
+  }
+  const stats = statSync(real);
+  if (!stats.isFile()) {
+    const kind = stats.isDirectory() ? "a folder" : stats.isCharacterDevice() || stats.isBlockDevice() ? "a device" : stats.isFIFO() ? "a named pipe" : stats.isSocket() ? "a socket" : "not a regular file";
+    return {
+      finding: finding(
+        path,
+        "not-a-file",
+        `${path} is ${kind}${link ? " (through a symlink)" : ""}, not a config file`
+      )
+    };
+  }
+  if (stats.size > MAX_CONFIG_BYTES) {
+    return {
+      finding: finding(
+        path,
+        "file-too-large",
+        `${path} is ${stats.size} bytes; a config file may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`
+      )
+    };
+  }
+  const fd = openSync(real, "r");
+  let bytes;
+  try {
+    if (!fstatSync(fd).isFile())
+      return { finding: finding(path, "not-a-file", `${path} is not a regular file`) };
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (; ; ) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CONFIG_BYTES) {
+        return {
+          finding: finding(
+            path,
+            "file-too-large",
+            `${path} is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB)`
+          )
+        };
+      }
+    }
+    bytes = buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+  const bad = invalidUtf8Offset(bytes);
+  if (bad !== -1) {
+    const { line, column } = positionOf(bytes, bad);
+    return {
+      finding: finding(
+        path,
+        "invalid-utf8",
+        `${path} is not valid UTF-8: byte 0x${bytes[bad].toString(16).padStart(2, "0")} at byte offset ${bad}`,
+        line,
+        column
+      )
+    };
+  }
+  return { text: bytes.toString("utf8") };
+}
+
 // action/src/config/schema-check.ts
 var import_ajv = __toESM(require_ajv(), 1);
 var import_fastest_levenshtein = __toESM(require_mod(), 1);
@@ -53040,12 +53179,12 @@ function schemaFindings(file, data, positions) {
   for (const error of errors) {
     if (error.schemaPath.includes("/propertyNames/") || error.propertyName !== void 0)
       continue;
-    const finding = errorToFinding(error, context);
-    if (finding === void 0) continue;
-    const identity = `${finding.location.line}:${finding.location.column}:${finding.code}:${finding.message}`;
+    const finding2 = errorToFinding(error, context);
+    if (finding2 === void 0) continue;
+    const identity = `${finding2.location.line}:${finding2.location.column}:${finding2.code}:${finding2.message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    findings.push(finding);
+    findings.push(finding2);
   }
   return findings;
 }
@@ -53053,15 +53192,15 @@ function schemaFindings(file, data, positions) {
 // action/src/config/semantic.ts
 var import_cron_parser = __toESM(require_dist(), 1);
 var import_ignore = __toESM(require_ignore(), 1);
-import { existsSync, statSync } from "node:fs";
-import { join, posix } from "node:path";
+import { existsSync, statSync as statSync2 } from "node:fs";
+import { join as join2, posix } from "node:path";
 var CRON_MIN_INTERVAL_MS = 5 * 60 * 1e3;
 function at(file, segments, prefer = "value") {
   return locateIn(file.path, file.positions, segments, prefer);
 }
 function isFile(path) {
   try {
-    return existsSync(path) && statSync(path).isFile();
+    return existsSync(path) && statSync2(path).isFile();
   } catch {
     return false;
   }
@@ -53080,7 +53219,7 @@ function dockerfileRoots(file, options) {
 }
 function missingDockerfile(file, options, dockerfilePath) {
   const looked = dockerfileRoots(file, options).map((root) => dockerfileRepoPath(root, dockerfilePath));
-  if (dockerfilePath.trim() !== "" && looked.some((path) => isFile(join(options.repoDir, path))))
+  if (dockerfilePath.trim() !== "" && looked.some((path) => isFile(join2(options.repoDir, path))))
     return void 0;
   return { looked: [...new Set(looked)] };
 }
@@ -53651,22 +53790,22 @@ var CONFIG_NAMES = /* @__PURE__ */ new Set(["railway.toml", "railway.json"]);
 var SKIPPED_DIRECTORIES = /* @__PURE__ */ new Set(["node_modules", ".git", "fixtures", "__fixtures__"]);
 function discoverConfigFiles(repoDir) {
   const found = [];
-  const walk = (directory) => {
+  const pending = [repoDir];
+  for (let directory = pending.pop(); directory !== void 0; directory = pending.pop()) {
     let entries;
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch {
-      return;
+      continue;
     }
     for (const entry of entries) {
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(join2(directory, entry.name));
-      } else if (entry.isFile() && CONFIG_NAMES.has(entry.name)) {
-        found.push(relative(repoDir, join2(directory, entry.name)).split(sep).join("/"));
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) pending.push(join3(directory, entry.name));
+      } else if (CONFIG_NAMES.has(entry.name)) {
+        found.push(relative2(repoDir, join3(directory, entry.name)).split(sep).join("/"));
       }
     }
-  };
-  walk(repoDir);
+  }
   return found.sort();
 }
 function rootDirectoryOf(path) {
@@ -53787,18 +53926,12 @@ async function loadConfig(options) {
   const findings = [];
   const dependsOnLocations = /* @__PURE__ */ new Map();
   for (const path of [...new Set(paths)]) {
-    let text;
-    try {
-      text = readFileSync(join2(options.repoDir, path), "utf8");
-    } catch {
-      findings.push({
-        severity: "error",
-        code: "file-not-found",
-        message: `cannot read ${path}`,
-        location: { file: path, line: 1, column: 1 }
-      });
+    const read = readConfigFile(options.repoDir, path);
+    if ("finding" in read) {
+      findings.push(read.finding);
       continue;
     }
+    const { text } = read;
     const { file, findings: fileProblems } = validateConfigText(path, text, {
       repoDir: options.repoDir,
       checkFilesystem: options.checkFilesystem ?? true,
@@ -57027,11 +57160,11 @@ function watchMatcher(patterns) {
   });
   return {
     matches(path) {
-      const relative2 = path.replace(/^\/+/, "");
-      if (relative2.length === 0) return false;
+      const relative3 = path.replace(/^\/+/, "");
+      if (relative3.length === 0) return false;
       let matched = false;
       for (const rule of rules) {
-        if (rule.matcher.ignores(relative2)) matched = !rule.negated;
+        if (rule.matcher.ignores(relative3)) matched = !rule.negated;
       }
       return matched;
     }
@@ -57527,7 +57660,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile2);
 var BROWSER_ARGS = [
@@ -57661,7 +57794,7 @@ async function runSmokeTests(targets) {
 }
 var STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 async function dumpDomCheck(name, url2, targets) {
-  const profile = await mkdtemp(join3(tmpdir(), "railyard-browser-"));
+  const profile = await mkdtemp(join4(tmpdir(), "railyard-browser-"));
   try {
     return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
       let dom;
@@ -58012,11 +58145,11 @@ function requireValid(config, repoDir) {
       { usage: true }
     );
   }
-  const errors = config.findings.filter((finding) => finding.severity === "error");
+  const errors = config.findings.filter((finding2) => finding2.severity === "error");
   if (errors.length > 0) {
     throw new PipelineError(
       `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`,
-      { usage: errors.every((finding) => finding.code === "file-not-found") }
+      { usage: errors.every((finding2) => finding2.code === "file-not-found") }
     );
   }
 }
@@ -58666,7 +58799,7 @@ function parse(argv) {
 }
 function invokedDirectly() {
   try {
-    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync2(process.argv[1])).href;
   } catch {
     return false;
   }
