@@ -21,6 +21,7 @@ import {
   updateServiceDomain,
 } from "./domains.ts";
 import { applyChangeSet, configEtag, environmentConfig } from "./environment-config.ts";
+import type { EnvironmentPatchRecord } from "./environment-patch.ts";
 import { applyWithResources, previewWithResources } from "./provision/change-set.ts";
 import type { ProvisionContext } from "./provision/index.ts";
 import { INSTANCE_UPDATE_FIELDS, type InstanceSettings } from "./railway-types.ts";
@@ -129,7 +130,7 @@ function environmentView(state: EmulatorState, e: EnvironmentRecord) {
     // A project token sees the other environments of its project listed, but cannot open them.
     canAccess: (_args: Args, ctx: ApiContext) => ctx.auth !== null && canAccess(ctx.auth, e.projectId, e.id),
     deletedAt: null,
-    unmergedChangesCount: 0,
+    unmergedChangesCount: () => state.patches.unmergedCount(e.id),
     canvasGroupRefs: {},
     volumeInstances: ({ first }: { first?: number | null }) =>
       connection(
@@ -427,6 +428,31 @@ function environmentFor(ctx: ApiContext, environmentId: string, write = false): 
   return env;
 }
 
+/** An environment patch; variable values are masked unless decryptVariables (as Environment.config). */
+function patchView(p: EnvironmentPatchRecord) {
+  return {
+    ...p,
+    patch: ({ decryptVariables }: { decryptVariables?: boolean | null }) =>
+      decryptVariables === true ? structuredClone(p.patch) : maskVariables(p.patch),
+  };
+}
+
+function maskVariables(patch: Record<string, unknown>): Record<string, unknown> {
+  const mask = (vars: unknown) =>
+    Object.fromEntries(
+      Object.entries((vars ?? {}) as Record<string, unknown>).map(([k, v]) => [
+        k,
+        v === null ? null : { value: null },
+      ]),
+    );
+  const out = structuredClone(patch) as Record<string, Record<string, unknown>>;
+  if (out.sharedVariables) out.sharedVariables = mask(out.sharedVariables);
+  for (const entry of Object.values((out.services ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (entry.variables) entry.variables = mask(entry.variables);
+  }
+  return out;
+}
+
 function customDomainFor(ctx: ApiContext, id: string) {
   requireAuth(ctx);
   const found = findDomain(ctx.state, id);
@@ -591,6 +617,10 @@ export function buildApi(state: EmulatorState): {
       if (!record || record.environmentId !== env.id) throw notFound("ChangeSet apply");
       return { ...record };
     },
+    environmentStagedChanges: (args, ctx) => {
+      const env = environmentFor(ctx, String(args.environmentId));
+      return patchView(state.patches.staged(env.id));
+    },
     regions: (args, ctx) => {
       requireAuth(ctx);
       const project = args.projectId ? state.project(String(args.projectId)) : undefined;
@@ -650,6 +680,33 @@ export function buildApi(state: EmulatorState): {
         ? await applyWithResources(ctx.provision, env.id, args.input, options, state.changeSetApplies)
         : applyChangeSet(state, env.id, args.input, options, state.changeSetApplies);
       return { ...record };
+    },
+    environmentPatchCommit: (args, ctx) =>
+      guard(() => {
+        const env = environmentFor(ctx, String(args.environmentId), true);
+        return state.patches.commit(
+          state,
+          ctx.deployer,
+          env.id,
+          args.patch ?? {},
+          (args.commitMessage as string | null | undefined) ?? null,
+          false,
+        );
+      }),
+    environmentPatchCommitStaged: (args, ctx) =>
+      guard(() => {
+        const env = environmentFor(ctx, String(args.environmentId), true);
+        return state.patches.commitStaged(
+          state,
+          ctx.deployer,
+          env.id,
+          (args.commitMessage as string | null | undefined) ?? null,
+          args.skipDeploys === true,
+        );
+      }),
+    environmentStageChanges: (args, ctx) => {
+      const env = environmentFor(ctx, String(args.environmentId), true);
+      return patchView(state.patches.stage(state, env.id, args.input, args.merge === true));
     },
     variableDelete: (args, ctx) => {
       const input = args.input as {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { type ChangeSetApplyRecord, effectiveBuilder } from "./environment-config.ts";
+import { EnvironmentPatches } from "./environment-patch.ts";
 import type { DeploymentStatus, InstanceSettings } from "./railway-types.ts";
 import type { RunningDeployment } from "./runner/types.ts";
 import type { EmulatorStateFile, TokenFile } from "./state-file.ts";
@@ -186,6 +187,8 @@ export class EmulatorState {
   readonly instances = new Map<string, ServiceInstanceRecord>();
   readonly triggers: TriggerRecord[] = [];
   readonly deployments = new Map<string, DeploymentRecord>();
+  /** Staged and committed environment patches (environment-patch.ts). */
+  readonly patches = new EnvironmentPatches();
   /** Change-set applies by id (environmentChangeSetApply). */
   readonly changeSetApplies = new Map<string, ChangeSetApplyRecord>();
   /** Emits "change" with a ChangeEvent. */

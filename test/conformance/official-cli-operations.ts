@@ -7,7 +7,26 @@
 // test/conformance/official-cli.test.ts validates each against both schemas and runs every
 // command's sequence against a running emulator (docs/decisions/0100-conformance-answers.md).
 
-export type Command = "up" | "status" | "variables" | "redeploy" | "domain" | "config plan" | "config apply";
+export type Command =
+  | "up"
+  | "status"
+  | "variables"
+  | "redeploy"
+  | "domain"
+  | "config plan"
+  | "config apply"
+  | "environment edit";
+
+/** The seven commands the conformance count is reported for (issue 11). */
+export const CORE_COMMANDS: Command[] = [
+  "up",
+  "status",
+  "variables",
+  "redeploy",
+  "domain",
+  "config plan",
+  "config apply",
+];
 
 /** Real ids from the emulator's state, and what earlier operations of a sequence returned. */
 export interface Ids {
@@ -25,6 +44,8 @@ export interface Ids {
   changeSet: unknown;
   configEtag?: string;
   changeSetApplyId?: string;
+  /** A partial EnvironmentConfig as `railway environment edit` builds it. */
+  environmentPatch: unknown;
 }
 
 export interface OfficialOperation {
@@ -323,6 +344,27 @@ export const operations: Record<string, OfficialOperation> = {
     document: "mutation CustomDomainDelete($id: String!) { customDomainDelete(id: $id) }",
     variables: (ids) => ({ id: ids.customDomainId }),
   },
+  EnvironmentStageChanges: {
+    name: "EnvironmentStageChanges",
+    source: "src/gql/mutations/strings/EnvironmentStageChanges.graphql",
+    document: `mutation EnvironmentStageChanges($environmentId: String!, $input: EnvironmentConfig!, $merge: Boolean) {
+      environmentStageChanges(environmentId: $environmentId, input: $input, merge: $merge) { id status }
+    }`,
+    // `railway environment edit --stage` merges into what is staged (src/commands/environment/edit.rs).
+    variables: (ids) => ({ environmentId: ids.environmentId, input: ids.environmentPatch, merge: true }),
+  },
+  EnvironmentPatchCommit: {
+    name: "EnvironmentPatchCommit",
+    source: "src/gql/mutations/strings/EnvironmentPatchCommit.graphql",
+    document: `mutation EnvironmentPatchCommit($environmentId: String!, $patch: EnvironmentConfig!, $commitMessage: String) {
+      environmentPatchCommit(environmentId: $environmentId, patch: $patch, commitMessage: $commitMessage)
+    }`,
+    variables: (ids) => ({
+      environmentId: ids.environmentId,
+      patch: ids.environmentPatch,
+      commitMessage: "conformance: scale web",
+    }),
+  },
   IacEnvironmentConfigWithPartials: {
     name: "IacEnvironmentConfig",
     source: "src/iac/engine.rs (fetch_current_environment, first attempt)",
@@ -499,5 +541,10 @@ export const commands: Record<Command, string[]> = {
     "IacPreviewChangeSet",
     "IacApplyChangeSet",
     "IacChangeSetApplyStatus",
+  ],
+  "environment edit": [
+    // --stage, then -m "message" (commit at once) (src/commands/environment/edit.rs)
+    ...["Project", "EnvironmentInstances", "EnvironmentStageChanges"],
+    ...["Project", "EnvironmentInstances", "EnvironmentPatchCommit"],
   ],
 };
