@@ -1,8 +1,13 @@
 // Each API fault the emulator can inject, and how the client rides it out, over real HTTP.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RailwayNetworkError, RailwayRateLimitError } from "../../action/src/railway/errors.ts";
-import { type Fixture, failure, headSha, leakedSecrets, startFixture } from "./support.ts";
+import { sourceTarball } from "../../action/src/pipeline/tarball.ts";
+import {
+  RailwayDeployUnknownError,
+  RailwayNetworkError,
+  RailwayRateLimitError,
+} from "../../action/src/railway/errors.ts";
+import { type Fixture, failure, headSha, leakedSecrets, repoDir, startFixture } from "./support.ts";
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -101,15 +106,43 @@ describe("a deploy is never sent twice blindly", () => {
     expect(after[0]).toBe(id);
   });
 
-  it("connection dropped before the deploy ran: sends it again, once", async () => {
-    const client = fx.client({ tokenKind: "account" });
-    const before = await deploymentsOf("svc-0");
-    fx.emulator.faults.add({ http: [{ kind: "drop", operation: "ServiceInstanceDeployV2" }] });
-    const id = await client.deployCommit("env-production", "svc-0", headSha);
-    const after = await deploymentsOf("svc-0");
+  it("a slow deploy answer (longer than the client's timeout) is never sent again: one deployment, and it is the one reported", async () => {
+    const client = fx.client({ tokenKind: "account", requestTimeoutMs: 300, deployReconcileMs: 5_000 });
+    const before = await deploymentsOf("svc-1");
+    fx.emulator.faults.add({ http: [{ kind: "delay", ms: 1_200, operation: "ServiceInstanceDeployV2" }] });
+    const id = await client.deployCommit("env-production", "svc-1", headSha);
+    // Give a second send, had there been one, the time to land too.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const after = await deploymentsOf("svc-1");
     expect(after.length - before.length).toBe(1);
     expect(after[0]).toBe(id);
-    expect(fx.captured.some((l) => l.includes("created no deployment; sending it again"))).toBe(true);
+  });
+
+  it("connection dropped before the deploy ran: not sent again; the service fails saying it may have deployed", async () => {
+    const client = fx.client({ tokenKind: "account", deployReconcileMs: 800 });
+    const before = await deploymentsOf("svc-0");
+    fx.emulator.faults.add({ http: [{ kind: "drop", operation: "ServiceInstanceDeployV2" }] });
+    const error = await failure<RailwayDeployUnknownError>(
+      fx,
+      client.deployCommit("env-production", "svc-0", headSha),
+    );
+    expect(error).toBeInstanceOf(RailwayDeployUnknownError);
+    expect(error.message).toContain(`The deploy request for ${headSha.slice(0, 7)} got no clear answer`);
+    expect(error.message).toContain("It may still have been deployed");
+    expect(error.message).toContain("not sent again");
+    expect((await deploymentsOf("svc-0")).length).toBe(before.length);
+  });
+
+  it("a slow source upload is not sent again: one deployment, and it is the one reported", async () => {
+    const client = fx.client({ tokenKind: "account", requestTimeoutMs: 300, deployReconcileMs: 5_000 });
+    const { tarball } = await sourceTarball(repoDir, headSha);
+    const before = await deploymentsOf("svc-2");
+    fx.emulator.faults.add({ http: [{ kind: "delay", ms: 1_200, operation: "up" }] });
+    const id = await client.uploadSource("proj-main", "env-production", "svc-2", tarball);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const after = await deploymentsOf("svc-2");
+    expect(after.length - before.length).toBe(1);
+    expect(after[0]).toBe(id);
   });
 
   it("a rollback is not repeated after an ambiguous failure: the error says the request may have run", async () => {

@@ -14,6 +14,7 @@ import {
   RailwayApiError,
   RailwayAuthError,
   RailwayConflictError,
+  RailwayDeployUnknownError,
   RailwayNetworkError,
   RailwayNotFoundError,
 } from "./errors.ts";
@@ -54,6 +55,11 @@ export interface RailwayClientOptions {
   watch?: WatchOptions;
   /** Clock skew tolerated when matching a deployment created by an interrupted deploy request (default 5 s). */
   deployLookupSkewMs?: number;
+  /**
+   * How long to look for the deployment an unanswered deploy request may have created before
+   * saying its outcome is unknown (default 60 s: Railway's own processing time, and more).
+   */
+  deployReconcileMs?: number;
 }
 
 export { TERMINAL_STATUSES };
@@ -79,6 +85,7 @@ export class RailwayClient implements RailwayApi {
   readonly #log: (message: string) => void;
   readonly #watcher: DeploymentWatcher;
   readonly #skewMs: number;
+  readonly #reconcileMs: number;
   #kind: "account" | "project" | "auto";
   #scope?: Promise<TokenScope>;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -110,6 +117,7 @@ export class RailwayClient implements RailwayApi {
     this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5_000;
+    this.#reconcileMs = options.deployReconcileMs ?? 60_000;
   }
 
   get rateLimit(): RateLimitInfo {
@@ -600,40 +608,94 @@ export class RailwayClient implements RailwayApi {
     }));
   }
 
-  async deployCommit(environmentId: string, serviceId: string, commitSha: string): Promise<string> {
-    const maxSends = 3;
-    for (let send = 1; ; send++) {
-      const startedAt = Date.now();
+  /**
+   * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
+   * connection, 5xx), the deployment it may have created is looked for instead
+   * (docs/decisions/0120-ambiguous-deploy-requests.md).
+   */
+  async deployCommit(
+    environmentId: string,
+    serviceId: string,
+    commitSha: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string> {
+    // What exists before the request, so that a lost answer is never matched to an older deployment.
+    const existing = new Set(
+      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id),
+    );
+    const startedAt = Date.now();
+    try {
+      const { data } = await this.#call(
+        "ServiceInstanceDeployV2",
+        ops.ServiceInstanceDeployV2Mutation,
+        { environmentId, serviceId, commitSha },
+        { environmentId, replay: "unsent-only" },
+      );
+      return String(data?.serviceInstanceDeployV2);
+    } catch (error) {
+      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+      const what = `The deploy request for ${commitSha.slice(0, 7)}`;
+      return this.#reconcile(
+        error,
+        what,
+        { environmentId, serviceId },
+        options.signal,
+        (d) =>
+          !existing.has(d.id) &&
+          d.meta?.commitHash === commitSha &&
+          createdSince(d, startedAt - this.#skewMs),
+      );
+    }
+  }
+
+  /**
+   * After an ambiguous deploy request: looks for the deployment it created, for as long as
+   * Railway may take to record it; never sends the request again.
+   */
+  async #reconcile(
+    error: RailwayNetworkError,
+    what: string,
+    where: { environmentId: string; serviceId: string },
+    signal: AbortSignal | undefined,
+    isOurs: (d: DeploymentInfo) => boolean,
+  ): Promise<string> {
+    const deadline = Date.now() + this.#reconcileMs;
+    this.#log(
+      `${what} got no clear answer (${error.message.split(". ")[0]}); looking for the deployment it may have created`,
+    );
+    let recent: DeploymentInfo[] = [];
+    for (let attempt = 0; ; attempt++) {
       try {
-        const { data } = await this.#call(
-          "ServiceInstanceDeployV2",
-          ops.ServiceInstanceDeployV2Mutation,
-          { environmentId, serviceId, commitSha },
-          { environmentId, replay: "unsent-only" },
-        );
-        return String(data?.serviceInstanceDeployV2);
-      } catch (error) {
-        if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-        // The mutation may have run: look for the deployment before sending it again.
-        const recent = await this.#recentDeployments({ environmentId, serviceId }, 10);
-        const created = recent.find(
-          (d) =>
-            d.meta?.commitHash === commitSha &&
-            d.createdAt !== undefined &&
-            Date.parse(d.createdAt) >= startedAt - this.#skewMs,
-        );
+        recent = await this.#recentDeployments(where, 10);
+        // Oldest first: should two match, the first one is the one this request created.
+        const created = recent.filter(isOurs).at(-1);
         if (created) {
-          this.#log(
-            `The deploy request for ${commitSha.slice(0, 7)} was interrupted but created deployment ${created.id}; not sending it again.`,
-          );
+          this.#log(`${what} created deployment ${created.id}; not sending it again.`);
           return created.id;
         }
-        if (send >= maxSends) throw error;
-        this.#log(
-          `The deploy request for ${commitSha.slice(0, 7)} was interrupted and created no deployment; sending it again.`,
-        );
+      } catch (lookupError) {
+        if (lookupError instanceof RailwayAuthError) throw lookupError;
+        // Keep looking until the deadline: the API may be failing for a while.
       }
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) break;
+      await sleep(Math.min(left, Math.min(this.#reconcileMs / 10, 500 * 2 ** attempt, 5_000)), signal);
     }
+    const seconds = Math.round(this.#reconcileMs / 1000);
+    const listed = recent
+      .slice(0, 3)
+      .map((d) => `${d.id} (${d.status}${d.createdAt ? `, created ${d.createdAt}` : ""})`)
+      .join(", ");
+    throw new RailwayDeployUnknownError(
+      `${what} got no clear answer from Railway (${error.message.split(". ")[0]}) and no deployment of it appeared ` +
+        `${signal?.aborted ? "before the run was interrupted" : `within ${seconds} s`}. It may still have been deployed: ` +
+        `check the service's deployments in Railway (${listed ? `most recent: ${listed}` : "none listed yet"}). ` +
+        "It was not sent again, so as not to deploy twice.",
+      error.operation ?? "deploy",
+      recent
+        .slice(0, 3)
+        .map((d) => ({ id: d.id, status: d.status, ...(d.createdAt ? { createdAt: d.createdAt } : {}) })),
+    );
   }
 
   async redeployService(environmentId: string, serviceId: string): Promise<void> {
@@ -660,21 +722,40 @@ export class RailwayClient implements RailwayApi {
     environmentId: string,
     serviceId: string,
     tarball: Uint8Array,
+    options: { signal?: AbortSignal } = {},
   ): Promise<string> {
     const operation = "source upload";
     await this.#checkScope(projectId, environmentId, operation);
+    // An upload carries no commit to recognise its deployment by: note what exists before it.
+    const existing = new Set(
+      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id),
+    );
+    const startedAt = Date.now();
     const url = new URL(
       `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
       this.endpoint,
     );
     url.searchParams.set("serviceId", serviceId);
-    const { status, text } = await this.#transport.post(
-      url.toString(),
-      operation,
-      { "content-type": "application/gzip", ...(await this.authHeaders()) },
-      tarball,
-      "unsent-only",
-    );
+    let answer: { status: number; text: string };
+    try {
+      answer = await this.#transport.post(
+        url.toString(),
+        operation,
+        { "content-type": "application/gzip", ...(await this.authHeaders()) },
+        tarball,
+        "unsent-only",
+      );
+    } catch (error) {
+      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+      return this.#reconcile(
+        error,
+        "The source upload",
+        { environmentId, serviceId },
+        options.signal,
+        (d) => !existing.has(d.id) && createdSince(d, startedAt - this.#skewMs),
+      );
+    }
+    const { status, text } = answer;
     let body: { deploymentId?: string; message?: string } = {};
     try {
       body = JSON.parse(text);
@@ -858,6 +939,10 @@ export class RailwayClient implements RailwayApi {
       isDone: options.isDone ?? ((d) => TERMINAL_STATUSES.has(d.status)),
     });
   }
+}
+
+function createdSince(d: DeploymentInfo, since: number): boolean {
+  return d.createdAt !== undefined && Date.parse(d.createdAt) >= since;
 }
 
 interface RawDomains {

@@ -77,6 +77,25 @@ export class RailwayNotFoundError extends RailwayError {
 }
 
 /**
+ * A deploy request (serviceInstanceDeployV2 or the source upload) got no clear answer and no
+ * deployment of it showed up while the client looked: it may or may not have deployed. Never
+ * sent again (docs/decisions/0120-ambiguous-deploy-requests.md).
+ */
+export class RailwayDeployUnknownError extends RailwayError {
+  override name = "RailwayDeployUnknownError";
+  /** The service's most recent deployments when the client gave up looking, newest first. */
+  readonly recent: { id: string; status: string; createdAt?: string }[];
+  constructor(
+    message: string,
+    operation: string,
+    recent: { id: string; status: string; createdAt?: string }[],
+  ) {
+    super(message, operation);
+    this.recent = recent;
+  }
+}
+
+/**
  * Railway refused a change set because the environment changed since the config etag it was
  * planned against (optimistic concurrency: someone else wrote in between).
  */

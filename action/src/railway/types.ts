@@ -149,14 +149,24 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
   ): Promise<DeploymentTriggerInfo[]>;
-  /** Deploys a commit; never sends the mutation twice blindly (checks for the deployment after an ambiguous failure). */
-  deployCommit(environmentId: string, serviceId: string, commitSha: string): Promise<string>;
-  /** Source upload (what `railway up` does); returns the deployment id. */
+  /**
+   * Deploys a commit; returns the deployment id. The mutation is never sent twice: after an
+   * ambiguous failure the client looks for the deployment it created, and throws
+   * RailwayDeployUnknownError when none appears (the signal cuts the looking short).
+   */
+  deployCommit(
+    environmentId: string,
+    serviceId: string,
+    commitSha: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<string>;
+  /** Source upload (what `railway up` does); returns the deployment id. Reconciled like deployCommit. */
   uploadSource(
     projectId: string,
     environmentId: string,
     serviceId: string,
     tarball: Uint8Array,
+    options?: { signal?: AbortSignal },
   ): Promise<string>;
   deployment(id: string): Promise<DeploymentInfo>;
   /** Status of many deployments in one request (aliased fields). */
