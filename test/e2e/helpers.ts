@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runPipeline } from "../../action/src/pipeline/run.ts";
 import type { PipelineEvent, PipelineOptions, PipelineResult } from "../../action/src/pipeline/types.ts";
-import { RailwayClient } from "../../action/src/railway/client.ts";
+import { RailwayClient, type RailwayClientOptions } from "../../action/src/railway/client.ts";
 import { type EmulatorStateFile, startEmulator } from "../../emulator/src/index.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -70,6 +70,8 @@ export interface StackOptions {
   keepCustomDomains?: boolean;
   /** Services without a GitHub source: the pipeline uploads their source instead. */
   uploadServices?: string[];
+  /** Options of the Railway client the runs use (e.g. a short deployReconcileMs). */
+  client?: Partial<RailwayClientOptions>;
 }
 
 /** The example state with variables set as an operator would set them in Railway's dashboard. */
@@ -161,7 +163,7 @@ export async function startStack(
   });
   const clients: RailwayClient[] = [];
   const client = (use = token) => {
-    const c = new RailwayClient({ endpoint: emulator.graphqlUrl, token: use });
+    const c = new RailwayClient({ ...stackOptions.client, endpoint: emulator.graphqlUrl, token: use });
     clients.push(c);
     return c;
   };

@@ -160,7 +160,7 @@ describe("interrupted runs", () => {
     controller.abort();
     const result = await running;
     expect(result.ok).toBe(false);
-    expect(result.reason).toMatch(/^interrupted: deployed nothing; still deploying in Railway: .*api/);
+    expect(result.reason).toMatch(/^interrupted: live on the new commit: none; cancelled: [^;]*api/);
     expect(result.reason).toContain("not started: data-poller, trading-engine");
     expect(result.rollbacks).toEqual([]);
     const rerun = await s.run({});

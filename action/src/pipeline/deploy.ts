@@ -3,8 +3,9 @@
 // a clear outcome within one overall deadline; then watch a stability window for crashes.
 
 import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
+import { RailwayDeployUnknownError } from "../railway/errors.ts";
 import type { DeploymentInfo, RailwayApi } from "../railway/types.ts";
-import type { DeploymentFailure, DeploymentRecord, PipelineEvent } from "./types.ts";
+import type { DeploymentFailure, DeploymentRecord, PipelineEvent, RollbackRecord } from "./types.ts";
 
 export interface DeployJob {
   service: string;
@@ -27,6 +28,11 @@ export interface DeployContext {
   deadline: AbortSignal;
   /** Set when the run is interrupted (a subset of what aborts `deadline`). */
   interrupted?: AbortSignal;
+  /**
+   * On an interrupt, deployments that have not started building are always cancelled; with this
+   * set (the run rolls back), those building or deploying are cancelled too.
+   */
+  cancelInFlightOnInterrupt?: boolean;
   timeoutMinutes: number;
   tarball: () => Promise<Uint8Array>;
   emit: (event: PipelineEvent) => void;
@@ -55,6 +61,10 @@ export function outcomeMessage(record: DeploymentRecord, timeoutMinutes: number)
       return record.failure?.message ?? "the run was interrupted";
     case "NOT_STARTED":
       return record.failure?.message ?? "not started";
+    case "CANCELLED":
+      return record.failure?.message ?? "cancelled when the run was interrupted";
+    case "UNKNOWN":
+      return record.failure?.message ?? "the outcome of the deploy request is unknown";
     default:
       return record.status.toLowerCase();
   }
@@ -125,6 +135,47 @@ async function follow(
   }
 }
 
+/** The one line an interrupted run ends with: what is live, cancelled, unknown, not started. */
+export function interruptedReason(records: DeploymentRecord[], rollbacks: RollbackRecord[]): string {
+  const names = (keep: (d: DeploymentRecord) => boolean) =>
+    records
+      .filter(keep)
+      .map((d) => d.service)
+      .join(", ") || "none";
+  const parts = [
+    `live on the new commit: ${names((d) => d.status === "SUCCESS")}`,
+    `cancelled: ${names((d) => d.status === "CANCELLED")}`,
+    `still deploying in Railway or unknown: ${names((d) => d.status === "INTERRUPTED" || d.status === "UNKNOWN")}`,
+    `not started: ${names((d) => d.status === "NOT_STARTED")}`,
+  ];
+  const failed = records.filter((d) =>
+    ["FAILED", "CRASHED", "REMOVED", "SKIPPED", "TIMED_OUT", "WAITING_FOR_CI", "NEEDS_APPROVAL"].includes(
+      d.status,
+    ),
+  );
+  if (failed.length > 0) parts.push(`failed: ${failed.map((d) => d.service).join(", ")}`);
+  const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
+  if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
+  return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
+}
+
+/** Statuses of a deployment that has not started building: cancelling it changes nothing live. */
+const NOT_YET_BUILDING: ReadonlySet<string> = new Set([
+  "QUEUED",
+  "WAITING",
+  "INITIALIZING",
+  "NEEDS_APPROVAL",
+]);
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Starts and follows every job; never rejects. Each started deployment is followed to its own
+ * end (or to the deadline, or to an interrupt), so one service failing to start leaves the others
+ * to finish and be reported (docs/decisions/0121-partial-failures-and-interrupts.md).
+ */
 export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Promise<DeploymentRecord[]> {
   const now = ctx.now ?? Date.now;
   const records = new Map<string, DeploymentRecord>(
@@ -135,128 +186,185 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
   const ended = new Set<string>();
   const pending = [...jobs];
   const stability: Promise<void>[] = [];
-  let running = 0;
+  const active = new Set<Promise<void>>();
 
-  return new Promise<DeploymentRecord[]>((resolveAll, rejectAll) => {
-    const finishIfDone = () => {
-      if (pending.length === 0 && running === 0) {
-        Promise.all(stability).then(
-          () => resolveAll(jobs.map((job) => records.get(job.service) as DeploymentRecord)),
-          rejectAll,
-        );
-      }
-    };
+  const notStarted = (job: DeployJob, message: string) => {
+    ended.add(job.service);
+    const record = records.get(job.service) as DeploymentRecord;
+    record.failure = { message, logTail: [] };
+  };
 
-    const schedule = () => {
-      for (let index = 0; index < pending.length; ) {
-        const job = pending[index] as DeployJob;
-        const deps = job.dependsOn.filter((dep) => inRun.has(dep));
-        const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-        if (blocked || ctx.deadline.aborted) {
-          pending.splice(index, 1);
-          ended.add(job.service);
-          const record = records.get(job.service) as DeploymentRecord;
+  const follow1 = async (job: DeployJob, record: DeploymentRecord, id: string) => {
+    const final = await follow(
+      ctx,
+      job.service,
+      id,
+      ctx.deadline,
+      (d) => TERMINAL_STATUSES.has(d.status) || (job.waitsForCi && d.status === "WAITING"),
+      "QUEUED",
+    );
+    record.durationMs = now() - (record.startedAt ?? now());
+    if (final?.url) record.url = final.url;
+    if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
+      const last = final?.status ?? "QUEUED";
+      if (NOT_YET_BUILDING.has(last) || ctx.cancelInFlightOnInterrupt) {
+        try {
+          await ctx.api.cancel(id);
+          record.status = "CANCELLED";
           record.failure = {
-            message: blocked
-              ? `not started: ${blocked}, which it depends on, did not deploy`
-              : ctx.interrupted?.aborted
-                ? "not started: the run was interrupted"
-                : "not started: the timeout passed first",
+            message: `cancelled: it was ${last} when the run was interrupted`,
             logTail: [],
           };
-          continue;
+          ctx.emit({ kind: "info", message: `${job.service}: cancelled deployment ${id} (it was ${last})` });
+          return;
+        } catch (error) {
+          record.status = "INTERRUPTED";
+          record.failure = {
+            message: `still ${last} when the run was interrupted, and cancelling it failed (${messageOf(error)}); Railway may go on with deployment ${id}`,
+            logTail: [],
+          };
+          return;
         }
-        if (running < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
-          pending.splice(index, 1);
-          running += 1;
-          deployOne(job).then(
-            () => {
-              running -= 1;
-              schedule();
-            },
-            (error) => rejectAll(error),
-          );
-          continue;
-        }
-        index += 1;
       }
-      finishIfDone();
-    };
+      // Left to Railway: the previous deployment keeps serving until this one is live, and a
+      // rerun sees the service still on its old commit and deploys it again.
+      record.status = "INTERRUPTED";
+      record.failure = {
+        message: `still ${last} when the run was interrupted; Railway goes on with deployment ${id}`,
+        logTail: [],
+      };
+      return;
+    }
+    if (!final || !TERMINAL_STATUSES.has(final.status)) {
+      record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
+      record.failure = {
+        message:
+          record.status === "TIMED_OUT"
+            ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed`
+            : outcomeMessage(record, ctx.timeoutMinutes),
+        logTail: [],
+      };
+      if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => undefined);
+      return;
+    }
+    record.status = final.status;
+    if (final.status !== "SUCCESS") {
+      record.failure = await explainFailure(ctx.api, id, final.status);
+      if (final.status !== "FAILED" && final.status !== "CRASHED") {
+        record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
+      }
+      return;
+    }
+    // SUCCESS: dependents may start now; a crash within the stability window still fails the run.
+    succeeded.add(job.service);
+    if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
+  };
 
-    const deployOne = async (job: DeployJob) => {
-      const record = records.get(job.service) as DeploymentRecord;
-      record.startedAt = now();
-      const id =
+  const deployOne = async (job: DeployJob) => {
+    const record = records.get(job.service) as DeploymentRecord;
+    record.startedAt = now();
+    let id: string;
+    try {
+      const options = ctx.interrupted ? { signal: ctx.interrupted } : {};
+      id =
         job.source === "commit"
-          ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha)
-          : await ctx.api.uploadSource(ctx.projectId, ctx.environmentId, job.serviceId, await ctx.tarball());
-      record.deploymentId = id;
-      record.status = "QUEUED";
-      ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
-      const final = await follow(
-        ctx,
-        job.service,
-        id,
-        ctx.deadline,
-        (d) => TERMINAL_STATUSES.has(d.status) || (job.waitsForCi && d.status === "WAITING"),
-        "QUEUED",
-      );
+          ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha, options)
+          : await ctx.api.uploadSource(
+              ctx.projectId,
+              ctx.environmentId,
+              job.serviceId,
+              await ctx.tarball(),
+              options,
+            );
+    } catch (error) {
       record.durationMs = now() - record.startedAt;
-      if (final?.url) record.url = final.url;
-      if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
-        // Left to Railway: the previous deployment keeps serving until this one is live, and a
-        // rerun sees the service still on its old commit and deploys it again.
-        record.status = "INTERRUPTED";
+      if (error instanceof RailwayDeployUnknownError) {
+        record.status = "UNKNOWN";
+        record.failure = { message: error.message, logTail: [] };
+      } else {
         record.failure = {
-          message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
+          message: `not started: the deploy request failed: ${messageOf(error)}`,
           logTail: [],
         };
-        ended.add(job.service);
-        return;
       }
-      if (!final || !TERMINAL_STATUSES.has(final.status)) {
-        record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
-        record.failure = {
-          message:
-            record.status === "TIMED_OUT"
-              ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed`
-              : outcomeMessage(record, ctx.timeoutMinutes),
-          logTail: [],
-        };
-        if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => undefined);
-        ended.add(job.service);
-        return;
-      }
-      record.status = final.status;
-      if (final.status !== "SUCCESS") {
-        record.failure = await explainFailure(ctx.api, id, final.status);
-        if (final.status !== "FAILED" && final.status !== "CRASHED") {
-          record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
-        }
-        ended.add(job.service);
-        return;
-      }
-      // SUCCESS: dependents may start now; a crash within the stability window still fails the run.
-      succeeded.add(job.service);
-      ended.add(job.service);
-      if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
-    };
+      return;
+    }
+    record.deploymentId = id;
+    record.status = "QUEUED";
+    ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
+    try {
+      await follow1(job, record, id);
+    } catch (error) {
+      record.status = "UNKNOWN";
+      record.durationMs = now() - record.startedAt;
+      record.failure = { message: `could not follow deployment ${id}: ${messageOf(error)}`, logTail: [] };
+    }
+  };
 
-    const watchStability = async (job: DeployJob, id: string, record: DeploymentRecord) => {
-      const window = ctx.interrupted
-        ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted])
-        : AbortSignal.timeout(ctx.stabilityMs);
-      const after = await follow(ctx, job.service, id, window, (d) => d.status !== "SUCCESS", "SUCCESS");
-      if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
-        record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
-        const failure = await explainFailure(ctx.api, id, after.status);
-        record.failure = {
-          ...failure,
-          message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1000)}-second stability window (${failure.message})`,
-        };
-      }
-    };
+  const watchStability = async (job: DeployJob, id: string, record: DeploymentRecord) => {
+    const window = ctx.interrupted
+      ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted])
+      : AbortSignal.timeout(ctx.stabilityMs);
+    let after: DeploymentInfo | undefined;
+    try {
+      after = await follow(ctx, job.service, id, window, (d) => d.status !== "SUCCESS", "SUCCESS");
+    } catch {
+      return; // A read failing in the window is not a crash: the deployment reached SUCCESS.
+    }
+    if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
+      record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
+      const failure = await explainFailure(ctx.api, id, after.status);
+      record.failure = {
+        ...failure,
+        message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1000)}-second stability window (${failure.message})`,
+      };
+    }
+  };
 
+  const schedule = () => {
+    for (let index = 0; index < pending.length; ) {
+      const job = pending[index] as DeployJob;
+      const deps = job.dependsOn.filter((dep) => inRun.has(dep));
+      const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
+      if (blocked || ctx.deadline.aborted) {
+        pending.splice(index, 1);
+        notStarted(
+          job,
+          blocked
+            ? `not started: ${blocked}, which it depends on, did not deploy`
+            : ctx.interrupted?.aborted
+              ? "not started: the run was interrupted"
+              : "not started: the timeout passed first",
+        );
+        continue;
+      }
+      if (active.size < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
+        pending.splice(index, 1);
+        const running: Promise<void> = deployOne(job)
+          .catch((error) => {
+            // deployOne records its own failures; this is a bug guard, never a silent loss.
+            const record = records.get(job.service) as DeploymentRecord;
+            record.status = "UNKNOWN";
+            record.failure = { message: `unexpected error: ${messageOf(error)}`, logTail: [] };
+          })
+          .finally(() => {
+            ended.add(job.service);
+            active.delete(running);
+          });
+        active.add(running);
+        continue;
+      }
+      index += 1;
+    }
+  };
+
+  schedule();
+  while (active.size > 0) {
+    await Promise.race(active);
     schedule();
-  });
+  }
+  // Jobs left pending wait for a dependency that never came (not in the run, or a cycle).
+  for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
+  await Promise.all(stability);
+  return jobs.map((job) => records.get(job.service) as DeploymentRecord);
 }

@@ -1,6 +1,8 @@
 // Stage 9: put back what served before this run, and check that it serves again.
 import type { SmokeRole } from "../config/types.ts";
 import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
+import { RailwayNetworkError } from "../railway/errors.ts";
+import { sleep } from "../railway/transport.ts";
 import type { RailwayApi } from "../railway/types.ts";
 import { runSmokeTests } from "./smoke.ts";
 import type { PipelineEvent, RollbackRecord } from "./types.ts";
@@ -13,6 +15,40 @@ export interface RollbackTarget {
   previousCommit?: string;
   smoke?: SmokeRole;
   url?: string;
+}
+
+/** Statuses a deployment may not be rolled back to, whatever canRollback says. */
+const NOT_A_TARGET: ReadonlySet<string> = new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
+
+/**
+ * The deployment to go back to: the one that served before the run when there was one, else the
+ * newest earlier deployment Railway can roll back to that did not fail or crash.
+ */
+async function chooseTarget(
+  api: RailwayApi,
+  target: RollbackTarget,
+  ctx: { projectId: string; environmentId: string; exclude: ReadonlySet<string> },
+): Promise<{ id?: string; commit?: string; why?: string }> {
+  if (target.previousDeploymentId) return { id: target.previousDeploymentId, commit: target.previousCommit };
+  const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
+    (d) => !ctx.exclude.has(d.id),
+  );
+  const candidate = recent.find(
+    (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status),
+  );
+  if (candidate) {
+    const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : undefined;
+    return { id: candidate.id, ...(commit ? { commit } : {}) };
+  }
+  return {
+    why:
+      recent.length === 0
+        ? "no earlier deployment to roll back to (first deploy)"
+        : `no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent
+            .slice(0, 3)
+            .map((d) => `${d.id} ${d.status}`)
+            .join(", ")}${recent.length > 3 ? ", ..." : ""})`,
+  };
 }
 
 export async function rollBack(
@@ -28,72 +64,133 @@ export async function rollBack(
   },
 ): Promise<RollbackRecord[]> {
   const deadline = AbortSignal.timeout(ctx.timeoutMs);
+  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
   return Promise.all(
     targets.map(async (target): Promise<RollbackRecord> => {
-      if (!target.previousDeploymentId) {
-        return {
-          service: target.service,
-          ok: false,
-          detail: "no earlier successful deployment to roll back to (first deploy)",
-        };
-      }
       try {
-        await api.cancel(target.failedDeploymentId).catch(() => undefined);
-        const before = new Set(
-          (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id),
-        );
-        await api.rollback(target.previousDeploymentId);
-        // deploymentRollback answers a Boolean: find the deployment it created.
-        let newId: string | undefined;
-        while (!newId && !deadline.aborted) {
-          const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
-          newId = recent.find((d) => !before.has(d.id))?.id;
-          if (!newId) await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-        if (!newId) {
-          return {
-            service: target.service,
-            toDeploymentId: target.previousDeploymentId,
-            ok: false,
-            detail: "Railway accepted the rollback but no new deployment appeared before the timeout",
-          };
-        }
-        const statuses = await api.watchDeployments([newId], {
-          signal: deadline,
-          isDone: (d) => TERMINAL_STATUSES.has(d.status),
-          onChange: (d) =>
-            ctx.emit({ kind: "deployment", service: target.service, deploymentId: newId, status: d.status }),
-        });
-        const status = statuses.get(newId)?.status;
-        if (status !== "SUCCESS") {
-          return {
-            service: target.service,
-            toDeploymentId: target.previousDeploymentId,
-            newDeploymentId: newId,
-            ok: false,
-            detail: `the rollback deployment ended ${status ?? "unfinished"}`,
-          };
-        }
-        const verified = ctx.verifyHttp
-          ? await verifyServing(target)
-          : {
-              ok: true,
-              detail: `back on ${target.previousCommit?.slice(0, 7) ?? target.previousDeploymentId} (SUCCESS)`,
-            };
-        return {
-          service: target.service,
-          toDeploymentId: target.previousDeploymentId,
-          newDeploymentId: newId,
-          ok: verified.ok,
-          detail: verified.detail,
-        };
+        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
+        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
+        const to = { ...target, previousDeploymentId: chosen.id, previousCommit: chosen.commit };
+        return await rollBackOne(api, to, chosen.id, ctx, deadline);
       } catch (error) {
         return {
           service: target.service,
-          toDeploymentId: target.previousDeploymentId,
+          ...(target.previousDeploymentId ? { toDeploymentId: target.previousDeploymentId } : {}),
           ok: false,
           detail: `rollback failed: ${(error as Error).message}`,
         };
+      }
+    }),
+  );
+}
+
+async function rollBackOne(
+  api: RailwayApi,
+  target: RollbackTarget,
+  toId: string,
+  ctx: {
+    projectId: string;
+    environmentId: string;
+    verifyHttp: boolean;
+    emit: (event: PipelineEvent) => void;
+  },
+  deadline: AbortSignal,
+): Promise<RollbackRecord> {
+  await api.cancel(target.failedDeploymentId).catch(() => undefined);
+  const before = new Set(
+    (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id),
+  );
+  let lostAnswer: string | undefined;
+  try {
+    await api.rollback(toId);
+  } catch (error) {
+    // The answer was lost, not the request: look for the deployment it created, never send it again.
+    if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+    lostAnswer = error.message.split(". ")[0];
+  }
+  // deploymentRollback answers a Boolean: find the deployment it created.
+  let newId: string | undefined;
+  while (!newId && !deadline.aborted) {
+    const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
+    newId = recent.find((d) => !before.has(d.id))?.id;
+    if (!newId) await sleep(500, deadline);
+  }
+  if (!newId) {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      ok: false,
+      detail: lostAnswer
+        ? `the rollback request got no clear answer (${lostAnswer}) and no rollback deployment appeared before the timeout: check the service in Railway`
+        : "Railway accepted the rollback but no new deployment appeared before the timeout",
+    };
+  }
+  const rollbackId = newId;
+  const statuses = await api.watchDeployments([rollbackId], {
+    signal: deadline,
+    isDone: (d) => TERMINAL_STATUSES.has(d.status),
+    onChange: (d) =>
+      ctx.emit({ kind: "deployment", service: target.service, deploymentId: rollbackId, status: d.status }),
+  });
+  const status = statuses.get(rollbackId)?.status;
+  if (status !== "SUCCESS") {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      newDeploymentId: rollbackId,
+      ok: false,
+      detail: `the rollback deployment ended ${status ?? "unfinished"}`,
+    };
+  }
+  const verified = ctx.verifyHttp
+    ? await verifyServing(target)
+    : {
+        ok: true,
+        detail: `back on ${target.previousCommit?.slice(0, 7) ?? toId} (SUCCESS)`,
+      };
+  return {
+    service: target.service,
+    toDeploymentId: toId,
+    newDeploymentId: rollbackId,
+    ok: verified.ok,
+    detail: verified.detail,
+  };
+}
+
+/**
+ * An interrupted run has seconds, not minutes: ask Railway for each rollback and report it as
+ * requested, without waiting for it to finish.
+ */
+export async function requestRollbacks(
+  api: RailwayApi,
+  targets: RollbackTarget[],
+  ctx: { projectId: string; environmentId: string },
+): Promise<RollbackRecord[]> {
+  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
+  return Promise.all(
+    targets.map(async (target): Promise<RollbackRecord> => {
+      try {
+        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
+        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
+        try {
+          await api.rollback(chosen.id);
+        } catch (error) {
+          if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+          return {
+            service: target.service,
+            toDeploymentId: chosen.id,
+            ok: false,
+            detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested but Railway's answer was lost; not waited for (the run was interrupted): check the service in Railway`,
+          };
+        }
+        return {
+          service: target.service,
+          toDeploymentId: chosen.id,
+          ok: false,
+          detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested; not waited for (the run was interrupted)`,
+        };
+      } catch (error) {
+        return { service: target.service, ok: false, detail: `rollback failed: ${(error as Error).message}` };
       }
     }),
   );

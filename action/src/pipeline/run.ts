@@ -10,17 +10,23 @@ import type { LiveInstance, RailwayApi, ServiceInstanceInfo } from "../railway/t
 import { type ApplyOutcome, applyChanges, restoreSettings } from "./apply.ts";
 import { type LiveService, planChanges } from "./changes.ts";
 import type { EnvironmentPlan, ServiceChanges } from "./changeset.ts";
-import { type DeployJob, outcomeMessage, runDeployments } from "./deploy.ts";
+import { type DeployJob, interruptedReason, outcomeMessage, runDeployments } from "./deploy.ts";
 import { type DesiredService, type DesiredState, desiredState } from "./desired.ts";
 import { linkByMapping, linkByRailway } from "./link.ts";
 import { instanceOf, type LiveState, readLiveState } from "./live.ts";
 import { planEnvironment } from "./plan.ts";
-import { rollBack } from "./rollback.ts";
+import { type RollbackTarget, requestRollbacks, rollBack } from "./rollback.ts";
 import { runSmokeTests, type SmokeTargets, urlForDomain } from "./smoke.ts";
 import { sourceTarball } from "./tarball.ts";
 import { dependencyOrder, resolveTarget, type Target } from "./target.ts";
 import { checkTriggers } from "./triggers.ts";
-import { PipelineError, type PipelineEvent, type PipelineOptions, type PipelineResult } from "./types.ts";
+import {
+  type DeploymentRecord,
+  PipelineError,
+  type PipelineEvent,
+  type PipelineOptions,
+  type PipelineResult,
+} from "./types.ts";
 import { requireValid, validateConfig } from "./validate.ts";
 import { checkRequiredVariables, requireVariables } from "./variables.ts";
 
@@ -359,6 +365,7 @@ async function deployStage(run: Run): Promise<void> {
     stabilityMs: options.stabilityMs,
     deadline,
     interrupted: options.signal,
+    cancelInFlightOnInterrupt: options.rollback,
     timeoutMinutes: Math.round(options.timeoutMs / 60_000),
     tarball: () => {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
@@ -373,21 +380,23 @@ async function deployStage(run: Run): Promise<void> {
 
 /** Wait's verdict and the smoke test: the failure to roll back for, if any. */
 async function verifyStage(run: Run): Promise<string | undefined> {
-  const { options, result, selected, commitSha, emit } = run;
+  const { api, options, result, selected, commitSha, emit, target, desired } = run;
   const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
-    const done = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
-    const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
-    const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
-    throw new PipelineError(
-      `interrupted: deployed ${done.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`,
-    );
+    if (options.rollback) {
+      const live = result.deployments.filter((d) => d.deploymentId && d.status === "SUCCESS");
+      result.rollbacks = await requestRollbacks(api, rollbackTargets(run, live), {
+        projectId: target.projectId,
+        environmentId: desired.environmentId,
+      });
+    }
+    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks));
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
     if (!first) return undefined;
     const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 60_000));
-    let failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
+    let failure = `${first.service} ${detail.startsWith("not started") ? detail : first.deploymentId ? `deployment ${first.deploymentId} ${first.status}: ${detail}` : `${first.status}: ${detail}`}`;
     if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
     return failure;
   }
@@ -420,38 +429,40 @@ async function rollbackStage(run: Run, applied: ApplyOutcome, failure: string): 
     throw new PipelineError(`${failure}; rollback is off, so the failed deployments stay${kept}`);
   }
   emit({ kind: "stage", stage: "rollback" });
-  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
   const started = result.deployments.filter((d) => d.deploymentId);
   // Settings first: a rolled-back deployment must not meet the failed run's settings at its next deploy.
   const settings = await restoreSettings(api, desired.environmentId, applied);
   if (settings) result.notes.push(`settings: ${settings.detail}`);
-  result.rollbacks = await rollBack(
-    api,
-    started.map((record) => {
-      const plan = result.plan.find((p) => p.service === record.service);
-      const service = byName.get(record.service) as DesiredService;
-      return {
-        service: record.service,
-        serviceId: service.serviceId,
-        failedDeploymentId: record.deploymentId as string,
-        previousDeploymentId: plan?.liveDeploymentId,
-        previousCommit: plan?.liveCommit,
-        smoke: service.config.smoke,
-        url: result.urls.services[record.service],
-      };
-    }),
-    {
-      projectId: target.projectId,
-      environmentId: desired.environmentId,
-      timeoutMs: Math.max(60_000, options.timeoutMs / 2),
-      verifyHttp: options.smoke,
-      emit,
-    },
-  );
+  result.rollbacks = await rollBack(api, rollbackTargets(run, started), {
+    projectId: target.projectId,
+    environmentId: desired.environmentId,
+    timeoutMs: Math.max(60_000, options.timeoutMs / 2),
+    verifyHttp: options.smoke,
+    emit,
+  });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
   let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
   if (settings) message += settings.ok ? "; settings restored" : "; settings NOT fully restored (see notes)";
   throw new PipelineError(message);
+}
+
+/** What each started deployment of the run rolls back to. */
+function rollbackTargets(run: Run, records: DeploymentRecord[]): RollbackTarget[] {
+  const { result } = run;
+  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
+  return records.map((record) => {
+    const plan = result.plan.find((p) => p.service === record.service);
+    const service = byName.get(record.service) as DesiredService;
+    return {
+      service: record.service,
+      serviceId: service.serviceId,
+      failedDeploymentId: record.deploymentId as string,
+      previousDeploymentId: plan?.liveDeploymentId,
+      previousCommit: plan?.liveCommit,
+      smoke: service.config.smoke,
+      url: result.urls.services[record.service],
+    };
+  });
 }
 
 function collectUrls(run: Run, live: LiveState): void {

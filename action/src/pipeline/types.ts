@@ -97,7 +97,19 @@ export interface DeploymentFailure {
 export interface DeploymentRecord {
   service: string;
   deploymentId?: string;
-  status: DeploymentStatus | "NOT_STARTED" | "TIMED_OUT" | "WAITING_FOR_CI" | "INTERRUPTED";
+  /**
+   * UNKNOWN: the deploy request got no clear answer and no deployment of it was found (it may
+   * have deployed); CANCELLED: cancelled by this run when it was interrupted; INTERRUPTED: still
+   * in progress in Railway when the run was interrupted.
+   */
+  status:
+    | DeploymentStatus
+    | "NOT_STARTED"
+    | "TIMED_OUT"
+    | "WAITING_FOR_CI"
+    | "INTERRUPTED"
+    | "CANCELLED"
+    | "UNKNOWN";
   startedAt?: number;
   durationMs?: number;
   url?: string;
