@@ -61,9 +61,13 @@ export async function rollBack(
     /** Check over HTTP that the service serves its previous commit again (when the run smoke-tests). */
     verifyHttp: boolean;
     emit: (event: PipelineEvent) => void;
+    /** The run's interrupt: rollbacks already requested are reported, not waited for. */
+    signal?: AbortSignal;
   },
 ): Promise<RollbackRecord[]> {
-  const deadline = AbortSignal.timeout(ctx.timeoutMs);
+  const deadline = ctx.signal
+    ? AbortSignal.any([AbortSignal.timeout(ctx.timeoutMs), ctx.signal])
+    : AbortSignal.timeout(ctx.timeoutMs);
   const exclude = new Set(targets.map((target) => target.failedDeploymentId));
   return Promise.all(
     targets.map(async (target): Promise<RollbackRecord> => {
@@ -93,6 +97,7 @@ async function rollBackOne(
     environmentId: string;
     verifyHttp: boolean;
     emit: (event: PipelineEvent) => void;
+    signal?: AbortSignal;
   },
   deadline: AbortSignal,
 ): Promise<RollbackRecord> {
@@ -133,6 +138,15 @@ async function rollBackOne(
       ctx.emit({ kind: "deployment", service: target.service, deploymentId: rollbackId, status: d.status }),
   });
   const status = statuses.get(rollbackId)?.status;
+  if (status !== "SUCCESS" && ctx.signal?.aborted) {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      newDeploymentId: rollbackId,
+      ok: false,
+      detail: `rollback deployment ${rollbackId} is ${status ?? "starting"}; not waited for (the run was interrupted)`,
+    };
+  }
   if (status !== "SUCCESS") {
     return {
       service: target.service,

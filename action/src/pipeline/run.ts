@@ -439,6 +439,7 @@ async function rollbackStage(run: Run, applied: ApplyOutcome, failure: string): 
     timeoutMs: Math.max(60_000, options.timeoutMs / 2),
     verifyHttp: options.smoke,
     emit,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
   let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
@@ -489,6 +490,7 @@ function smokeTargets(
   if (options.frontendUrl) result.urls.frontend = frontendUrl;
   const targets: SmokeTargets = {
     deadline: Date.now() + options.smokeTimeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
     browserPath: options.browserPath,
   };
   if (apiService?.config.smoke?.role === "api" && apiUrl) {

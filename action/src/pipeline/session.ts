@@ -35,7 +35,9 @@ export async function runSession(
           log: hooks.log,
         });
   try {
-    return await runPipeline(pipelineOptions(settings, repoDir, hooks.branch), {
+    const options = pipelineOptions(settings, repoDir, hooks.branch);
+    if (hooks.signal) options.signal = hooks.signal;
+    return await runPipeline(options, {
       api: client,
       emit: hooks.emit,
     });
@@ -62,15 +64,32 @@ export function describeEvent(raw: PipelineEvent): string {
 }
 
 /**
- * The first SIGINT/SIGTERM aborts the run so that it reports what was and was not deployed;
- * a second one exits at once.
+ * The first SIGINT/SIGTERM aborts the run: no new deployment starts, deployments not yet
+ * building are cancelled, waiting stops, and the report says what is live, cancelled and
+ * unknown. The same signal again (Ctrl-C twice) exits at once. A different one (GitHub's runner
+ * sends SIGINT, then SIGTERM 7.5 s later, then SIGKILL) lets the report finish, but exits after
+ * `graceMs` whatever happens.
  */
-export function interruptOnSignals(onFirst: (signal: string) => void): AbortSignal {
+export function interruptOnSignals(
+  onFirst: (signal: string) => void,
+  options: { graceMs?: number; onGiveUp?: (signal: string) => void } = {},
+): AbortSignal {
   const controller = new AbortController();
+  let first: NodeJS.Signals | undefined;
   const handler = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
-    onFirst(signal);
-    controller.abort();
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (!first) {
+      first = signal;
+      onFirst(signal);
+      controller.abort();
+      return;
+    }
+    if (signal === first) process.exit(code);
+    const timer = setTimeout(() => {
+      options.onGiveUp?.(signal);
+      process.exit(code);
+    }, options.graceMs ?? 2_000);
+    timer.unref();
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);

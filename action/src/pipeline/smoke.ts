@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { sleep } from "../railway/transport.ts";
 import type { SmokeCheck } from "./types.ts";
 
 export interface SmokeTargets {
@@ -12,6 +13,8 @@ export interface SmokeTargets {
   frontend?: { url: string; buildInfoPath: string; expectedCommit?: string; expectedApiUrl?: string };
   browserPath?: string;
   deadline: number;
+  /** Aborted when the run is interrupted: no further attempt. */
+  signal?: AbortSignal;
   /** Pause between attempts. */
   intervalMs?: number;
 }
@@ -79,13 +82,17 @@ const describe = (error: unknown) =>
 
 async function retry(
   name: string,
-  deadline: number,
+  { deadline, signal }: { deadline: number; signal?: AbortSignal },
   intervalMs: number,
   attempt: () => Promise<string>,
 ): Promise<SmokeCheck> {
   let detail = "not attempted: the deadline had passed";
   let tries = 0;
   do {
+    if (signal?.aborted) {
+      detail = tries === 0 ? "not attempted: the run was interrupted" : `${detail}; the run was interrupted`;
+      break;
+    }
     tries += 1;
     try {
       return { name, ok: true, detail: await attempt() };
@@ -93,7 +100,7 @@ async function retry(
       detail = describe(error);
     }
     if (Date.now() + intervalMs >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs, signal);
   } while (Date.now() < deadline);
   return { name, ok: false, detail: `${detail} (after ${tries} attempt${tries === 1 ? "" : "s"})` };
 }
@@ -105,13 +112,13 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
-      retry(`api ${healthPath}`, targets.deadline, interval, async () => {
+      retry(`api ${healthPath}`, targets, interval, async () => {
         const response = await fetch(`${api.url}${healthPath}`, { signal: AbortSignal.timeout(10_000) });
         await response.arrayBuffer();
         if (!response.ok) throw new CheckFailed(`${api.url}${healthPath} answered HTTP ${response.status}`);
         return `HTTP ${response.status}`;
       }),
-      retry(`api ${api.versionPath}`, targets.deadline, interval, async () => {
+      retry(`api ${api.versionPath}`, targets, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
@@ -124,7 +131,7 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
   }
   if (frontend) {
     checks.push(
-      retry(`frontend ${frontend.buildInfoPath}`, targets.deadline, interval, async () => {
+      retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
         const info = (await getJson(`${frontend.url}${frontend.buildInfoPath}`)) as Record<string, unknown>;
         const commit = reportedCommit(info);
         if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
@@ -144,7 +151,7 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
   if (api && frontend) {
     const origin = new URL(frontend.url).origin;
     checks.push(
-      retry("CORS preflight", targets.deadline, interval, async () => {
+      retry("CORS preflight", targets, interval, async () => {
         const response = await fetch(`${api.url}${api.versionPath}`, {
           method: "OPTIONS",
           headers: { Origin: origin, "Access-Control-Request-Method": "GET" },
@@ -175,7 +182,7 @@ const STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 export async function dumpDomCheck(name: string, url: string, targets: SmokeTargets): Promise<SmokeCheck> {
   const profile = await mkdtemp(join(tmpdir(), "railyard-browser-"));
   try {
-    return await retry(name, targets.deadline, targets.intervalMs ?? 2000, async () => {
+    return await retry(name, targets, targets.intervalMs ?? 2000, async () => {
       let dom: string;
       try {
         ({ stdout: dom } = await execFileAsync(
@@ -219,7 +226,7 @@ async function browserCheck(url: string, targets: SmokeTargets): Promise<SmokeCh
   }
   const browser = await chromium.launch({ executablePath: targets.browserPath, args: BROWSER_ARGS });
   try {
-    return await retry(name, targets.deadline, targets.intervalMs ?? 2000, async () => {
+    return await retry(name, targets, targets.intervalMs ?? 2000, async () => {
       const page = await browser.newPage();
       try {
         await page.goto(url, { timeout: 15_000 });
