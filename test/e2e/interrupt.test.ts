@@ -1,0 +1,169 @@
+// Ctrl-C and a GitHub cancel (issue 13): real child processes (the CLI and the action's front
+// door, from source) deploying to an emulator in this process, receiving real signals. Within a
+// few seconds of the first signal the run stops, cancels what has not started building, prints
+// what is live, cancelled and unknown, and exits non-zero.
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type EmulatorStateFile, startEmulator } from "../../emulator/src/index.ts";
+import { cloneRepo, ROOT, stackState, type TempRepo } from "./helpers.ts";
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** An emulator whose simulated deployments take 60 s: long enough to be interrupted mid-way. */
+async function slowStack(): Promise<{
+  emulator: Emulator;
+  token: string;
+  projectId: string;
+  repo: TempRepo;
+}> {
+  const repo = cloneRepo();
+  cleanups.push(() => repo.remove());
+  const { state, token, projectId } = stackState();
+  const emulator = await startEmulator({
+    state: state as EmulatorStateFile,
+    repoDir: repo.dir,
+    runner: "simulated",
+    simulatedDurationMs: 60_000,
+  });
+  cleanups.push(() => emulator.stop());
+  return { emulator, token, projectId, repo };
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from the first signal to the exit. */
+  afterSignalMs: number;
+}
+
+function start(args: string[], env: Record<string, string>, cwd: string) {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd,
+    env: { ...process.env, RAILWAY_TOKEN: "", RAILWAY_API_TOKEN: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  let signalledAt = 0;
+  const exited = new Promise<Finished>((resolve) => {
+    child.on("exit", (code) =>
+      resolve({ code, stdout, stderr, afterSignalMs: signalledAt ? Date.now() - signalledAt : -1 }),
+    );
+  });
+  return {
+    child,
+    exited,
+    signal(name: NodeJS.Signals) {
+      signalledAt ||= Date.now();
+      child.kill(name);
+    },
+  };
+}
+
+function statusesOf(emulator: Emulator): Map<string, string[]> {
+  const byService = new Map<string, string[]>();
+  for (const d of emulator.state.deployments.values()) {
+    const name = emulator.state.service(d.serviceId)?.name ?? d.serviceId;
+    byService.set(name, [...(byService.get(name) ?? []), d.status]);
+  }
+  return byService;
+}
+
+async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("interrupting a deploy", () => {
+  it("CLI, Ctrl-C: cancels the deployment that was not building yet, leaves the building one to Railway (no rollback), reports and exits 1", async () => {
+    const { emulator, token, projectId, repo } = await slowStack();
+    // The frontend's deployment waits (not building yet); the api's builds for a minute.
+    emulator.faults.add({ deployment: [{ kind: "waiting", service: "frontend" }] });
+    const run = start(
+      [
+        join(ROOT, "action/src/cli.ts"),
+        "deploy",
+        "--project",
+        projectId,
+        "--endpoint",
+        emulator.graphqlUrl,
+        "--no-smoke",
+        "--no-rollback",
+        "--timeout-minutes",
+        "30",
+      ],
+      { RAILWAY_TOKEN: token, RAILYARD_CLI: "1" },
+      repo.dir,
+    );
+    await until(() => {
+      const s = statusesOf(emulator);
+      return s.get("api")?.[0] === "BUILDING" && s.get("frontend")?.[0] === "WAITING";
+    }, "the api building and the frontend waiting");
+    run.signal("SIGINT");
+    const finished = await run.exited;
+    expect(finished.code).toBe(1);
+    // Seconds, not the 30-minute timeout.
+    expect(finished.afterSignalMs).toBeLessThan(15_000);
+    expect(finished.stdout).toContain("cancelled: frontend");
+    expect(finished.stdout).toContain("still deploying in Railway or unknown: api");
+    expect(finished.stdout).toContain("not started: data-poller, trading-engine");
+    const statuses = statusesOf(emulator);
+    expect(statuses.get("frontend")).toEqual(["REMOVED"]);
+    expect(statuses.get("api")).toEqual(["BUILDING"]);
+    expect(statuses.has("data-poller")).toBe(false);
+  }, 120_000);
+
+  it("the action, SIGINT then SIGTERM as GitHub's runner sends them: the report is printed, nothing is left deploying (rollback on), exit 1", async () => {
+    const { emulator, token, repo } = await slowStack();
+    const inputs: Record<string, string> = {
+      mode: "deploy",
+      "railway-token": token,
+      endpoint: emulator.graphqlUrl,
+      environment: "production",
+      smoke: "false",
+      rollback: "true",
+      "timeout-minutes": "30",
+      "smoke-timeout-minutes": "5",
+      concurrency: "4",
+      "stability-seconds": "20",
+      "browser-path": "none",
+      "working-directory": ".",
+    };
+    const env: Record<string, string> = { GITHUB_WORKSPACE: repo.dir };
+    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+    const run = start([join(ROOT, "action/src/main.ts")], env, repo.dir);
+    await until(() => statusesOf(emulator).get("api")?.[0] === "BUILDING", "the api building");
+    run.signal("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (run.child.exitCode === null) run.signal("SIGTERM");
+    const finished = await run.exited;
+    expect(finished.code).toBe(1);
+    expect(finished.afterSignalMs).toBeLessThan(15_000);
+    expect(finished.stdout).toContain(
+      "::error::railyard: interrupted: live on the new commit: none; cancelled: ",
+    );
+    expect(finished.stdout).toContain("not started: data-poller, trading-engine");
+    // With rollback on, what was building is cancelled too: nothing of this run goes live later.
+    for (const [service, statuses] of statusesOf(emulator)) {
+      expect([service, statuses]).toEqual([service, ["REMOVED"]]);
+    }
+  }, 120_000);
+});
