@@ -86,4 +86,8 @@ export async function run(): Promise<void> {
   }
 }
 
-run().catch((error) => core.setFailed(`railyard: unexpected error: ${printable((error as Error).message)}`));
+// Exit as soon as the report is out: a library's idle timer (graphql-ws keeps a closed socket's
+// lazy-close timer for 5 s) must not hold a cancelled job past GitHub's SIGKILL.
+run()
+  .catch((error) => core.setFailed(`railyard: unexpected error: ${printable((error as Error).message)}`))
+  .finally(() => process.exit());

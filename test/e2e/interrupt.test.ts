@@ -43,7 +43,7 @@ interface Finished {
 }
 
 function start(args: string[], env: Record<string, string>, cwd: string) {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...args], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), ...args], {
     cwd,
     env: { ...process.env, RAILWAY_TOKEN: "", RAILWAY_API_TOKEN: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -68,6 +68,7 @@ function start(args: string[], env: Record<string, string>, cwd: string) {
   return {
     child,
     exited,
+    output: () => stdout + stderr,
     signal(name: NodeJS.Signals) {
       signalledAt ||= Date.now();
       child.kill(name);
@@ -84,10 +85,17 @@ function statusesOf(emulator: Emulator): Map<string, string[]> {
   return byService;
 }
 
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+async function until(
+  check: () => boolean,
+  what: string,
+  child: ChildProcess,
+  output: () => string,
+  ms = 60_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`timed out waiting for ${what}; the run printed:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -113,13 +121,15 @@ describe("interrupting a deploy", () => {
       { RAILWAY_TOKEN: token, RAILYARD_CLI: "1" },
       repo.dir,
     );
-    await until(() => {
-      const s = statusesOf(emulator);
-      return s.get("api")?.[0] === "BUILDING" && s.get("frontend")?.[0] === "WAITING";
-    }, "the api building and the frontend waiting");
+    await until(
+      () => /api: BUILDING \(/.test(run.output()) && /frontend: WAITING \(/.test(run.output()),
+      "the run seeing the api building and the frontend waiting",
+      run.child,
+      run.output,
+    );
     run.signal("SIGINT");
     const finished = await run.exited;
-    expect(finished.code).toBe(1);
+    expect(finished.code, finished.stdout + finished.stderr).toBe(1);
     // Seconds, not the 30-minute timeout.
     expect(finished.afterSignalMs).toBeLessThan(15_000);
     expect(finished.stdout).toContain("cancelled: frontend");
@@ -150,12 +160,17 @@ describe("interrupting a deploy", () => {
     const env: Record<string, string> = { GITHUB_WORKSPACE: repo.dir };
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
     const run = start([join(ROOT, "action/src/main.ts")], env, repo.dir);
-    await until(() => statusesOf(emulator).get("api")?.[0] === "BUILDING", "the api building");
+    await until(
+      () => /api: BUILDING \(/.test(run.output()),
+      "the run seeing the api building",
+      run.child,
+      run.output,
+    );
     run.signal("SIGINT");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     if (run.child.exitCode === null) run.signal("SIGTERM");
     const finished = await run.exited;
-    expect(finished.code).toBe(1);
+    expect(finished.code, finished.stdout + finished.stderr).toBe(1);
     expect(finished.afterSignalMs).toBeLessThan(15_000);
     expect(finished.stdout).toContain(
       "::error::railyard: interrupted: live on the new commit: none; cancelled: ",

@@ -4,7 +4,7 @@
 
 import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
 import { RailwayDeployUnknownError } from "../railway/errors.ts";
-import type { DeploymentInfo, RailwayApi } from "../railway/types.ts";
+import type { DeploymentInfo, DeploymentStatus, RailwayApi } from "../railway/types.ts";
 import type { DeploymentFailure, DeploymentRecord, PipelineEvent, RollbackRecord } from "./types.ts";
 
 export interface DeployJob {
@@ -206,7 +206,17 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
     record.durationMs = now() - (record.startedAt ?? now());
     if (final?.url) record.url = final.url;
     if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
-      const last = final?.status ?? "QUEUED";
+      // What the watch saw last may be stale by now: ask once, to cancel only what has not started building.
+      const last = await ctx.api.deployment(id).then(
+        (d) => d.status,
+        () => final?.status ?? "QUEUED",
+      );
+      if (TERMINAL_STATUSES.has(last as DeploymentStatus)) {
+        record.status = last as DeploymentStatus;
+        if (last === "SUCCESS") succeeded.add(job.service);
+        else record.failure = await explainFailure(ctx.api, id, last);
+        return;
+      }
       if (NOT_YET_BUILDING.has(last) || ctx.cancelInFlightOnInterrupt) {
         try {
           await ctx.api.cancel(id);
