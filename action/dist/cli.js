@@ -54221,6 +54221,15 @@ var RailwayNotFoundError = class extends RailwayError {
     this.ids = ids;
   }
 };
+var RailwayDeployUnknownError = class extends RailwayError {
+  name = "RailwayDeployUnknownError";
+  /** The service's most recent deployments when the client gave up looking, newest first. */
+  recent;
+  constructor(message, operation, recent) {
+    super(message, operation);
+    this.recent = recent;
+  }
+};
 var RailwayConflictError = class extends RailwayApiError {
   name = "RailwayConflictError";
 };
@@ -55980,6 +55989,7 @@ var RailwayClient = class {
   #log;
   #watcher;
   #skewMs;
+  #reconcileMs;
   #kind;
   #scope;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -56009,6 +56019,7 @@ var RailwayClient = class {
     this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5e3;
+    this.#reconcileMs = options.deployReconcileMs ?? 6e4;
   }
   get rateLimit() {
     return this.#transport.rateLimit;
@@ -56402,36 +56413,68 @@ var RailwayClient = class {
       checkSuites: e.node.checkSuites
     }));
   }
-  async deployCommit(environmentId, serviceId, commitSha) {
-    const maxSends = 3;
-    for (let send = 1; ; send++) {
-      const startedAt = Date.now();
+  /**
+   * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
+   * connection, 5xx), the deployment it may have created is looked for instead
+   * (docs/decisions/0120-ambiguous-deploy-requests.md).
+   */
+  async deployCommit(environmentId, serviceId, commitSha, options = {}) {
+    const existing = new Set(
+      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
+    );
+    const startedAt = Date.now();
+    try {
+      const { data } = await this.#call(
+        "ServiceInstanceDeployV2",
+        ServiceInstanceDeployV2Mutation,
+        { environmentId, serviceId, commitSha },
+        { environmentId, replay: "unsent-only" }
+      );
+      return String(data?.serviceInstanceDeployV2);
+    } catch (error) {
+      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+      const what = `The deploy request for ${commitSha.slice(0, 7)}`;
+      return this.#reconcile(
+        error,
+        what,
+        { environmentId, serviceId },
+        options.signal,
+        (d) => !existing.has(d.id) && d.meta?.commitHash === commitSha && createdSince(d, startedAt - this.#skewMs)
+      );
+    }
+  }
+  /**
+   * After an ambiguous deploy request: looks for the deployment it created, for as long as
+   * Railway may take to record it; never sends the request again.
+   */
+  async #reconcile(error, what, where, signal, isOurs) {
+    const deadline = Date.now() + this.#reconcileMs;
+    this.#log(
+      `${what} got no clear answer (${error.message.split(". ")[0]}); looking for the deployment it may have created`
+    );
+    let recent = [];
+    for (let attempt2 = 0; ; attempt2++) {
       try {
-        const { data } = await this.#call(
-          "ServiceInstanceDeployV2",
-          ServiceInstanceDeployV2Mutation,
-          { environmentId, serviceId, commitSha },
-          { environmentId, replay: "unsent-only" }
-        );
-        return String(data?.serviceInstanceDeployV2);
-      } catch (error) {
-        if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-        const recent = await this.#recentDeployments({ environmentId, serviceId }, 10);
-        const created = recent.find(
-          (d) => d.meta?.commitHash === commitSha && d.createdAt !== void 0 && Date.parse(d.createdAt) >= startedAt - this.#skewMs
-        );
+        recent = await this.#recentDeployments(where, 10);
+        const created = recent.filter(isOurs).at(-1);
         if (created) {
-          this.#log(
-            `The deploy request for ${commitSha.slice(0, 7)} was interrupted but created deployment ${created.id}; not sending it again.`
-          );
+          this.#log(`${what} created deployment ${created.id}; not sending it again.`);
           return created.id;
         }
-        if (send >= maxSends) throw error;
-        this.#log(
-          `The deploy request for ${commitSha.slice(0, 7)} was interrupted and created no deployment; sending it again.`
-        );
+      } catch (lookupError) {
+        if (lookupError instanceof RailwayAuthError) throw lookupError;
       }
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) break;
+      await sleep(Math.min(left, Math.min(this.#reconcileMs / 10, 500 * 2 ** attempt2, 5e3)), signal);
     }
+    const seconds2 = Math.round(this.#reconcileMs / 1e3);
+    const listed = recent.slice(0, 3).map((d) => `${d.id} (${d.status}${d.createdAt ? `, created ${d.createdAt}` : ""})`).join(", ");
+    throw new RailwayDeployUnknownError(
+      `${what} got no clear answer from Railway (${error.message.split(". ")[0]}) and no deployment of it appeared ${signal?.aborted ? "before the run was interrupted" : `within ${seconds2} s`}. It may still have been deployed: check the service's deployments in Railway (${listed ? `most recent: ${listed}` : "none listed yet"}). It was not sent again, so as not to deploy twice.`,
+      error.operation ?? "deploy",
+      recent.slice(0, 3).map((d) => ({ id: d.id, status: d.status, ...d.createdAt ? { createdAt: d.createdAt } : {} }))
+    );
   }
   async redeployService(environmentId, serviceId) {
     await this.#call(
@@ -56450,21 +56493,38 @@ var RailwayClient = class {
     );
     return toDeployment(data?.deploymentRedeploy);
   }
-  async uploadSource(projectId, environmentId, serviceId, tarball) {
+  async uploadSource(projectId, environmentId, serviceId, tarball, options = {}) {
     const operation = "source upload";
     await this.#checkScope(projectId, environmentId, operation);
+    const existing = new Set(
+      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
+    );
+    const startedAt = Date.now();
     const url2 = new URL(
       `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
       this.endpoint
     );
     url2.searchParams.set("serviceId", serviceId);
-    const { status, text } = await this.#transport.post(
-      url2.toString(),
-      operation,
-      { "content-type": "application/gzip", ...await this.authHeaders() },
-      tarball,
-      "unsent-only"
-    );
+    let answer;
+    try {
+      answer = await this.#transport.post(
+        url2.toString(),
+        operation,
+        { "content-type": "application/gzip", ...await this.authHeaders() },
+        tarball,
+        "unsent-only"
+      );
+    } catch (error) {
+      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+      return this.#reconcile(
+        error,
+        "The source upload",
+        { environmentId, serviceId },
+        options.signal,
+        (d) => !existing.has(d.id) && createdSince(d, startedAt - this.#skewMs)
+      );
+    }
+    const { status, text } = answer;
     let body = {};
     try {
       body = JSON.parse(text);
@@ -56606,6 +56666,9 @@ var RailwayClient = class {
     });
   }
 };
+function createdSince(d, since) {
+  return d.createdAt !== void 0 && Date.parse(d.createdAt) >= since;
+}
 function toDomains(d) {
   return {
     serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
@@ -57306,6 +57369,10 @@ function outcomeMessage(record, timeoutMinutes) {
       return record.failure?.message ?? "the run was interrupted";
     case "NOT_STARTED":
       return record.failure?.message ?? "not started";
+    case "CANCELLED":
+      return record.failure?.message ?? "cancelled when the run was interrupted";
+    case "UNKNOWN":
+      return record.failure?.message ?? "the outcome of the deploy request is unknown";
     default:
       return record.status.toLowerCase();
   }
@@ -57358,6 +57425,33 @@ async function follow(ctx, service, id, signal, isDone, knownStatus) {
     return last2;
   }
 }
+function interruptedReason(records, rollbacks) {
+  const names = (keep) => records.filter(keep).map((d) => d.service).join(", ") || "none";
+  const parts = [
+    `live on the new commit: ${names((d) => d.status === "SUCCESS")}`,
+    `cancelled: ${names((d) => d.status === "CANCELLED")}`,
+    `still deploying in Railway or unknown: ${names((d) => d.status === "INTERRUPTED" || d.status === "UNKNOWN")}`,
+    `not started: ${names((d) => d.status === "NOT_STARTED")}`
+  ];
+  const failed = records.filter(
+    (d) => ["FAILED", "CRASHED", "REMOVED", "SKIPPED", "TIMED_OUT", "WAITING_FOR_CI", "NEEDS_APPROVAL"].includes(
+      d.status
+    )
+  );
+  if (failed.length > 0) parts.push(`failed: ${failed.map((d) => d.service).join(", ")}`);
+  const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
+  if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
+  return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
+}
+var NOT_YET_BUILDING = /* @__PURE__ */ new Set([
+  "QUEUED",
+  "WAITING",
+  "INITIALIZING",
+  "NEEDS_APPROVAL"
+]);
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
 async function runDeployments(jobs, ctx) {
   const now = ctx.now ?? Date.now;
   const records = new Map(
@@ -57368,110 +57462,171 @@ async function runDeployments(jobs, ctx) {
   const ended = /* @__PURE__ */ new Set();
   const pending = [...jobs];
   const stability = [];
-  let running = 0;
-  return new Promise((resolveAll, rejectAll) => {
-    const finishIfDone = () => {
-      if (pending.length === 0 && running === 0) {
-        Promise.all(stability).then(
-          () => resolveAll(jobs.map((job) => records.get(job.service))),
-          rejectAll
-        );
+  const active = /* @__PURE__ */ new Set();
+  const notStarted = (job, message) => {
+    ended.add(job.service);
+    const record = records.get(job.service);
+    record.failure = { message, logTail: [] };
+  };
+  const follow1 = async (job, record, id) => {
+    const final = await follow(
+      ctx,
+      job.service,
+      id,
+      ctx.deadline,
+      (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
+      "QUEUED"
+    );
+    record.durationMs = now() - (record.startedAt ?? now());
+    if (final?.url) record.url = final.url;
+    if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
+      const last2 = await ctx.api.deployment(id).then(
+        (d) => d.status,
+        () => final?.status ?? "QUEUED"
+      );
+      if (TERMINAL_STATUSES.has(last2)) {
+        record.status = last2;
+        if (last2 === "SUCCESS") succeeded.add(job.service);
+        else record.failure = await explainFailure(ctx.api, id, last2);
+        return;
       }
-    };
-    const schedule = () => {
-      for (let index = 0; index < pending.length; ) {
-        const job = pending[index];
-        const deps = job.dependsOn.filter((dep) => inRun.has(dep));
-        const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-        if (blocked || ctx.deadline.aborted) {
-          pending.splice(index, 1);
-          ended.add(job.service);
-          const record = records.get(job.service);
+      if (NOT_YET_BUILDING.has(last2) || ctx.cancelInFlightOnInterrupt) {
+        try {
+          await ctx.api.cancel(id);
+          record.status = "CANCELLED";
           record.failure = {
-            message: blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first",
+            message: `cancelled: it was ${last2} when the run was interrupted`,
             logTail: []
           };
-          continue;
+          ctx.emit({ kind: "info", message: `${job.service}: cancelled deployment ${id} (it was ${last2})` });
+          return;
+        } catch (error) {
+          record.status = "INTERRUPTED";
+          record.failure = {
+            message: `still ${last2} when the run was interrupted, and cancelling it failed (${messageOf(error)}); Railway may go on with deployment ${id}`,
+            logTail: []
+          };
+          return;
         }
-        if (running < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
-          pending.splice(index, 1);
-          running += 1;
-          deployOne(job).then(
-            () => {
-              running -= 1;
-              schedule();
-            },
-            (error) => rejectAll(error)
-          );
-          continue;
-        }
-        index += 1;
       }
-      finishIfDone();
-    };
-    const deployOne = async (job) => {
-      const record = records.get(job.service);
-      record.startedAt = now();
-      const id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha) : await ctx.api.uploadSource(ctx.projectId, ctx.environmentId, job.serviceId, await ctx.tarball());
-      record.deploymentId = id;
-      record.status = "QUEUED";
-      ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
-      const final = await follow(
-        ctx,
-        job.service,
-        id,
-        ctx.deadline,
-        (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
-        "QUEUED"
+      record.status = "INTERRUPTED";
+      record.failure = {
+        message: `still ${last2} when the run was interrupted; Railway goes on with deployment ${id}`,
+        logTail: []
+      };
+      return;
+    }
+    if (!final || !TERMINAL_STATUSES.has(final.status)) {
+      record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
+      record.failure = {
+        message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
+        logTail: []
+      };
+      if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => void 0);
+      return;
+    }
+    record.status = final.status;
+    if (final.status !== "SUCCESS") {
+      record.failure = await explainFailure(ctx.api, id, final.status);
+      if (final.status !== "FAILED" && final.status !== "CRASHED") {
+        record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
+      }
+      return;
+    }
+    succeeded.add(job.service);
+    if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
+  };
+  const deployOne = async (job) => {
+    const record = records.get(job.service);
+    record.startedAt = now();
+    let id;
+    try {
+      const options = ctx.interrupted ? { signal: ctx.interrupted } : {};
+      id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha, options) : await ctx.api.uploadSource(
+        ctx.projectId,
+        ctx.environmentId,
+        job.serviceId,
+        await ctx.tarball(),
+        options
       );
+    } catch (error) {
       record.durationMs = now() - record.startedAt;
-      if (final?.url) record.url = final.url;
-      if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
-        record.status = "INTERRUPTED";
+      if (error instanceof RailwayDeployUnknownError) {
+        record.status = "UNKNOWN";
+        record.failure = { message: error.message, logTail: [] };
+      } else {
         record.failure = {
-          message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
+          message: `not started: the deploy request failed: ${messageOf(error)}`,
           logTail: []
         };
-        ended.add(job.service);
-        return;
       }
-      if (!final || !TERMINAL_STATUSES.has(final.status)) {
-        record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
-        record.failure = {
-          message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
-          logTail: []
-        };
-        if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => void 0);
-        ended.add(job.service);
-        return;
+      return;
+    }
+    record.deploymentId = id;
+    record.status = "QUEUED";
+    ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
+    try {
+      await follow1(job, record, id);
+    } catch (error) {
+      record.status = "UNKNOWN";
+      record.durationMs = now() - record.startedAt;
+      record.failure = { message: `could not follow deployment ${id}: ${messageOf(error)}`, logTail: [] };
+    }
+  };
+  const watchStability = async (job, id, record) => {
+    const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
+    let after;
+    try {
+      after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
+    } catch {
+      return;
+    }
+    if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
+      record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
+      const failure = await explainFailure(ctx.api, id, after.status);
+      record.failure = {
+        ...failure,
+        message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
+      };
+    }
+  };
+  const schedule = () => {
+    for (let index = 0; index < pending.length; ) {
+      const job = pending[index];
+      const deps = job.dependsOn.filter((dep) => inRun.has(dep));
+      const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
+      if (blocked || ctx.deadline.aborted) {
+        pending.splice(index, 1);
+        notStarted(
+          job,
+          blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
+        );
+        continue;
       }
-      record.status = final.status;
-      if (final.status !== "SUCCESS") {
-        record.failure = await explainFailure(ctx.api, id, final.status);
-        if (final.status !== "FAILED" && final.status !== "CRASHED") {
-          record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
-        }
-        ended.add(job.service);
-        return;
+      if (active.size < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
+        pending.splice(index, 1);
+        const running = deployOne(job).catch((error) => {
+          const record = records.get(job.service);
+          record.status = "UNKNOWN";
+          record.failure = { message: `unexpected error: ${messageOf(error)}`, logTail: [] };
+        }).finally(() => {
+          ended.add(job.service);
+          active.delete(running);
+        });
+        active.add(running);
+        continue;
       }
-      succeeded.add(job.service);
-      ended.add(job.service);
-      if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
-    };
-    const watchStability = async (job, id, record) => {
-      const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
-      const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
-      if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
-        record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
-        const failure = await explainFailure(ctx.api, id, after.status);
-        record.failure = {
-          ...failure,
-          message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
-        };
-      }
-    };
+      index += 1;
+    }
+  };
+  schedule();
+  while (active.size > 0) {
+    await Promise.race(active);
     schedule();
-  });
+  }
+  for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
+  await Promise.all(stability);
+  return jobs.map((job) => records.get(job.service));
 }
 
 // action/src/pipeline/desired.ts
@@ -57710,10 +57865,14 @@ async function getJson(url2) {
   }
 }
 var describe2 = (error) => error instanceof CheckFailed ? error.message : `request failed: ${error.cause?.code ?? error.message}`;
-async function retry(name, deadline, intervalMs, attempt2) {
+async function retry(name, { deadline, signal }, intervalMs, attempt2) {
   let detail = "not attempted: the deadline had passed";
   let tries = 0;
   do {
+    if (signal?.aborted) {
+      detail = tries === 0 ? "not attempted: the run was interrupted" : `${detail}; the run was interrupted`;
+      break;
+    }
     tries += 1;
     try {
       return { name, ok: true, detail: await attempt2() };
@@ -57721,7 +57880,7 @@ async function retry(name, deadline, intervalMs, attempt2) {
       detail = describe2(error);
     }
     if (Date.now() + intervalMs >= deadline) break;
-    await new Promise((resolve2) => setTimeout(resolve2, intervalMs));
+    await sleep(intervalMs, signal);
   } while (Date.now() < deadline);
   return { name, ok: false, detail: `${detail} (after ${tries} attempt${tries === 1 ? "" : "s"})` };
 }
@@ -57732,13 +57891,13 @@ async function runSmokeTests(targets) {
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
-      retry(`api ${healthPath}`, targets.deadline, interval, async () => {
+      retry(`api ${healthPath}`, targets, interval, async () => {
         const response = await fetch(`${api.url}${healthPath}`, { signal: AbortSignal.timeout(1e4) });
         await response.arrayBuffer();
         if (!response.ok) throw new CheckFailed(`${api.url}${healthPath} answered HTTP ${response.status}`);
         return `HTTP ${response.status}`;
       }),
-      retry(`api ${api.versionPath}`, targets.deadline, interval, async () => {
+      retry(`api ${api.versionPath}`, targets, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
@@ -57751,7 +57910,7 @@ async function runSmokeTests(targets) {
   }
   if (frontend) {
     checks.push(
-      retry(`frontend ${frontend.buildInfoPath}`, targets.deadline, interval, async () => {
+      retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
         const info = await getJson(`${frontend.url}${frontend.buildInfoPath}`);
         const commit = reportedCommit(info);
         if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
@@ -57771,7 +57930,7 @@ async function runSmokeTests(targets) {
   if (api && frontend) {
     const origin = new URL(frontend.url).origin;
     checks.push(
-      retry("CORS preflight", targets.deadline, interval, async () => {
+      retry("CORS preflight", targets, interval, async () => {
         const response = await fetch(`${api.url}${api.versionPath}`, {
           method: "OPTIONS",
           headers: { Origin: origin, "Access-Control-Request-Method": "GET" },
@@ -57796,7 +57955,7 @@ var STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 async function dumpDomCheck(name, url2, targets) {
   const profile = await mkdtemp(join4(tmpdir(), "railyard-browser-"));
   try {
-    return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
+    return await retry(name, targets, targets.intervalMs ?? 2e3, async () => {
       let dom;
       try {
         ({ stdout: dom } = await execFileAsync(
@@ -57836,7 +57995,7 @@ async function browserCheck(url2, targets) {
   }
   const browser = await chromium.launch({ executablePath: targets.browserPath, args: BROWSER_ARGS });
   try {
-    return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
+    return await retry(name, targets, targets.intervalMs ?? 2e3, async () => {
       const page = await browser.newPage();
       try {
         await page.goto(url2, { timeout: 15e3 });
@@ -57865,70 +58024,133 @@ async function browserCheck(url2, targets) {
 }
 
 // action/src/pipeline/rollback.ts
+var NOT_A_TARGET = /* @__PURE__ */ new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
+async function chooseTarget(api, target, ctx) {
+  if (target.previousDeploymentId) return { id: target.previousDeploymentId, commit: target.previousCommit };
+  const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
+    (d) => !ctx.exclude.has(d.id)
+  );
+  const candidate = recent.find(
+    (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status)
+  );
+  if (candidate) {
+    const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : void 0;
+    return { id: candidate.id, ...commit ? { commit } : {} };
+  }
+  return {
+    why: recent.length === 0 ? "no earlier deployment to roll back to (first deploy)" : `no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
+  };
+}
 async function rollBack(api, targets, ctx) {
-  const deadline = AbortSignal.timeout(ctx.timeoutMs);
+  const deadline = ctx.signal ? AbortSignal.any([AbortSignal.timeout(ctx.timeoutMs), ctx.signal]) : AbortSignal.timeout(ctx.timeoutMs);
+  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
   return Promise.all(
     targets.map(async (target) => {
-      if (!target.previousDeploymentId) {
-        return {
-          service: target.service,
-          ok: false,
-          detail: "no earlier successful deployment to roll back to (first deploy)"
-        };
-      }
       try {
-        await api.cancel(target.failedDeploymentId).catch(() => void 0);
-        const before = new Set(
-          (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id)
-        );
-        await api.rollback(target.previousDeploymentId);
-        let newId;
-        while (!newId && !deadline.aborted) {
-          const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
-          newId = recent.find((d) => !before.has(d.id))?.id;
-          if (!newId) await new Promise((resolve2) => setTimeout(resolve2, 500));
-        }
-        if (!newId) {
-          return {
-            service: target.service,
-            toDeploymentId: target.previousDeploymentId,
-            ok: false,
-            detail: "Railway accepted the rollback but no new deployment appeared before the timeout"
-          };
-        }
-        const statuses = await api.watchDeployments([newId], {
-          signal: deadline,
-          isDone: (d) => TERMINAL_STATUSES.has(d.status),
-          onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: newId, status: d.status })
-        });
-        const status = statuses.get(newId)?.status;
-        if (status !== "SUCCESS") {
-          return {
-            service: target.service,
-            toDeploymentId: target.previousDeploymentId,
-            newDeploymentId: newId,
-            ok: false,
-            detail: `the rollback deployment ended ${status ?? "unfinished"}`
-          };
-        }
-        const verified = ctx.verifyHttp ? await verifyServing(target) : {
-          ok: true,
-          detail: `back on ${target.previousCommit?.slice(0, 7) ?? target.previousDeploymentId} (SUCCESS)`
-        };
-        return {
-          service: target.service,
-          toDeploymentId: target.previousDeploymentId,
-          newDeploymentId: newId,
-          ok: verified.ok,
-          detail: verified.detail
-        };
+        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
+        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
+        const to = { ...target, previousDeploymentId: chosen.id, previousCommit: chosen.commit };
+        return await rollBackOne(api, to, chosen.id, ctx, deadline);
       } catch (error) {
         return {
           service: target.service,
-          toDeploymentId: target.previousDeploymentId,
+          ...target.previousDeploymentId ? { toDeploymentId: target.previousDeploymentId } : {},
           ok: false,
           detail: `rollback failed: ${error.message}`
         };
+      }
+    })
+  );
+}
+async function rollBackOne(api, target, toId, ctx, deadline) {
+  await api.cancel(target.failedDeploymentId).catch(() => void 0);
+  const before = new Set(
+    (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id)
+  );
+  let lostAnswer;
+  try {
+    await api.rollback(toId);
+  } catch (error) {
+    if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+    lostAnswer = error.message.split(". ")[0];
+  }
+  let newId;
+  while (!newId && !deadline.aborted) {
+    const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
+    newId = recent.find((d) => !before.has(d.id))?.id;
+    if (!newId) await sleep(500, deadline);
+  }
+  if (!newId) {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      ok: false,
+      detail: lostAnswer ? `the rollback request got no clear answer (${lostAnswer}) and no rollback deployment appeared before the timeout: check the service in Railway` : "Railway accepted the rollback but no new deployment appeared before the timeout"
+    };
+  }
+  const rollbackId = newId;
+  const statuses = await api.watchDeployments([rollbackId], {
+    signal: deadline,
+    isDone: (d) => TERMINAL_STATUSES.has(d.status),
+    onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: rollbackId, status: d.status })
+  });
+  const status = statuses.get(rollbackId)?.status;
+  if (status !== "SUCCESS" && ctx.signal?.aborted) {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      newDeploymentId: rollbackId,
+      ok: false,
+      detail: `rollback deployment ${rollbackId} is ${status ?? "starting"}; not waited for (the run was interrupted)`
+    };
+  }
+  if (status !== "SUCCESS") {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      newDeploymentId: rollbackId,
+      ok: false,
+      detail: `the rollback deployment ended ${status ?? "unfinished"}`
+    };
+  }
+  const verified = ctx.verifyHttp ? await verifyServing(target) : {
+    ok: true,
+    detail: `back on ${target.previousCommit?.slice(0, 7) ?? toId} (SUCCESS)`
+  };
+  return {
+    service: target.service,
+    toDeploymentId: toId,
+    newDeploymentId: rollbackId,
+    ok: verified.ok,
+    detail: verified.detail
+  };
+}
+async function requestRollbacks(api, targets, ctx) {
+  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
+  return Promise.all(
+    targets.map(async (target) => {
+      try {
+        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
+        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
+        try {
+          await api.rollback(chosen.id);
+        } catch (error) {
+          if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+          return {
+            service: target.service,
+            toDeploymentId: chosen.id,
+            ok: false,
+            detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested but Railway's answer was lost; not waited for (the run was interrupted): check the service in Railway`
+          };
+        }
+        return {
+          service: target.service,
+          toDeploymentId: chosen.id,
+          ok: false,
+          detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested; not waited for (the run was interrupted)`
+        };
+      } catch (error) {
+        return { service: target.service, ok: false, detail: `rollback failed: ${error.message}` };
       }
     })
   );
@@ -58448,6 +58670,7 @@ async function deployStage(run) {
     stabilityMs: options.stabilityMs,
     deadline,
     interrupted: options.signal,
+    cancelInFlightOnInterrupt: options.rollback,
     timeoutMinutes: Math.round(options.timeoutMs / 6e4),
     tarball: () => {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
@@ -58459,21 +58682,23 @@ async function deployStage(run) {
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
 }
 async function verifyStage(run) {
-  const { options, result, selected, commitSha, emit } = run;
+  const { api, options, result, selected, commitSha, emit, target, desired } = run;
   const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
-    const done2 = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
-    const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
-    const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
-    throw new PipelineError(
-      `interrupted: deployed ${done2.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`
-    );
+    if (options.rollback) {
+      const live = result.deployments.filter((d) => d.deploymentId && d.status === "SUCCESS");
+      result.rollbacks = await requestRollbacks(api, rollbackTargets(run, live), {
+        projectId: target.projectId,
+        environmentId: desired.environmentId
+      });
+    }
+    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks));
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
     if (!first) return void 0;
     const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 6e4));
-    let failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
+    let failure = `${first.service} ${detail.startsWith("not started") ? detail : first.deploymentId ? `deployment ${first.deploymentId} ${first.status}: ${detail}` : `${first.status}: ${detail}`}`;
     if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
     return failure;
   }
@@ -58503,37 +58728,38 @@ async function rollbackStage(run, applied, failure) {
     throw new PipelineError(`${failure}; rollback is off, so the failed deployments stay${kept}`);
   }
   emit({ kind: "stage", stage: "rollback" });
-  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
   const started = result.deployments.filter((d) => d.deploymentId);
   const settings = await restoreSettings(api, desired.environmentId, applied);
   if (settings) result.notes.push(`settings: ${settings.detail}`);
-  result.rollbacks = await rollBack(
-    api,
-    started.map((record) => {
-      const plan = result.plan.find((p) => p.service === record.service);
-      const service = byName.get(record.service);
-      return {
-        service: record.service,
-        serviceId: service.serviceId,
-        failedDeploymentId: record.deploymentId,
-        previousDeploymentId: plan?.liveDeploymentId,
-        previousCommit: plan?.liveCommit,
-        smoke: service.config.smoke,
-        url: result.urls.services[record.service]
-      };
-    }),
-    {
-      projectId: target.projectId,
-      environmentId: desired.environmentId,
-      timeoutMs: Math.max(6e4, options.timeoutMs / 2),
-      verifyHttp: options.smoke,
-      emit
-    }
-  );
+  result.rollbacks = await rollBack(api, rollbackTargets(run, started), {
+    projectId: target.projectId,
+    environmentId: desired.environmentId,
+    timeoutMs: Math.max(6e4, options.timeoutMs / 2),
+    verifyHttp: options.smoke,
+    emit,
+    ...options.signal ? { signal: options.signal } : {}
+  });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
   let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
   if (settings) message += settings.ok ? "; settings restored" : "; settings NOT fully restored (see notes)";
   throw new PipelineError(message);
+}
+function rollbackTargets(run, records) {
+  const { result } = run;
+  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
+  return records.map((record) => {
+    const plan = result.plan.find((p) => p.service === record.service);
+    const service = byName.get(record.service);
+    return {
+      service: record.service,
+      serviceId: service.serviceId,
+      failedDeploymentId: record.deploymentId,
+      previousDeploymentId: plan?.liveDeploymentId,
+      previousCommit: plan?.liveCommit,
+      smoke: service.config.smoke,
+      url: result.urls.services[record.service]
+    };
+  });
 }
 function collectUrls(run, live) {
   const { result } = run;
@@ -58553,6 +58779,7 @@ function smokeTargets(options, services, result, expected) {
   if (options.frontendUrl) result.urls.frontend = frontendUrl;
   const targets = {
     deadline: Date.now() + options.smokeTimeoutMs,
+    ...options.signal ? { signal: options.signal } : {},
     browserPath: options.browserPath
   };
   if (apiService?.config.smoke?.role === "api" && apiUrl) {
@@ -58585,7 +58812,9 @@ async function runSession(settings, baseDir, hooks = {}) {
     log: hooks.log
   });
   try {
-    return await runPipeline(pipelineOptions(settings, repoDir, hooks.branch), {
+    const options = pipelineOptions(settings, repoDir, hooks.branch);
+    if (hooks.signal) options.signal = hooks.signal;
+    return await runPipeline(options, {
       api: client,
       emit: hooks.emit
     });
@@ -58608,12 +58837,23 @@ function describeEvent(raw) {
       return printable(JSON.stringify(event));
   }
 }
-function interruptOnSignals(onFirst) {
+function interruptOnSignals(onFirst, options = {}) {
   const controller = new AbortController();
+  let first;
   const handler = (signal) => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
-    onFirst(signal);
-    controller.abort();
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (!first) {
+      first = signal;
+      onFirst(signal);
+      controller.abort();
+      return;
+    }
+    if (signal === first) process.exit(code);
+    const timer = setTimeout(() => {
+      options.onGiveUp?.(signal);
+      process.exit(code);
+    }, options.graceMs ?? 2e3);
+    timer.unref();
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
