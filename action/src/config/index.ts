@@ -217,7 +217,7 @@ function validateParsedText(
   };
   const findings = [...parsed.findings];
   if (parsed.data !== undefined) {
-    findings.push(...schemaFindings(path, parsed.data, parsed.positions));
+    for (const finding of schemaFindings(path, parsed.data, parsed.positions)) findings.push(finding);
     findings.push(
       ...fileFindings(file, {
         repoDir: options.repoDir ?? ".",
@@ -255,10 +255,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
         : {}),
       ...(options.environments === undefined ? {} : { environments: options.environments }),
     });
-    findings.push(...fileProblems);
+    for (const finding of fileProblems) findings.push(finding);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
-    services.push(...servicesOf(file, dependsOnLocations));
+    // Loops, not push(...): a spread of 100,000 items exceeds the call stack.
+    for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
   }
-  findings.push(...crossFileFindings(services, dependsOnLocations));
+  for (const finding of crossFileFindings(services, dependsOnLocations)) findings.push(finding);
   return { files, services, findings: sortFindings(findings) };
 }

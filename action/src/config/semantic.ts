@@ -416,20 +416,33 @@ export function crossFileFindings(
       }
     });
   }
-  // Cycles: depth-first search over first definitions; report each cycle once.
+  // Cycles: depth-first search over first definitions; report each cycle once. Iterative, so
+  // a 6,000-long dependsOn chain does not exhaust the call stack.
   const state = new Map<string, "visiting" | "done">();
   const reportedCycles = new Set<string>();
-  const visit = (name: string, trail: string[]) => {
-    state.set(name, "visiting");
-    const service = firstByName.get(name);
-    for (const dependency of service?.dependsOn ?? []) {
+  for (const root of names) {
+    if (state.get(root) !== undefined) continue;
+    const stack: { name: string; next: number }[] = [{ name: root, next: 0 }];
+    state.set(root, "visiting");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as { name: string; next: number };
+      const name = frame.name;
+      const service = firstByName.get(name);
+      const dependsOn = service?.dependsOn ?? [];
+      if (frame.next >= dependsOn.length) {
+        state.set(name, "done");
+        stack.pop();
+        continue;
+      }
+      const index = frame.next++;
+      const dependency = dependsOn[index] as string;
       if (dependency === name || !firstByName.has(dependency)) continue;
       if (state.get(dependency) === "visiting") {
-        const cycle = [...trail.slice(trail.indexOf(dependency)), name, dependency];
+        const trail = stack.map((f) => f.name);
+        const cycle = [...trail.slice(trail.indexOf(dependency)), dependency];
         const identity = [...new Set(cycle)].sort().join(",");
         if (reportedCycles.has(identity)) continue;
         reportedCycles.add(identity);
-        const index = service?.dependsOn.indexOf(dependency) ?? 0;
         findings.push({
           severity: "error",
           code: "dependency-cycle",
@@ -438,12 +451,11 @@ export function crossFileFindings(
             service?.location ?? { file: "", line: 1, column: 1 },
         });
       } else if (state.get(dependency) === undefined) {
-        visit(dependency, [...trail, name]);
+        state.set(dependency, "visiting");
+        stack.push({ name: dependency, next: 0 });
       }
     }
-    state.set(name, "done");
-  };
-  for (const name of names) if (state.get(name) === undefined) visit(name, []);
+  }
 
   for (const role of ["api", "frontend"] as const) {
     const withRole = services.filter((service) => service.smoke?.role === role);

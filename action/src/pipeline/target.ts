@@ -90,21 +90,41 @@ export async function resolveTarget(
   };
 }
 
-/** Services ordered so that every service comes after the ones it depends on. */
+/**
+ * Services ordered so that every service comes after the ones it depends on. Iterative: a
+ * 6,000-long dependsOn chain must not exhaust the call stack.
+ */
 export function dependencyOrder(services: ServiceConfig[]): string[] {
   const byName = new Map(services.map((s) => [s.name, s]));
   const order: string[] = [];
   const state = new Map<string, "visiting" | "done">();
-  const visit = (name: string, path: string[]) => {
-    const seen = state.get(name);
-    if (seen === "done") return;
-    if (seen === "visiting")
-      throw new PipelineError(`dependsOn forms a cycle: ${[...path, name].join(" → ")}`);
-    state.set(name, "visiting");
-    for (const dep of byName.get(name)?.dependsOn ?? []) if (byName.has(dep)) visit(dep, [...path, name]);
-    state.set(name, "done");
-    order.push(name);
-  };
-  for (const service of services) visit(service.name, []);
+  for (const service of services) {
+    if (state.has(service.name)) continue;
+    // Each frame: a service and the index of the next dependency to look at; the stack is the path.
+    const stack: { name: string; next: number }[] = [{ name: service.name, next: 0 }];
+    state.set(service.name, "visiting");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as { name: string; next: number };
+      const deps = (byName.get(frame.name)?.dependsOn ?? []).filter((dep) => byName.has(dep));
+      const dep = deps[frame.next++];
+      if (dep === undefined) {
+        state.set(frame.name, "done");
+        order.push(frame.name);
+        stack.pop();
+        continue;
+      }
+      const seen = state.get(dep);
+      if (seen === "visiting") {
+        const path = stack.map((f) => f.name);
+        throw new PipelineError(
+          `dependsOn forms a cycle: ${[...path.slice(path.indexOf(dep)), dep].join(" → ")}`,
+        );
+      }
+      if (seen === undefined) {
+        state.set(dep, "visiting");
+        stack.push({ name: dep, next: 0 });
+      }
+    }
+  }
   return order;
 }

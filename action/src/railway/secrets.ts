@@ -105,7 +105,7 @@ export function secretPieces(value: string): string[] {
         while (stack.length > 0) {
           const node = stack.pop();
           if (typeof node === "string") push(node);
-          else if (node && typeof node === "object") stack.push(...Object.values(node));
+          else if (node && typeof node === "object") for (const item of Object.values(node)) stack.push(item);
         }
       } catch {
         // not JSON

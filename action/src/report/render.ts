@@ -196,7 +196,7 @@ export function terminalReport(raw: PipelineResult): string {
   if (result.commitSha) lines.push(`commit ${short(result.commitSha)} → environment ${result.environment}`);
   if (result.plan.length > 0) {
     lines.push("", "plan:");
-    const width = Math.max(...result.plan.map((p) => p.service.length));
+    const width = result.plan.reduce((max, p) => Math.max(max, p.service.length), 0);
     for (const p of result.plan)
       lines.push(`  ${p.service.padEnd(width)}  ${p.deploy ? "deploy" : "skip  "}  ${p.reason}`);
   }
