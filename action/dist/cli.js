@@ -49643,10 +49643,7 @@ import { readdirSync } from "node:fs";
 import { join as join3, posix as posix3, relative as relative2, sep } from "node:path";
 
 // action/src/report/escape.ts
-var CONTROL = new RegExp(
-  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
-  "g"
-);
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 function escapeChar(char) {
   switch (char) {
     case "\n":
@@ -53525,17 +53522,29 @@ function crossFileFindings(services, dependsOnLocations) {
   }
   const state = /* @__PURE__ */ new Map();
   const reportedCycles = /* @__PURE__ */ new Set();
-  const visit = (name, trail) => {
-    state.set(name, "visiting");
-    const service = firstByName.get(name);
-    for (const dependency of service?.dependsOn ?? []) {
+  for (const root of names) {
+    if (state.get(root) !== void 0) continue;
+    const stack = [{ name: root, next: 0 }];
+    state.set(root, "visiting");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1];
+      const name = frame.name;
+      const service = firstByName.get(name);
+      const dependsOn = service?.dependsOn ?? [];
+      if (frame.next >= dependsOn.length) {
+        state.set(name, "done");
+        stack.pop();
+        continue;
+      }
+      const index = frame.next++;
+      const dependency = dependsOn[index];
       if (dependency === name || !firstByName.has(dependency)) continue;
       if (state.get(dependency) === "visiting") {
-        const cycle = [...trail.slice(trail.indexOf(dependency)), name, dependency];
+        const trail = stack.map((f) => f.name);
+        const cycle = [...trail.slice(trail.indexOf(dependency)), dependency];
         const identity = [...new Set(cycle)].sort().join(",");
         if (reportedCycles.has(identity)) continue;
         reportedCycles.add(identity);
-        const index = service?.dependsOn.indexOf(dependency) ?? 0;
         findings.push({
           severity: "error",
           code: "dependency-cycle",
@@ -53543,12 +53552,11 @@ function crossFileFindings(services, dependsOnLocations) {
           location: (service && dependsOnLocations.get(service)?.[index]) ?? service?.location ?? { file: "", line: 1, column: 1 }
         });
       } else if (state.get(dependency) === void 0) {
-        visit(dependency, [...trail, name]);
+        state.set(dependency, "visiting");
+        stack.push({ name: dependency, next: 0 });
       }
     }
-    state.set(name, "done");
-  };
-  for (const name of names) if (state.get(name) === void 0) visit(name, []);
+  }
   for (const role of ["api", "frontend"]) {
     const withRole = services.filter((service) => service.smoke?.role === role);
     for (const extra of withRole.slice(1)) {
@@ -53907,7 +53915,7 @@ function validateParsedText(path, text, options) {
   };
   const findings = [...parsed.findings];
   if (parsed.data !== void 0) {
-    findings.push(...schemaFindings(path, parsed.data, parsed.positions));
+    for (const finding2 of schemaFindings(path, parsed.data, parsed.positions)) findings.push(finding2);
     findings.push(
       ...fileFindings(file, {
         repoDir: options.repoDir ?? ".",
@@ -53938,11 +53946,11 @@ async function loadConfig(options) {
       ...options.liveRootDirectories?.has(path) ? { liveRootDirectory: options.liveRootDirectories.get(path) } : {},
       ...options.environments === void 0 ? {} : { environments: options.environments }
     });
-    findings.push(...fileProblems);
+    for (const finding2 of fileProblems) findings.push(finding2);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
-    services.push(...servicesOf(file, dependsOnLocations));
+    for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
   }
-  findings.push(...crossFileFindings(services, dependsOnLocations));
+  for (const finding2 of crossFileFindings(services, dependsOnLocations)) findings.push(finding2);
   return { files, services, findings: sortFindings(findings) };
 }
 
@@ -54546,7 +54554,7 @@ function secretPieces(value) {
         while (stack.length > 0) {
           const node = stack.pop();
           if (typeof node === "string") push(node);
-          else if (node && typeof node === "object") stack.push(...Object.values(node));
+          else if (node && typeof node === "object") for (const item of Object.values(node)) stack.push(item);
         }
       } catch {
       }
@@ -58310,17 +58318,33 @@ function dependencyOrder(services) {
   const byName = new Map(services.map((s) => [s.name, s]));
   const order = [];
   const state = /* @__PURE__ */ new Map();
-  const visit = (name, path) => {
-    const seen = state.get(name);
-    if (seen === "done") return;
-    if (seen === "visiting")
-      throw new PipelineError(`dependsOn forms a cycle: ${[...path, name].join(" \u2192 ")}`);
-    state.set(name, "visiting");
-    for (const dep of byName.get(name)?.dependsOn ?? []) if (byName.has(dep)) visit(dep, [...path, name]);
-    state.set(name, "done");
-    order.push(name);
-  };
-  for (const service of services) visit(service.name, []);
+  for (const service of services) {
+    if (state.has(service.name)) continue;
+    const stack = [{ name: service.name, next: 0 }];
+    state.set(service.name, "visiting");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1];
+      const deps = (byName.get(frame.name)?.dependsOn ?? []).filter((dep2) => byName.has(dep2));
+      const dep = deps[frame.next++];
+      if (dep === void 0) {
+        state.set(frame.name, "done");
+        order.push(frame.name);
+        stack.pop();
+        continue;
+      }
+      const seen = state.get(dep);
+      if (seen === "visiting") {
+        const path = stack.map((f) => f.name);
+        throw new PipelineError(
+          `dependsOn forms a cycle: ${[...path.slice(path.indexOf(dep)), dep].join(" \u2192 ")}`
+        );
+      }
+      if (seen === void 0) {
+        state.set(dep, "visiting");
+        stack.push({ name: dep, next: 0 });
+      }
+    }
+  }
   return order;
 }
 
@@ -58874,7 +58898,7 @@ function terminalReport(raw) {
   if (result.commitSha) lines.push(`commit ${short2(result.commitSha)} \u2192 environment ${result.environment}`);
   if (result.plan.length > 0) {
     lines.push("", "plan:");
-    const width = Math.max(...result.plan.map((p) => p.service.length));
+    const width = result.plan.reduce((max, p) => Math.max(max, p.service.length), 0);
     for (const p of result.plan)
       lines.push(`  ${p.service.padEnd(width)}  ${p.deploy ? "deploy" : "skip  "}  ${p.reason}`);
   }
