@@ -10,6 +10,7 @@ const reports = resolve(".railyard/test-reports");
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
 
+console.log(`railyard test: node ${process.version} (${process.execPath})`);
 installNodePackages();
 installSystemPackages(SYSTEM_PACKAGES);
 
