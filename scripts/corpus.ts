@@ -342,6 +342,11 @@ function printConformance(checks: ConformanceCheck[]): void {
 }
 
 async function main(): Promise<number> {
+  // `npm run corpus | head` closes the pipe early: that is the reader being done, not a failure.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   let values: { markdown?: boolean };
   let positionals: string[];
   try {
