@@ -1,6 +1,6 @@
 // Installs everything the project needs on this machine: npm packages for the action,
 // the backend and the frontend (each has its own lockfile), and, when running as root on
-// Debian, the system packages the tests and `npm run local` use (chromium for the browser
+// Debian (or with passwordless sudo), the system packages the tests and `npm run local` use (chromium for the browser
 // checks; podman, runc and debootstrap for the container proof and the backend image). Uses
 // only Node's built-ins, so it runs on a fresh clone before anything is installed.
 //   node scripts/setup.mjs             npm packages
@@ -31,13 +31,17 @@ function run(command, args, options = {}) {
   }
 }
 
+function passwordlessSudo() {
+  return has("sudo") && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
+}
+
 function has(command) {
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
 /**
  * Installs the missing ones of `wanted` ({command: Debian package}) with apt-get when running
- * as root on Debian. Returns what is still missing and why; without `optional`, a package it
+ * as root on Debian (or as a user with passwordless sudo, as on CI runners). Returns what is still missing and why; without `optional`, a package it
  * cannot install ends the process with exit 1 and the apt-get line to run.
  */
 export function installSystemPackages(wanted = SYSTEM_PACKAGES, { optional = false } = {}) {
@@ -48,7 +52,8 @@ export function installSystemPackages(wanted = SYSTEM_PACKAGES, { optional = fal
   const hint = `install them with: sudo apt-get install -y ${missing.join(" ")}`;
   let reason;
   if (!has("apt-get")) reason = "this machine has no apt-get";
-  else if (process.getuid?.() !== 0) reason = "not running as root";
+  else if (process.getuid?.() !== 0 && !passwordlessSudo())
+    reason = "not running as root (and no passwordless sudo)";
   if (reason !== undefined) {
     if (!optional) {
       console.error(`railyard setup: missing ${missing.join(", ")} (${reason}); ${hint}`);
@@ -61,9 +66,14 @@ export function installSystemPackages(wanted = SYSTEM_PACKAGES, { optional = fal
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   // Wait for another apt-get (a parallel run) instead of failing on its lock.
   const lock = ["-o", "DPkg::Lock::Timeout=300"];
+  // Not root but allowed (a CI runner's user): the same commands through `sudo -n`.
+  const apt = (args) =>
+    process.getuid?.() === 0
+      ? ["apt-get", args]
+      : ["sudo", ["-n", "--preserve-env=DEBIAN_FRONTEND", "apt-get", ...args]];
   const steps = [
-    ["apt-get", [...lock, "update", "-qq"]],
-    ["apt-get", [...lock, "install", "-y", "-qq", "--no-install-recommends", ...missing]],
+    apt([...lock, "update", "-qq"]),
+    apt([...lock, "install", "-y", "-qq", "--no-install-recommends", ...missing]),
   ];
   for (const [command, args] of steps) {
     if (!optional) {
