@@ -1,8 +1,8 @@
-// Installs everything the project needs on this machine: npm packages for the action,
-// the backend and the frontend (each has its own lockfile), and, when running as root on
-// Debian (or with passwordless sudo), the system packages the tests and `npm run local` use (chromium for the browser
-// checks; podman, runc and debootstrap for the container proof and the backend image). Uses
-// only Node's built-ins, so it runs on a fresh clone before anything is installed.
+// Installs everything the project needs on this machine: npm packages for the action, the
+// backend and the frontend (each has its own lockfile), and, as root on Debian (or with
+// passwordless sudo), the system packages the tests and `npm run local` use (chromium for the
+// browser checks; podman, runc and debootstrap for the container proof and the backend
+// image). Uses only Node's built-ins, so it runs on a fresh clone before anything is installed.
 //   node scripts/setup.mjs             npm packages
 //   node scripts/setup.mjs --system    npm packages, then the system packages (exit 1 if it cannot)
 import { spawnSync } from "node:child_process";
