@@ -224,7 +224,8 @@ function deploymentView(state: EmulatorState, d: DeploymentRecord) {
     url: domain ? `http://${domain}` : null,
     staticUrl: domain ?? null,
     canRollback: d.everSucceeded,
-    canRedeploy: true,
+    // As Railway (and its CLI's redeploy) sees it: not while it builds or deploys, not once removed.
+    canRedeploy: !NOT_REDEPLOYABLE.has(d.status),
     deploymentStopped: ["REMOVED", "FAILED", "CRASHED", "SKIPPED"].includes(d.status),
     meta: { ...d.meta },
     instances: deploymentInstances(state, d),
@@ -246,6 +247,16 @@ function deploymentInstances(state: EmulatorState, d: DeploymentRecord) {
     : Number(settings?.numReplicas ?? 1);
   return Array.from({ length: Math.max(1, replicas) }, (_, i) => ({ id: `${d.id}-${i}`, status }));
 }
+
+const NOT_REDEPLOYABLE = new Set([
+  "QUEUED",
+  "WAITING",
+  "INITIALIZING",
+  "BUILDING",
+  "DEPLOYING",
+  "REMOVING",
+  "REMOVED",
+]);
 
 const INSTANCE_STATUS: Partial<Record<string, string>> = {
   DEPLOYING: "INITIALIZING",

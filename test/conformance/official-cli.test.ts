@@ -307,7 +307,20 @@ describe("each command's sequence against a running emulator", () => {
   });
 
   it("redeploy: the latest deployment, then from the latest commit", async () => {
+    // The CLI refuses to redeploy a deployment that is still building: let the upload finish.
+    for (let i = 0; i < 100; i++) {
+      const status = data(await run("DeploymentStatus")).deployment.status;
+      if (status === "SUCCESS") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await sequence("redeploy", {
+      EnvironmentInstances: (a) => {
+        const web = data(a).environment.serviceInstances.edges.find(
+          (e: Loose) => e.node.serviceId === "svc-web",
+        );
+        // Before the first redeploy the upload's deployment is done; before the second, the redeploy runs.
+        expect(web.node.latestDeployment.canRedeploy).toBe(web.node.latestDeployment.status === "SUCCESS");
+      },
       DeploymentRedeploy: (a) => expect(data(a).deploymentRedeploy.id).not.toBe(ids.deploymentId),
       ServiceInstanceDeployLatestCommit: (a) => expect(data(a).serviceInstanceDeploy).toBe(true),
     });
