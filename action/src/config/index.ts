@@ -8,7 +8,7 @@ import { isTable, type ParsedConfigFile, tableAt } from "./model.ts";
 import { parseConfigText } from "./parse.ts";
 import { readConfigFile } from "./read-file.ts";
 import { locateIn, schemaFindings } from "./schema-check.ts";
-import { crossFileFindings, fileFindings } from "./semantic.ts";
+import { crossFileFindings, environmentTypoFindings, fileFindings } from "./semantic.ts";
 import type { Finding, ServiceConfig, SmokeRole, SourceLocation } from "./types.ts";
 
 export { formatFindings, sortFindings } from "./format.ts";
@@ -44,6 +44,8 @@ export interface LoadConfigOptions {
   files?: string[];
   /** Environment names of the Railway project, when it could be read (`pr` is always allowed). */
   environments?: string[];
+  /** The run's environment name: validate warns about names close to it that appear nowhere else. */
+  environment?: string;
   /** Default true. False skips checks that read the disk besides the config files (Dockerfiles). */
   checkFilesystem?: boolean;
   /** Per plain file (repo-relative path), the live root directory of the service it configures. */
@@ -237,6 +239,7 @@ function validateParsedText(
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
   const paths = (options.files ?? discoverConfigFiles(options.repoDir)).map(normalizeRepoPath);
   const files: ConfigFile[] = [];
+  const parsedFiles: ParsedConfigFile[] = [];
   const services: ServiceConfig[] = [];
   const findings: Finding[] = [];
   const dependsOnLocations = new Map<ServiceConfig, SourceLocation[]>();
@@ -257,9 +260,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     });
     for (const finding of fileProblems) findings.push(finding);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
+    parsedFiles.push(file);
     // Loops, not push(...): a spread of 100,000 items exceeds the call stack.
     for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
   }
   for (const finding of crossFileFindings(services, dependsOnLocations)) findings.push(finding);
+  // Without the project's environments (validate), typos are found against the names in the files.
+  if (options.environments === undefined)
+    for (const finding of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding);
   return { files, services, findings: sortFindings(findings) };
 }

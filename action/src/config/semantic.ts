@@ -56,6 +56,59 @@ function dockerfileRepoPath(rootDirectory: string, dockerfilePath: string): stri
   return posix.normalize(joined).replace(/^\/+/, "");
 }
 
+/** True when a path, read from `rootDirectory` (or from the repository root with a leading `/`), leaves the repository. */
+function climbsAboveRoot(rootDirectory: string, path: string): boolean {
+  let depth = 0;
+  const start = path.startsWith("/") ? "" : rootDirectory;
+  for (const segment of `${start}/${path}`.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    depth += segment === ".." ? -1 : 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+/**
+ * `validate` knows no Railway project: an environment name used in one place and close to one
+ * used elsewhere (or to the run's environment) is most likely a typo of it. A warning, with
+ * the name it is close to.
+ */
+export function environmentTypoFindings(files: ParsedConfigFile[], runEnvironment?: string): Finding[] {
+  const uses = new Map<string, { file: ParsedConfigFile; segments: string[] }[]>();
+  for (const file of files) {
+    const tables: string[][] = [["environments"]];
+    for (const service of Object.keys(tableAt(file.data, ["services"]) ?? {}))
+      tables.push(["services", service, "environments"]);
+    for (const segments of tables)
+      for (const name of Object.keys(tableAt(file.data, segments) ?? {})) {
+        const list = uses.get(name) ?? [];
+        list.push({ file, segments: [...segments, name] });
+        uses.set(name, list);
+      }
+  }
+  const anchors = new Set(["pr", ...(runEnvironment ? [runEnvironment] : [])]);
+  const findings: Finding[] = [];
+  for (const [name, where] of uses) {
+    if (anchors.has(name)) continue;
+    // Close to a name that is used more often, or to the run's environment / `pr`.
+    const candidates = [...new Set([...uses.keys(), ...anchors])].filter(
+      (other) => other !== name && (anchors.has(other) || (uses.get(other)?.length ?? 0) > where.length),
+    );
+    const near = closest(name, candidates);
+    if (near === undefined) continue;
+    for (const { file, segments } of where) {
+      findings.push({
+        severity: "warning",
+        code: "unknown-environment",
+        message: `environment \`${clip(name)}\` is not used anywhere else${runEnvironment ? ` and is not the run's environment (\`${clip(runEnvironment)}\`)` : ""}`,
+        suggestion: `did you mean \`${clip(near)}\`?`,
+        location: at(file, segments, "key"),
+      });
+    }
+  }
+  return findings;
+}
+
 /** A plain Config-as-Code file: no [services] table, so it configures one service whose root directory Railway holds. */
 function isPlain(file: ParsedConfigFile): boolean {
   return isTable(file.data) && !isTable(file.data.services);
@@ -192,6 +245,21 @@ function watchPatternProblem(pattern: string): { message: string; suggestion?: s
     };
   }
   if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
+  // Paths Railway matches are repository-relative and normalised: these segments never occur.
+  const segments = body.split("/");
+  if (segments.includes(".."))
+    return { message: "climbs above the repository root (`..`), so it can never match a changed file" };
+  if (segments.slice(1).includes("."))
+    return {
+      message: "has a `.` path segment, which never occurs in the paths it is matched against",
+      suggestion: `did you mean \`${clip(body.replace(/\/\.(?=\/|$)/g, ""))}\`?`,
+    };
+  if (/\\[A-Za-z0-9_-]/.test(body))
+    return {
+      message:
+        "uses `\\` as a path separator; gitignore syntax reads it as an escape, so the pattern never matches the folder meant",
+      suggestion: `did you mean \`${clip(body.replace(/\\(?=[A-Za-z0-9_*?-])/g, "/"))}\`?`,
+    };
   const unclosed = /\[(?![^\]]*\])/.exec(body.replace(/\\./g, ""));
   if (unclosed !== null) return { message: "has a `[` without a closing `]`" };
   try {
@@ -212,6 +280,16 @@ function checkWatchPatterns(
   findings: Finding[],
 ): void {
   if (!Array.isArray(value)) return;
+  const strings = value.filter((pattern): pattern is string => typeof pattern === "string");
+  if (strings.length > 0 && strings.every((pattern) => pattern.startsWith("!"))) {
+    findings.push({
+      severity: "error",
+      code: "bad-watch-pattern",
+      message: "every watch pattern is a negation (`!`), so no changed file can ever match",
+      suggestion: "add the pattern the negations carve out of, e.g. `/backend/**` before `!/backend/test/**`",
+      location: at(file, segments),
+    });
+  }
   value.forEach((pattern, index) => {
     if (typeof pattern !== "string") return;
     const problem = watchPatternProblem(pattern);
@@ -242,7 +320,16 @@ function checkBlocks(file: ParsedConfigFile, options: SemanticOptions, findings:
   for (const { segments, block } of allBlocks(file.data, "build")) {
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
-    if (typeof dockerfilePath === "string" && options.checkFilesystem) {
+    if (typeof dockerfilePath === "string" && climbsAboveRoot(file.rootDirectory, dockerfilePath)) {
+      findings.push({
+        severity: "error",
+        code: "dockerfile-outside-repository",
+        message: `Dockerfile path ${quote(dockerfilePath)} climbs above the repository root; Railway builds only from files inside the repository`,
+        suggestion:
+          "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+        location: at(file, [...segments, "dockerfilePath"]),
+      });
+    } else if (typeof dockerfilePath === "string" && options.checkFilesystem) {
       const missing = missingDockerfile(file, options, dockerfilePath);
       if (missing !== undefined) {
         const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));

@@ -3,13 +3,14 @@ import { type LoadedConfig, loadConfig } from "../config/index.ts";
 import { PipelineError } from "./types.ts";
 
 export async function validateConfig(
-  options: { repoDir: string; configFiles?: string[] },
+  options: { repoDir: string; configFiles?: string[]; environment?: string },
   environments?: string[],
   liveRootDirectories?: ReadonlyMap<string, string>,
 ): Promise<LoadedConfig> {
   const config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
+    ...(options.environment ? { environment: options.environment } : {}),
     ...(environments ? { environments } : {}),
     ...(liveRootDirectories ? { liveRootDirectories } : {}),
   });
