@@ -53206,6 +53206,50 @@ function dockerfileRepoPath(rootDirectory, dockerfilePath) {
   const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
   return posix.normalize(joined).replace(/^\/+/, "");
 }
+function climbsAboveRoot(rootDirectory, path) {
+  let depth = 0;
+  const start = path.startsWith("/") ? "" : rootDirectory;
+  for (const segment of `${start}/${path}`.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    depth += segment === ".." ? -1 : 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+function environmentTypoFindings(files, runEnvironment) {
+  const uses = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    const tables = [["environments"]];
+    for (const service of Object.keys(tableAt(file.data, ["services"]) ?? {}))
+      tables.push(["services", service, "environments"]);
+    for (const segments of tables)
+      for (const name of Object.keys(tableAt(file.data, segments) ?? {})) {
+        const list2 = uses.get(name) ?? [];
+        list2.push({ file, segments: [...segments, name] });
+        uses.set(name, list2);
+      }
+  }
+  const anchors = /* @__PURE__ */ new Set(["pr", ...runEnvironment ? [runEnvironment] : []]);
+  const findings = [];
+  for (const [name, where] of uses) {
+    if (anchors.has(name)) continue;
+    const candidates = [.../* @__PURE__ */ new Set([...uses.keys(), ...anchors])].filter(
+      (other) => other !== name && (anchors.has(other) || (uses.get(other)?.length ?? 0) > where.length)
+    );
+    const near = closest(name, candidates);
+    if (near === void 0) continue;
+    for (const { file, segments } of where) {
+      findings.push({
+        severity: "warning",
+        code: "unknown-environment",
+        message: `environment \`${clip(name)}\` is not used anywhere else${runEnvironment ? ` and is not the run's environment (\`${clip(runEnvironment)}\`)` : ""}`,
+        suggestion: `did you mean \`${clip(near)}\`?`,
+        location: at(file, segments, "key")
+      });
+    }
+  }
+  return findings;
+}
 function isPlain(file) {
   return isTable2(file.data) && !isTable2(file.data.services);
 }
@@ -53317,6 +53361,19 @@ function watchPatternProblem(pattern) {
     };
   }
   if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
+  const segments = body.split("/");
+  if (segments.includes(".."))
+    return { message: "climbs above the repository root (`..`), so it can never match a changed file" };
+  if (segments.slice(1).includes("."))
+    return {
+      message: "has a `.` path segment, which never occurs in the paths it is matched against",
+      suggestion: `did you mean \`${clip(body.replace(/\/\.(?=\/|$)/g, ""))}\`?`
+    };
+  if (/\\[A-Za-z0-9_-]/.test(body))
+    return {
+      message: "uses `\\` as a path separator; gitignore syntax reads it as an escape, so the pattern never matches the folder meant",
+      suggestion: `did you mean \`${clip(body.replace(/\\(?=[A-Za-z0-9_*?-])/g, "/"))}\`?`
+    };
   const unclosed = /\[(?![^\]]*\])/.exec(body.replace(/\\./g, ""));
   if (unclosed !== null) return { message: "has a `[` without a closing `]`" };
   try {
@@ -53331,6 +53388,16 @@ function watchPatternProblem(pattern) {
 }
 function checkWatchPatterns(file, segments, value, findings) {
   if (!Array.isArray(value)) return;
+  const strings = value.filter((pattern) => typeof pattern === "string");
+  if (strings.length > 0 && strings.every((pattern) => pattern.startsWith("!"))) {
+    findings.push({
+      severity: "error",
+      code: "bad-watch-pattern",
+      message: "every watch pattern is a negation (`!`), so no changed file can ever match",
+      suggestion: "add the pattern the negations carve out of, e.g. `/backend/**` before `!/backend/test/**`",
+      location: at(file, segments)
+    });
+  }
   value.forEach((pattern, index) => {
     if (typeof pattern !== "string") return;
     const problem = watchPatternProblem(pattern);
@@ -53360,7 +53427,15 @@ function checkBlocks(file, options, findings) {
   for (const { segments, block } of allBlocks(file.data, "build")) {
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
-    if (typeof dockerfilePath === "string" && options.checkFilesystem) {
+    if (typeof dockerfilePath === "string" && climbsAboveRoot(file.rootDirectory, dockerfilePath)) {
+      findings.push({
+        severity: "error",
+        code: "dockerfile-outside-repository",
+        message: `Dockerfile path ${quote(dockerfilePath)} climbs above the repository root; Railway builds only from files inside the repository`,
+        suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+        location: at(file, [...segments, "dockerfilePath"])
+      });
+    } else if (typeof dockerfilePath === "string" && options.checkFilesystem) {
       const missing = missingDockerfile(file, options, dockerfilePath);
       if (missing !== void 0) {
         const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));
@@ -53930,6 +54005,7 @@ function validateParsedText(path, text, options) {
 async function loadConfig(options) {
   const paths = (options.files ?? discoverConfigFiles(options.repoDir)).map(normalizeRepoPath);
   const files = [];
+  const parsedFiles = [];
   const services = [];
   const findings = [];
   const dependsOnLocations = /* @__PURE__ */ new Map();
@@ -53948,9 +54024,12 @@ async function loadConfig(options) {
     });
     for (const finding2 of fileProblems) findings.push(finding2);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
+    parsedFiles.push(file);
     for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
   }
   for (const finding2 of crossFileFindings(services, dependsOnLocations)) findings.push(finding2);
+  if (options.environments === void 0)
+    for (const finding2 of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding2);
   return { files, services, findings: sortFindings(findings) };
 }
 
@@ -58379,6 +58458,7 @@ async function validateConfig(options, environments, liveRootDirectories) {
   const config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
+    ...options.environment ? { environment: options.environment } : {},
     ...environments ? { environments } : {},
     ...liveRootDirectories ? { liveRootDirectories } : {}
   });
