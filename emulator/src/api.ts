@@ -109,15 +109,18 @@ function normalizeTokenEnvironments(state: EmulatorState): void {
   }
 }
 
-function connection<T>(nodes: T[], first?: number | null) {
-  const list = typeof first === "number" && first >= 0 ? nodes.slice(0, first) : nodes;
+/** A Relay connection over `nodes`; cursors are positions, `after` starts past one. */
+function connection<T>(nodes: T[], first?: number | null, after?: string | null) {
+  const start = after !== undefined && after !== null && /^\d+$/.test(after) ? Number(after) + 1 : 0;
+  const rest = nodes.slice(start);
+  const list = typeof first === "number" && first >= 0 ? rest.slice(0, first) : rest;
   return {
-    edges: list.map((node, i) => ({ cursor: String(i), node })),
+    edges: list.map((node, i) => ({ cursor: String(start + i), node })),
     pageInfo: {
-      hasNextPage: list.length < nodes.length,
-      hasPreviousPage: false,
-      startCursor: list.length ? "0" : null,
-      endCursor: list.length ? String(list.length - 1) : null,
+      hasNextPage: list.length < rest.length,
+      hasPreviousPage: start > 0,
+      startCursor: list.length ? String(start) : null,
+      endCursor: list.length ? String(start + list.length - 1) : null,
     },
   };
 }
@@ -142,13 +145,13 @@ function environmentView(state: EmulatorState, e: EnvironmentRecord) {
     config: ({ decryptVariables }: { decryptVariables?: boolean | null }) =>
       environmentConfig(state, e.id, decryptVariables === true),
     configEtag: () => configEtag(state, e.id),
-    serviceInstances: ({ first }: { first?: number | null }) => {
+    serviceInstances: ({ first, after }: { first?: number | null; after?: string | null }) => {
       const project = state.project(e.projectId);
       const instances = (project?.services ?? [])
         .map((service) => state.instance(service.id, e.id))
         .filter((instance): instance is ServiceInstanceRecord => instance !== undefined)
         .map((instance) => instanceView(state, instance));
-      return connection(instances, first);
+      return connection(instances, first, after);
     },
   };
 }

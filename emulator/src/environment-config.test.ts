@@ -58,6 +58,16 @@ describe("environment(id) { config configEtag serviceInstances }", () => {
   });
 });
 
+describe("an environment with more instances than one page", () => {
+  it("is read page by page, every instance once", async () => {
+    const client = fx.client({ tokenKind: "account", instancesPageSize: 2 });
+    const state = await client.environmentState("env-production");
+    const ids = state.instances.map((i) => i.serviceId);
+    expect(ids.sort()).toEqual(["svc-0", "svc-1", "svc-2", "svc-db"]);
+    expect(client.requestCount).toBe(2);
+  });
+});
+
 describe("change sets", () => {
   it("previews only the changes that change something, compared with the stored values", async () => {
     const client = account();

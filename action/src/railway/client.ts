@@ -53,6 +53,8 @@ export interface RailwayClientOptions {
   /** Diagnostic lines (retries, fallbacks); already redacted. */
   log?: (message: string) => void;
   watch?: WatchOptions;
+  /** Service instances per page of the environment read (default 500, as Railway's CLI). */
+  instancesPageSize?: number;
   /** Clock skew tolerated when matching a deployment created by an interrupted deploy request (default 5 s). */
   deployLookupSkewMs?: number;
   /**
@@ -86,6 +88,7 @@ export class RailwayClient implements RailwayApi {
   readonly #watcher: DeploymentWatcher;
   readonly #skewMs: number;
   readonly #reconcileMs: number;
+  readonly #pageSize: number;
   #kind: "account" | "project" | "auto";
   #scope?: Promise<TokenScope>;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -118,6 +121,7 @@ export class RailwayClient implements RailwayApi {
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5_000;
     this.#reconcileMs = options.deployReconcileMs ?? 60_000;
+    this.#pageSize = options.instancesPageSize ?? ops.INSTANCES_PAGE_SIZE;
   }
 
   get rateLimit(): RateLimitInfo {
@@ -345,18 +349,38 @@ export class RailwayClient implements RailwayApi {
   }
 
   async environmentState(environmentId: string): Promise<EnvironmentState> {
+    type Page = {
+      edges: { node: Json & { serviceId: string; domains: RawDomains } }[];
+      pageInfo?: { hasNextPage?: boolean; endCursor?: string | null };
+    };
+    const first = this.#pageSize;
     const { data } = await this.#call(
       "EnvironmentState",
       ops.EnvironmentStateQuery,
-      { environmentId },
+      { environmentId, first },
       { environmentId },
     );
     const env = data?.environment as {
       id: string;
       configEtag: string;
       config: EnvironmentConfig | null;
-      serviceInstances: { edges: { node: Json & { serviceId: string; domains: RawDomains } }[] };
+      serviceInstances: Page;
     };
+    const nodes = [...env.serviceInstances.edges.map((e) => e.node)];
+    let page = env.serviceInstances.pageInfo;
+    const seen = new Set<string>();
+    while (page?.hasNextPage && page.endCursor && !seen.has(page.endCursor)) {
+      seen.add(page.endCursor);
+      const next = await this.#call(
+        "EnvironmentInstancesPage",
+        ops.EnvironmentInstancesPageQuery,
+        { environmentId, first, after: page.endCursor },
+        { environmentId },
+      );
+      const instances = (next.data?.environment as { serviceInstances: Page }).serviceInstances;
+      nodes.push(...instances.edges.map((e) => e.node));
+      page = instances.pageInfo;
+    }
     const config = (env.config ?? {}) as EnvironmentConfig;
     this.#maskConfigSecrets(config);
     // The config names every user-set variable: variablesForDeployment needs no extra read for them.
@@ -366,7 +390,7 @@ export class RailwayClient implements RailwayApi {
       id: env.id,
       configEtag: env.configEtag,
       config,
-      instances: env.serviceInstances.edges.map(({ node }) => ({
+      instances: nodes.map((node) => ({
         serviceId: String(node.serviceId),
         source: (node.source as EnvironmentState["instances"][number]["source"]) ?? null,
         latestDeployment: node.latestDeployment ? toDeployment(node.latestDeployment as Json) : null,

@@ -83,27 +83,46 @@ ${DEPLOYMENT_FIELDS}`;
  * etag, and per service instance what the config does not hold (source, the latest deployment,
  * the domains with their status).
  */
+const LIVE_INSTANCE_FIELDS = `
+fragment LiveInstanceFields on ServiceInstance {
+  serviceId
+  source { repo image }
+  latestDeployment { ...DeploymentFields }
+  domains {
+    serviceDomains { domain }
+    customDomains { domain status { verified certificateStatus } }
+  }
+}`;
+
+/** Service instances per page, as Railway's CLI pages them. */
+export const INSTANCES_PAGE_SIZE = 500;
+
 export const EnvironmentStateQuery = `
-query EnvironmentState($environmentId: String!) {
+query EnvironmentState($environmentId: String!, $first: Int) {
   environment(id: $environmentId) {
     id
     configEtag
     config(decryptVariables: false)
-    serviceInstances {
-      edges {
-        node {
-          serviceId
-          source { repo image }
-          latestDeployment { ...DeploymentFields }
-          domains {
-            serviceDomains { domain }
-            customDomains { domain status { verified certificateStatus } }
-          }
-        }
-      }
+    serviceInstances(first: $first) {
+      edges { node { ...LiveInstanceFields } }
+      pageInfo { hasNextPage endCursor }
     }
   }
 }
+${LIVE_INSTANCE_FIELDS}
+${DEPLOYMENT_FIELDS}`;
+
+/** The next page of an environment's instances (more than INSTANCES_PAGE_SIZE services). */
+export const EnvironmentInstancesPageQuery = `
+query EnvironmentInstancesPage($environmentId: String!, $first: Int, $after: String) {
+  environment(id: $environmentId) {
+    serviceInstances(first: $first, after: $after) {
+      edges { node { ...LiveInstanceFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+${LIVE_INSTANCE_FIELDS}
 ${DEPLOYMENT_FIELDS}`;
 
 const CHANGE_SET_APPLY_FIELDS = `
@@ -279,6 +298,7 @@ export const operations: Record<string, string> = {
   ProjectQuery,
   ServiceInstanceQuery,
   EnvironmentStateQuery,
+  EnvironmentInstancesPageQuery,
   EnvironmentPreviewChangeSetMutation,
   EnvironmentApplyChangeSetMutation,
   EnvironmentChangeSetApplyQuery,
