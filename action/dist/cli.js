@@ -54393,27 +54393,41 @@ query ServiceInstance($environmentId: String!, $serviceId: String!) {
   }
 }
 ${DEPLOYMENT_FIELDS}`;
+var LIVE_INSTANCE_FIELDS = `
+fragment LiveInstanceFields on ServiceInstance {
+  serviceId
+  source { repo image }
+  latestDeployment { ...DeploymentFields }
+  domains {
+    serviceDomains { domain }
+    customDomains { domain status { verified certificateStatus } }
+  }
+}`;
+var INSTANCES_PAGE_SIZE = 500;
 var EnvironmentStateQuery = `
-query EnvironmentState($environmentId: String!) {
+query EnvironmentState($environmentId: String!, $first: Int) {
   environment(id: $environmentId) {
     id
     configEtag
     config(decryptVariables: false)
-    serviceInstances {
-      edges {
-        node {
-          serviceId
-          source { repo image }
-          latestDeployment { ...DeploymentFields }
-          domains {
-            serviceDomains { domain }
-            customDomains { domain status { verified certificateStatus } }
-          }
-        }
-      }
+    serviceInstances(first: $first) {
+      edges { node { ...LiveInstanceFields } }
+      pageInfo { hasNextPage endCursor }
     }
   }
 }
+${LIVE_INSTANCE_FIELDS}
+${DEPLOYMENT_FIELDS}`;
+var EnvironmentInstancesPageQuery = `
+query EnvironmentInstancesPage($environmentId: String!, $first: Int, $after: String) {
+  environment(id: $environmentId) {
+    serviceInstances(first: $first, after: $after) {
+      edges { node { ...LiveInstanceFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+${LIVE_INSTANCE_FIELDS}
 ${DEPLOYMENT_FIELDS}`;
 var CHANGE_SET_APPLY_FIELDS = `
 fragment ChangeSetApplyFields on ChangeSetApplyResult {
@@ -56077,6 +56091,7 @@ var RailwayClient = class {
   #watcher;
   #skewMs;
   #reconcileMs;
+  #pageSize;
   #kind;
   #scope;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -56107,6 +56122,7 @@ var RailwayClient = class {
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5e3;
     this.#reconcileMs = options.deployReconcileMs ?? 6e4;
+    this.#pageSize = options.instancesPageSize ?? INSTANCES_PAGE_SIZE;
   }
   get rateLimit() {
     return this.#transport.rateLimit;
@@ -56290,13 +56306,29 @@ var RailwayClient = class {
     };
   }
   async environmentState(environmentId) {
+    const first = this.#pageSize;
     const { data } = await this.#call(
       "EnvironmentState",
       EnvironmentStateQuery,
-      { environmentId },
+      { environmentId, first },
       { environmentId }
     );
     const env = data?.environment;
+    const nodes = [...env.serviceInstances.edges.map((e) => e.node)];
+    let page = env.serviceInstances.pageInfo;
+    const seen = /* @__PURE__ */ new Set();
+    while (page?.hasNextPage && page.endCursor && !seen.has(page.endCursor)) {
+      seen.add(page.endCursor);
+      const next = await this.#call(
+        "EnvironmentInstancesPage",
+        EnvironmentInstancesPageQuery,
+        { environmentId, first, after: page.endCursor },
+        { environmentId }
+      );
+      const instances = (next.data?.environment).serviceInstances;
+      nodes.push(...instances.edges.map((e) => e.node));
+      page = instances.pageInfo;
+    }
     const config = env.config ?? {};
     this.#maskConfigSecrets(config);
     for (const [serviceId, entry] of Object.entries(config.services ?? {}))
@@ -56305,7 +56337,7 @@ var RailwayClient = class {
       id: env.id,
       configEtag: env.configEtag,
       config,
-      instances: env.serviceInstances.edges.map(({ node }) => ({
+      instances: nodes.map((node) => ({
         serviceId: String(node.serviceId),
         source: node.source ?? null,
         latestDeployment: node.latestDeployment ? toDeployment(node.latestDeployment) : null,
