@@ -56325,7 +56325,8 @@ var RailwayClient = class {
         { environmentId, first, after: page.endCursor },
         { environmentId }
       );
-      const instances = (next.data?.environment).serviceInstances;
+      const instances = next.data?.environment?.serviceInstances;
+      if (!instances) break;
       nodes.push(...instances.edges.map((e) => e.node));
       page = instances.pageInfo;
     }

@@ -377,7 +377,8 @@ export class RailwayClient implements RailwayApi {
         { environmentId, first, after: page.endCursor },
         { environmentId },
       );
-      const instances = (next.data?.environment as { serviceInstances: Page }).serviceInstances;
+      const instances = (next.data?.environment as { serviceInstances?: Page } | undefined)?.serviceInstances;
+      if (!instances) break;
       nodes.push(...instances.edges.map((e) => e.node));
       page = instances.pageInfo;
     }
