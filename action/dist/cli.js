@@ -49643,7 +49643,10 @@ import { readdirSync } from "node:fs";
 import { join as join3, posix as posix3, relative as relative2, sep } from "node:path";
 
 // action/src/report/escape.ts
-var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var CONTROL = new RegExp(
+  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
+  "g"
+);
 function escapeChar(char) {
   switch (char) {
     case "\n":

@@ -141,7 +141,7 @@ describe("red team: text from Railway is printed safely", () => {
   });
 });
 
-const CONTROL_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u202e]/;
+const CONTROL_TEXT = new RegExp("[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u202e]");
 
 describe("red team: text from a config is a config error and printed safely", () => {
   it.each(HOSTILE.filter((h) => CONTROL_TEXT.test(h.text)))(
