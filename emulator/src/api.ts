@@ -31,6 +31,7 @@ import {
   type DeploymentRecord,
   type EmulatorState,
   type EnvironmentRecord,
+  type ExecutionRecord,
   type LogRecord,
   normalizeSettings,
   type ProjectRecord,
@@ -235,6 +236,10 @@ function deploymentView(state: EmulatorState, d: DeploymentRecord) {
     service: serviceView(service),
     environment: environmentView(state, environment),
   };
+}
+
+function executionView(d: DeploymentRecord, e: ExecutionRecord) {
+  return { ...e, deploymentMeta: { ...d.meta } };
 }
 
 /** The instances of a deployment, from its status: one per replica once it deploys. */
@@ -599,6 +604,16 @@ export function buildApi(state: EmulatorState): {
         (args.first as number | undefined) ?? 100,
       );
     },
+    deploymentInstanceExecutions: (args, ctx) => {
+      const input = args.input as { environmentId: string; serviceId: string };
+      const instance = instanceFor(ctx, input.environmentId, input.serviceId);
+      // Newest first, across the service's deployments, as Railway lists them.
+      const executions = state
+        .deploymentsOf(instance.serviceId, instance.environmentId)
+        .flatMap((d) => d.executions.map((e) => executionView(d, e)))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      return connection(executions, (args.first as number | undefined) ?? 100);
+    },
     deploymentEvents: (args, ctx) => {
       const d = deploymentFor(ctx, String(args.id));
       return connection(
@@ -901,6 +916,14 @@ export function buildApi(state: EmulatorState): {
         e.kind === "deployment" && e.deployment.id === d.id
           ? deploymentView(state, { ...e.deployment })
           : undefined,
+    };
+  });
+  subscribe("deploymentInstanceExecutions", (args, ctx) => {
+    const d = deploymentFor(ctx, String((args.input as { deploymentId: string }).deploymentId));
+    return {
+      initial: d.executions.map((e) => executionView(d, e)),
+      select: (e) =>
+        e.kind === "execution" && e.deploymentId === d.id ? executionView(d, e.execution) : undefined,
     };
   });
   subscribe("deploymentEvents", (args, ctx) => {

@@ -258,6 +258,11 @@ export class Deployer {
       buildLog: (message, severity) => this.#addLog(record, "buildLogs", message, severity ?? "info"),
       deployLog: (message, severity) => this.#addLog(record, "deployLogs", message, severity ?? "info"),
       event: (step, status, message) => this.#addEvent(record, step, status, message),
+      instance: (status) => {
+        // A removed deployment's instance is the control plane's (setStatus closes it).
+        if (record.status === "REMOVED" || record.status === "REMOVING") return;
+        this.state.setInstanceStatus(record, status);
+      },
     };
     try {
       record.running = this.runner.start(spec, sink, record.abort.signal);

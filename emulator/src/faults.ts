@@ -22,6 +22,8 @@ export type HttpFault =
 export type DeploymentFaultKind =
   | "build-fails"
   | "crash-after-healthy"
+  /** The instance crashes every second after SUCCESS and is restarted: the deployment stays SUCCESS. */
+  | "crash-loop"
   | "healthcheck-never-passes"
   | "waiting"
   | "skipped"
@@ -150,6 +152,7 @@ function validateHttpFault(f: HttpFault): HttpFault {
 const DEPLOYMENT_KINDS: DeploymentFaultKind[] = [
   "build-fails",
   "crash-after-healthy",
+  "crash-loop",
   "healthcheck-never-passes",
   "waiting",
   "skipped",

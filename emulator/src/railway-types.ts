@@ -23,6 +23,21 @@ export const DEPLOYMENT_STATUSES = [
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
+/** `DeploymentInstanceStatus`: one run of a deployment's instance (an execution). */
+export const DEPLOYMENT_INSTANCE_STATUSES = [
+  "CRASHED",
+  "CREATED",
+  "EXITED",
+  "INITIALIZING",
+  "REMOVED",
+  "REMOVING",
+  "RESTARTING",
+  "RUNNING",
+  "SKIPPED",
+  "STOPPED",
+] as const;
+export type DeploymentInstanceStatus = (typeof DEPLOYMENT_INSTANCE_STATUSES)[number];
+
 /** `Builder` of ServiceInstanceUpdateInput: it has no DOCKERFILE. */
 export const UPDATE_INPUT_BUILDERS = ["HEROKU", "NIXPACKS", "PAKETO", "RAILPACK"] as const;
 /** The builders the environment config takes: the `Builder` enum plus DOCKERFILE. */

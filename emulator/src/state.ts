@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { type ChangeSetApplyRecord, effectiveBuilder } from "./environment-config.ts";
 import { EnvironmentPatches } from "./environment-patch.ts";
-import type { DeploymentStatus, InstanceSettings } from "./railway-types.ts";
+import type { DeploymentInstanceStatus, DeploymentStatus, InstanceSettings } from "./railway-types.ts";
 import type { RunningDeployment } from "./runner/types.ts";
 import type { EmulatorStateFile, TokenFile } from "./state-file.ts";
 
@@ -165,6 +165,18 @@ export interface DeploymentRecord {
   abort: AbortController;
   /** Epoch ms before which reads answer "Deployment not found" (the not-found-while-fresh fault). */
   hiddenUntil?: number;
+  /** Each run of the deployment's instance, oldest first (deploymentInstanceExecutions). */
+  executions: ExecutionRecord[];
+}
+
+/** One run of a deployment's instance: a start, and how it ended. */
+export interface ExecutionRecord {
+  id: string;
+  deploymentId: string;
+  status: DeploymentInstanceStatus;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
 }
 
 export const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
@@ -178,7 +190,8 @@ export const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
 export type ChangeEvent =
   | { kind: "deployment"; deployment: DeploymentRecord }
   | { kind: "buildLog" | "deployLog"; deploymentId: string; log: LogRecord }
-  | { kind: "event"; deploymentId: string; event: EventRecord };
+  | { kind: "event"; deploymentId: string; event: EventRecord }
+  | { kind: "execution"; deploymentId: string; execution: ExecutionRecord };
 
 export class EmulatorState {
   readonly projects = new Map<string, ProjectRecord>();
@@ -493,6 +506,7 @@ export class EmulatorState {
       buildLogs: [],
       deployLogs: [],
       events: [],
+      executions: [],
       abort: new AbortController(),
     };
     this.deployments.set(record.id, record);
@@ -508,6 +522,39 @@ export class EmulatorState {
     record.statusUpdatedAt = now;
     if (status === "SUCCESS") record.everSucceeded = true;
     this.emit({ kind: "deployment", deployment: record });
+    const open = record.executions.at(-1);
+    if ((status === "REMOVING" || status === "REMOVED") && open && !open.completedAt) {
+      this.setInstanceStatus(record, status);
+    }
+  }
+
+  /**
+   * Records an instance status. A start (CREATED, INITIALIZING, RESTARTING) after a finished run
+   * opens a new execution; an end (CRASHED, EXITED, STOPPED, REMOVED, SKIPPED) closes the open one.
+   */
+  setInstanceStatus(record: DeploymentRecord, status: DeploymentInstanceStatus): void {
+    const now = new Date().toISOString();
+    const ends = ["CRASHED", "EXITED", "STOPPED", "REMOVED", "SKIPPED"].includes(status);
+    let open = record.executions.at(-1);
+    if (open?.completedAt) open = undefined;
+    if (!open) {
+      if (ends && record.executions.length > 0) return; // nothing running to end
+      open = {
+        id: randomUUID(),
+        deploymentId: record.id,
+        status,
+        createdAt: now,
+        updatedAt: now,
+        completedAt: null,
+      };
+      record.executions.push(open);
+    } else {
+      if (open.status === status) return;
+      open.status = status;
+      open.updatedAt = now;
+    }
+    if (ends) open.completedAt = now;
+    this.emit({ kind: "execution", deploymentId: record.id, execution: open });
   }
 
   /** Deployments of a service instance, newest first. */

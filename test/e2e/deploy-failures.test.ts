@@ -108,3 +108,62 @@ describe("rolling back", () => {
     ]);
   });
 });
+
+describe("crash loops (issue 10)", () => {
+  it("a deployment that stays SUCCESS while its instance restarts fails the run, and is rolled back", async () => {
+    const s = await stack();
+    expect((await s.run({ services: ["frontend"] })).ok).toBe(true);
+    s.repo.commit({ "frontend/app/e2e-loop.txt": "x\n" }, "frontend: crash-loops");
+    s.emulator.faults.add({ deployment: [{ kind: "crash-loop", service: "frontend" }] });
+    const result = await s.run({ services: ["frontend"], stabilityMs: 3_000 });
+    expect(result.ok).toBe(false);
+    const frontend = result.deployments.find((d) => d.service === "frontend");
+    expect(frontend?.failure?.message).toMatch(
+      /its instance \S+ \d+ times? within the 3-second stability window: a crash loop/,
+    );
+    expect(result.reason).toContain("crash loop");
+    // Railway's own view: the deployment stayed SUCCESS while its instance restarted.
+    const api = s.client();
+    const project = await api.project(s.projectId);
+    const env = project.environments.find((e) => e.name === "production")?.id ?? "";
+    const svc = project.services.find((x) => x.name === "frontend")?.id ?? "";
+    const runs = (await api.instanceExecutions(env, svc)).filter(
+      (e) => e.deploymentId === frontend?.deploymentId,
+    );
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.map((e) => e.status)).toContain("CRASHED");
+    expect(result.rollbacks.map((r) => [r.service, r.ok])).toEqual([["frontend", true]]);
+  });
+
+  it("a rollback that lands on a deployment that then crash-loops is reported as failed", async () => {
+    const s = await stack();
+    expect((await s.run({ services: ["frontend"] })).ok).toBe(true);
+    s.repo.commit({ "frontend/app/e2e-loop2.txt": "x\n" }, "frontend: crash-loops");
+    // The new deployment and the rollback deployment both crash-loop.
+    s.emulator.faults.add({ deployment: [{ kind: "crash-loop", service: "frontend", count: 2 }] });
+    const result = await s.run({ services: ["frontend"], stabilityMs: 3_000 });
+    expect(result.ok).toBe(false);
+    expect(result.rollbacks).toEqual([expect.objectContaining({ service: "frontend", ok: false })]);
+    expect(result.rollbacks[0]?.detail).toContain("crash loop");
+    expect(result.reason).toContain("rolled back 0 of 1 service");
+  });
+
+  it("a live deployment that crash-loops is no rollback target: the one before it is", async () => {
+    const s = await stack();
+    expect((await s.run({ services: ["frontend"] })).ok).toBe(true);
+    const good = (await deploymentsOf(s, "frontend"))[0];
+    s.repo.commit({ "frontend/app/e2e-loop3.txt": "x\n" }, "frontend: crash-loops");
+    s.emulator.faults.add({ deployment: [{ kind: "crash-loop", service: "frontend" }] });
+    // Rollback off: the crash-looping deployment stays live (SUCCESS in Railway).
+    expect((await s.run({ services: ["frontend"], stabilityMs: 3_000, rollback: false })).ok).toBe(false);
+    const looping = (await deploymentsOf(s, "frontend"))[0];
+    expect(looping?.status).toBe("SUCCESS");
+    s.repo.commit({ "frontend/app/e2e-broken3.txt": "x\n" }, "frontend: broken build");
+    s.emulator.faults.add({ deployment: [{ kind: "build-fails", service: "frontend" }] });
+    const result = await s.run({ services: ["frontend"] });
+    expect(result.ok).toBe(false);
+    expect(result.rollbacks).toEqual([
+      expect.objectContaining({ service: "frontend", toDeploymentId: good?.id, ok: true }),
+    ]);
+  });
+});

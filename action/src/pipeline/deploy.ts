@@ -15,6 +15,8 @@ export interface DeployJob {
   source: "commit" | "upload";
   /** Railway holds this service's deployments until GitHub checks pass ("Wait for CI"). */
   waitsForCi: boolean;
+  /** A cron service: its instance exits after each run, which is no crash. */
+  expectsExit?: boolean;
 }
 
 export interface DeployContext {
@@ -157,6 +159,37 @@ export function interruptedReason(records: DeploymentRecord[], rollbacks: Rollba
   const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
   if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
   return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
+}
+
+/**
+ * How often a deployment's instance crashed, exited or restarted since `sinceMs` (Railway keeps
+ * a crash-looping deployment at SUCCESS; deploymentInstanceExecutions tells). Undefined when the
+ * API cannot say. Decision: docs/decisions/0122-crash-loops.md.
+ */
+export async function instanceRestarts(
+  api: RailwayApi,
+  environmentId: string,
+  serviceId: string,
+  deploymentId: string,
+  options: { sinceMs?: number; expectsExit?: boolean } = {},
+): Promise<{ restarts: number; statuses: string[] } | undefined> {
+  if (!api.instanceExecutions) return undefined;
+  let executions: Awaited<ReturnType<NonNullable<RailwayApi["instanceExecutions"]>>>;
+  try {
+    executions = await api.instanceExecutions(environmentId, serviceId, 50);
+  } catch {
+    return undefined;
+  }
+  const since = options.sinceMs ?? 0;
+  const bad = executions.filter(
+    (e) =>
+      e.deploymentId === deploymentId &&
+      (e.status === "CRASHED" ||
+        e.status === "RESTARTING" ||
+        (e.status === "EXITED" && !options.expectsExit)) &&
+      Date.parse(e.completedAt ?? e.createdAt) >= since,
+  );
+  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
 }
 
 /** Statuses of a deployment that has not started building: cancelling it changes nothing live. */
@@ -321,12 +354,27 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
     } catch {
       return; // A read failing in the window is not a crash: the deployment reached SUCCESS.
     }
+    const seconds = Math.round(ctx.stabilityMs / 1000);
     if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
       record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
       const failure = await explainFailure(ctx.api, id, after.status);
       record.failure = {
         ...failure,
-        message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1000)}-second stability window (${failure.message})`,
+        message: `reached SUCCESS, then ${after.status} within the ${seconds}-second stability window (${failure.message})`,
+      };
+      return;
+    }
+    if (ctx.interrupted?.aborted) return;
+    // Still SUCCESS: Railway keeps a crash-looping deployment there; its instance runs tell.
+    const loop = await instanceRestarts(ctx.api, ctx.environmentId, job.serviceId, id, {
+      expectsExit: job.expectsExit,
+    });
+    if (loop && loop.restarts > 0) {
+      record.status = "CRASHED";
+      const failure = await explainFailure(ctx.api, id, "CRASHED");
+      record.failure = {
+        ...failure,
+        message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} within the ${seconds}-second stability window: a crash loop (Railway still shows the deployment SUCCESS)`,
       };
     }
   };

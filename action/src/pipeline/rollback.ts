@@ -4,6 +4,7 @@ import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
 import { RailwayNetworkError } from "../railway/errors.ts";
 import { sleep } from "../railway/transport.ts";
 import type { RailwayApi } from "../railway/types.ts";
+import { instanceRestarts } from "./deploy.ts";
 import { runSmokeTests } from "./smoke.ts";
 import type { PipelineEvent, RollbackRecord } from "./types.ts";
 
@@ -15,7 +16,12 @@ export interface RollbackTarget {
   previousCommit?: string;
   smoke?: SmokeRole;
   url?: string;
+  /** A cron service: its instance exits after each run, which is no crash. */
+  expectsExit?: boolean;
 }
+
+/** A deployment whose instance crashed or restarted this recently is no rollback target. */
+const CRASH_LOOKBACK_MS = 10 * 60_000;
 
 /** Statuses a deployment may not be rolled back to, whatever canRollback says. */
 const NOT_A_TARGET: ReadonlySet<string> = new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
@@ -29,22 +35,39 @@ async function chooseTarget(
   target: RollbackTarget,
   ctx: { projectId: string; environmentId: string; exclude: ReadonlySet<string> },
 ): Promise<{ id?: string; commit?: string; why?: string }> {
-  if (target.previousDeploymentId) return { id: target.previousDeploymentId, commit: target.previousCommit };
+  const since = Date.now() - CRASH_LOOKBACK_MS;
+  const crashLoops = async (id: string) =>
+    ((
+      await instanceRestarts(api, ctx.environmentId, target.serviceId, id, {
+        sinceMs: since,
+        expectsExit: target.expectsExit,
+      })
+    )?.restarts ?? 0) > 0;
+  let skipped: string | undefined;
+  if (target.previousDeploymentId) {
+    if (!(await crashLoops(target.previousDeploymentId)))
+      return { id: target.previousDeploymentId, commit: target.previousCommit };
+    skipped = target.previousDeploymentId;
+  }
   const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
-    (d) => !ctx.exclude.has(d.id),
+    (d) => !ctx.exclude.has(d.id) && d.id !== skipped,
   );
-  const candidate = recent.find(
+  const candidates = recent.filter(
     (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status),
   );
-  if (candidate) {
+  for (const candidate of candidates.slice(0, 5)) {
+    if (await crashLoops(candidate.id)) continue;
     const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : undefined;
     return { id: candidate.id, ...(commit ? { commit } : {}) };
   }
+  const loop = skipped
+    ? `the deployment that served before (${skipped}) crash-loops (its instance restarted in the last ${CRASH_LOOKBACK_MS / 60_000} minutes), so it is no rollback target; `
+    : "";
   return {
     why:
       recent.length === 0
-        ? "no earlier deployment to roll back to (first deploy)"
-        : `no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent
+        ? `${loop}no earlier deployment to roll back to${skipped ? "" : " (first deploy)"}`
+        : `${loop}no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent
             .slice(0, 3)
             .map((d) => `${d.id} ${d.status}`)
             .join(", ")}${recent.length > 3 ? ", ..." : ""})`,
@@ -63,6 +86,8 @@ export async function rollBack(
     emit: (event: PipelineEvent) => void;
     /** The run's interrupt: rollbacks already requested are reported, not waited for. */
     signal?: AbortSignal;
+    /** A rollback deployment that crashes or restarts within this window after SUCCESS failed. */
+    stabilityMs?: number;
   },
 ): Promise<RollbackRecord[]> {
   const deadline = ctx.signal
@@ -98,6 +123,7 @@ async function rollBackOne(
     verifyHttp: boolean;
     emit: (event: PipelineEvent) => void;
     signal?: AbortSignal;
+    stabilityMs?: number;
   },
   deadline: AbortSignal,
 ): Promise<RollbackRecord> {
@@ -155,6 +181,33 @@ async function rollBackOne(
       ok: false,
       detail: `the rollback deployment ended ${status ?? "unfinished"}`,
     };
+  }
+  if (ctx.stabilityMs && ctx.stabilityMs > 0) {
+    const window = ctx.signal
+      ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.signal])
+      : AbortSignal.timeout(ctx.stabilityMs);
+    const after = await api
+      .watchDeployments([rollbackId], { signal: window, isDone: (d) => d.status !== "SUCCESS" })
+      .then((m) => m.get(rollbackId)?.status)
+      .catch(() => undefined);
+    const loop =
+      after && after !== "SUCCESS"
+        ? undefined
+        : await instanceRestarts(api, ctx.environmentId, target.serviceId, rollbackId, {
+            expectsExit: target.expectsExit,
+          });
+    if ((after && after !== "SUCCESS") || (loop && loop.restarts > 0)) {
+      return {
+        service: target.service,
+        toDeploymentId: toId,
+        newDeploymentId: rollbackId,
+        ok: false,
+        detail:
+          after && after !== "SUCCESS"
+            ? `the rollback deployment reached SUCCESS, then ${after} within the ${Math.round(ctx.stabilityMs / 1000)}-second stability window`
+            : `the rollback deployment reached SUCCESS, but its instance ${loop?.statuses.join("/")} ${loop?.restarts} time${loop?.restarts === 1 ? "" : "s"} within the ${Math.round(ctx.stabilityMs / 1000)}-second stability window: a crash loop`,
+      };
+    }
   }
   const verified = ctx.verifyHttp
     ? await verifyServing(target)

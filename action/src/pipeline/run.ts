@@ -355,6 +355,7 @@ async function deployStage(run: Run): Promise<void> {
     dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
     source: sourceOf(instanceOf(live, service.serviceId)),
     waitsForCi: waitsForCi.has(service.config.name),
+    expectsExit: Boolean(service.settings.cronSchedule),
   }));
   result.deployments = await runDeployments(jobs, {
     api,
@@ -439,6 +440,7 @@ async function rollbackStage(run: Run, applied: ApplyOutcome, failure: string): 
     timeoutMs: Math.max(60_000, options.timeoutMs / 2),
     verifyHttp: options.smoke,
     emit,
+    stabilityMs: options.stabilityMs,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
@@ -462,6 +464,7 @@ function rollbackTargets(run: Run, records: DeploymentRecord[]): RollbackTarget[
       previousCommit: plan?.liveCommit,
       smoke: service.config.smoke,
       url: result.urls.services[record.service],
+      expectsExit: Boolean(service.settings.cronSchedule),
     };
   });
 }

@@ -26,6 +26,7 @@ import type {
   DeploymentInfo,
   DeploymentTriggerInfo,
   EnvironmentState,
+  InstanceExecution,
   LogLine,
   ProjectInfo,
   RailwayApi,
@@ -891,6 +892,31 @@ export class RailwayClient implements RailwayApi {
         createdAt: node.createdAt,
       };
     });
+  }
+
+  async instanceExecutions(
+    environmentId: string,
+    serviceId: string,
+    first = 50,
+  ): Promise<InstanceExecution[]> {
+    const { data } = await this.#call(
+      "DeploymentInstanceExecutions",
+      ops.DeploymentInstanceExecutionsQuery,
+      { input: { environmentId, serviceId }, first },
+      { environmentId },
+    );
+    const conn = data?.deploymentInstanceExecutions as {
+      edges: { node: InstanceExecution & { updatedAt?: string } }[];
+    };
+    return conn.edges
+      .map(({ node }) => ({
+        id: node.id,
+        deploymentId: node.deploymentId,
+        status: node.status,
+        createdAt: node.createdAt,
+        completedAt: node.completedAt ?? null,
+      }))
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   }
 
   async buildLogs(deploymentId: string, limit = 500): Promise<LogLine[]> {

@@ -226,6 +226,16 @@ query DeploymentEvents($id: String!, $first: Int) {
   }
 }`;
 
+/** Each run of a service's instances, newest first: restarts show here while a deployment stays SUCCESS. */
+export const DeploymentInstanceExecutionsQuery = `
+query DeploymentInstanceExecutions($input: DeploymentInstanceExecutionListInput!, $first: Int) {
+  deploymentInstanceExecutions(input: $input, first: $first) {
+    edges {
+      node { id deploymentId status createdAt updatedAt completedAt }
+    }
+  }
+}`;
+
 export const BuildLogsQuery = `
 query BuildLogs($deploymentId: String!, $limit: Int) {
   buildLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
@@ -313,6 +323,7 @@ export const operations: Record<string, string> = {
   DeploymentQuery,
   DeploymentsQuery,
   DeploymentEventsQuery,
+  DeploymentInstanceExecutionsQuery,
   BuildLogsQuery,
   DeploymentLogsQuery,
   DeploymentRollbackMutation,

@@ -88,6 +88,27 @@ export interface EnvironmentState {
   instances: LiveInstance[];
 }
 
+export type DeploymentInstanceStatus =
+  | "CRASHED"
+  | "CREATED"
+  | "EXITED"
+  | "INITIALIZING"
+  | "REMOVED"
+  | "REMOVING"
+  | "RESTARTING"
+  | "RUNNING"
+  | "SKIPPED"
+  | "STOPPED";
+
+/** One run of a deployment's instance. */
+export interface InstanceExecution {
+  id: string;
+  deploymentId: string;
+  status: DeploymentInstanceStatus;
+  createdAt: string;
+  completedAt?: string | null;
+}
+
 export interface DeploymentEvent {
   step: string;
   status: string;
@@ -183,6 +204,11 @@ export interface RailwayApi {
   deploymentLogs(deploymentId: string, limit?: number): Promise<LogLine[]>;
   rollback(deploymentId: string): Promise<void>;
   cancel(deploymentId: string): Promise<void>;
+  /**
+   * The runs of a service's instances (deploymentInstanceExecutions), newest first. A deployment
+   * stays SUCCESS while its instance crashes and restarts: this is where that shows.
+   */
+  instanceExecutions?(environmentId: string, serviceId: string, first?: number): Promise<InstanceExecution[]>;
   /**
    * Follows deployments until each reaches a terminal status or the signal aborts:
    * a WebSocket subscription when it works, batched polling with an adaptive interval otherwise.

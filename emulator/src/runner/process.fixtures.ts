@@ -119,7 +119,14 @@ export class RecordingSink implements DeploymentSink {
   readonly events: RecordedEvent[] = [];
   readonly buildLines: string[] = [];
   readonly deployLines: string[] = [];
+  /** Instance statuses, in order (deploymentInstanceExecutions). */
+  readonly instances: string[] = [];
   private waiters: (() => void)[] = [];
+
+  instance(status: string): void {
+    this.instances.push(status);
+    this.notify();
+  }
 
   status(status: DeploymentStatus): void {
     this.statuses.push(status);

@@ -174,6 +174,10 @@ describe("ProcessRunner", () => {
     const { sink } = deploy(spec);
     await sink.untilStatus("CRASHED");
     expect(sink.statuses).toEqual(["BUILDING", "DEPLOYING", "SUCCESS", "CRASHED"]);
+    // Each run of the instance, as deploymentInstanceExecutions reports it: the deployment stayed
+    // SUCCESS through two crashes and restarts before the policy gave up.
+    const run = ["INITIALIZING", "RUNNING", "CRASHED"];
+    expect(sink.instances).toEqual([...run, "RESTARTING", ...run, "RESTARTING", ...run]);
     const restarts = sink.deployLines.filter((line) => /restarting in .* \(restart \d of 2\)/.test(line));
     expect(restarts).toHaveLength(2);
     // Each restart is a new process (its own group), killed again by the fault.

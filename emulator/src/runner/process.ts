@@ -376,6 +376,7 @@ class DeploymentRun {
     if (this.stopping) return;
     const env = { ...runtimeEnv, PORT: String(port) };
     const workload = this.launch(plan, env);
+    sink.instance?.("INITIALIZING");
     if (this.stopping) return;
 
     const healthy = await this.awaitHealthy(workload, port);
@@ -383,6 +384,7 @@ class DeploymentRun {
     if (healthy !== true) {
       await workload.stop(0);
       if (this.stopping) return;
+      sink.instance?.(healthy.step === "HEALTHCHECK" ? "STOPPED" : "CRASHED");
       return this.fail(healthy.step, healthy.message);
     }
     sink.event("DEPLOY", "SUCCEEDED");
@@ -395,6 +397,7 @@ class DeploymentRun {
     this.runner.note(
       `deployment ${spec.deploymentId} of ${spec.serviceName}: healthy on port ${port}; ${edge.domain} serves ${edge.routedDeployment}`,
     );
+    sink.instance?.("RUNNING");
     sink.status("SUCCESS");
     await this.supervise(workload, plan, env);
   }
@@ -657,7 +660,7 @@ class DeploymentRun {
   /** The crash-after-healthy fault: SIGKILL afterMs after SUCCESS and after every restart. */
   private armCrashFault(workload: Workload): void {
     const fault = this.spec.fault;
-    if (fault?.kind !== "crash-after-healthy") return;
+    if (fault?.kind !== "crash-after-healthy" && fault?.kind !== "crash-loop") return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.sink.deployLog(`railyard fault: crash-after-healthy kills the process (SIGKILL)`, "error");
@@ -735,6 +738,7 @@ class DeploymentRun {
       const exit = await workload.exited;
       if (this.stopping) return;
       const failed = exit.code !== 0;
+      this.sink.instance?.(failed ? "CRASHED" : "EXITED");
       // Railway counts retries only for ON_FAILURE; ALWAYS restarts without a limit.
       const restart = policy === "ALWAYS" || (policy === "ON_FAILURE" && failed && restarts < maxRetries);
       if (!restart) {
@@ -758,9 +762,12 @@ class DeploymentRun {
         })`,
         failed ? "error" : "info",
       );
+      this.sink.instance?.("RESTARTING");
       await this.sleep(delay);
       if (this.stopping) return;
       workload = this.launch(plan, env);
+      this.sink.instance?.("INITIALIZING");
+      this.sink.instance?.("RUNNING");
       this.armCrashFault(workload);
     }
   }

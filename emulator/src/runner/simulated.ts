@@ -63,23 +63,50 @@ export class SimulatedRunner implements DeploymentRunner {
       sink.event("CREATE_CONTAINER", "STARTED");
       sink.event("CREATE_CONTAINER", "SUCCEEDED");
       sink.event("HEALTHCHECK", "STARTED");
+      sink.instance?.("INITIALIZING");
       sink.deployLog(`simulated start of ${spec.serviceName}`);
     });
     at(duration, () => {
       if (fault === "healthcheck-never-passes") {
         sink.event("HEALTHCHECK", "FAILED", "Healthcheck failed: the service never answered");
+        sink.instance?.("STOPPED");
         sink.status("FAILED");
         return;
       }
-      if (outcome === "SUCCESS" || fault === "crash-after-healthy") sink.event("HEALTHCHECK", "SUCCEEDED");
+      const crashes = fault === "crash-after-healthy" || fault === "crash-loop";
+      if (outcome === "SUCCESS" || crashes) sink.event("HEALTHCHECK", "SUCCEEDED");
       else sink.event("HEALTHCHECK", "FAILED", `simulated outcome ${outcome}`);
-      sink.status(fault === "crash-after-healthy" ? "SUCCESS" : outcome);
+      const status = crashes ? "SUCCESS" : outcome;
+      sink.instance?.(status === "SUCCESS" ? "RUNNING" : status === "CRASHED" ? "CRASHED" : "STOPPED");
+      sink.status(status);
     });
+    const crashAfter = spec.fault?.afterMs ?? Math.max(50, Math.round(duration * 0.5));
     if (fault === "crash-after-healthy") {
-      at(duration + (spec.fault?.afterMs ?? Math.max(50, Math.round(duration * 0.5))), () => {
+      at(duration + crashAfter, () => {
         sink.deployLog("simulated crash: process exited with code 1", "error");
+        sink.instance?.("CRASHED");
         sink.status("CRASHED");
       });
+    }
+    if (fault === "crash-loop") {
+      // Crashes and is restarted again and again: Railway keeps the deployment at SUCCESS.
+      let restarts = 0;
+      const crash = (after: number) =>
+        at(after, () => {
+          restarts += 1;
+          sink.deployLog(
+            `simulated crash: process exited with code 1; restarting (restart ${restarts})`,
+            "error",
+          );
+          sink.instance?.("CRASHED");
+          sink.instance?.("RESTARTING");
+          at(Math.max(20, Math.round(crashAfter / 4)), () => {
+            sink.instance?.("INITIALIZING");
+            sink.instance?.("RUNNING");
+            if (restarts < 1000) crash(crashAfter);
+          });
+        });
+      crash(duration + crashAfter);
     }
     return { stop: async () => {} };
   }

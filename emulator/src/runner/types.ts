@@ -2,7 +2,7 @@
 // and its data plane (checking out, building and running a service for real).
 // The control plane owns statuses and records; a runner reports through the sink.
 
-import type { DeploymentStatus, InstanceSettings } from "../railway-types.ts";
+import type { DeploymentInstanceStatus, DeploymentStatus, InstanceSettings } from "../railway-types.ts";
 
 export interface DeploymentSpec {
   deploymentId: string;
@@ -28,7 +28,10 @@ export interface DeploymentSpec {
    * restart, so the restart policy runs out and the deployment ends CRASHED; or the health check
    * probes a path that never answers 200.
    */
-  fault?: { kind: "build-fails" | "crash-after-healthy" | "healthcheck-never-passes"; afterMs?: number };
+  fault?: {
+    kind: "build-fails" | "crash-after-healthy" | "crash-loop" | "healthcheck-never-passes";
+    afterMs?: number;
+  };
 }
 
 export interface DeploymentSink {
@@ -37,6 +40,12 @@ export interface DeploymentSink {
   deployLog(message: string, severity?: "info" | "error"): void;
   /** A deployment step (e.g. "BUILD", "PRE_DEPLOY", "DEPLOY", "HEALTHCHECK") changed state. */
   event(step: string, status: "STARTED" | "SUCCEEDED" | "FAILED", message?: string): void;
+  /**
+   * The instance (one run of the process) changed state: INITIALIZING when a process starts,
+   * RUNNING once it serves, CRASHED/EXITED when it ends, RESTARTING while the restart policy
+   * waits to start it again (deploymentInstanceExecutions).
+   */
+  instance?(status: DeploymentInstanceStatus): void;
 }
 
 export interface RunningDeployment {
