@@ -54518,6 +54518,14 @@ query DeploymentEvents($id: String!, $first: Int) {
     }
   }
 }`;
+var DeploymentInstanceExecutionsQuery = `
+query DeploymentInstanceExecutions($input: DeploymentInstanceExecutionListInput!, $first: Int) {
+  deploymentInstanceExecutions(input: $input, first: $first) {
+    edges {
+      node { id deploymentId status createdAt updatedAt completedAt }
+    }
+  }
+}`;
 var BuildLogsQuery = `
 query BuildLogs($deploymentId: String!, $limit: Int) {
   buildLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
@@ -56735,6 +56743,22 @@ var RailwayClient = class {
       };
     });
   }
+  async instanceExecutions(environmentId, serviceId, first = 50) {
+    const { data } = await this.#call(
+      "DeploymentInstanceExecutions",
+      DeploymentInstanceExecutionsQuery,
+      { input: { environmentId, serviceId }, first },
+      { environmentId }
+    );
+    const conn = data?.deploymentInstanceExecutions;
+    return conn.edges.map(({ node }) => ({
+      id: node.id,
+      deploymentId: node.deploymentId,
+      status: node.status,
+      createdAt: node.createdAt,
+      completedAt: node.completedAt ?? null
+    })).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  }
   async buildLogs(deploymentId, limit = 500) {
     const { data } = await this.#call("BuildLogs", BuildLogsQuery, { deploymentId, limit });
     return this.#logLines(data?.buildLogs);
@@ -57566,6 +57590,20 @@ function interruptedReason(records, rollbacks) {
   if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
   return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
 }
+async function instanceRestarts(api, environmentId, serviceId, deploymentId, options = {}) {
+  if (!api.instanceExecutions) return void 0;
+  let executions;
+  try {
+    executions = await api.instanceExecutions(environmentId, serviceId, 50);
+  } catch {
+    return void 0;
+  }
+  const since = options.sinceMs ?? 0;
+  const bad = executions.filter(
+    (e) => e.deploymentId === deploymentId && (e.status === "CRASHED" || e.status === "RESTARTING" || e.status === "EXITED" && !options.expectsExit) && Date.parse(e.completedAt ?? e.createdAt) >= since
+  );
+  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
+}
 var NOT_YET_BUILDING = /* @__PURE__ */ new Set([
   "QUEUED",
   "WAITING",
@@ -57704,12 +57742,26 @@ async function runDeployments(jobs, ctx) {
     } catch {
       return;
     }
+    const seconds2 = Math.round(ctx.stabilityMs / 1e3);
     if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
       record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
       const failure = await explainFailure(ctx.api, id, after.status);
       record.failure = {
         ...failure,
-        message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
+        message: `reached SUCCESS, then ${after.status} within the ${seconds2}-second stability window (${failure.message})`
+      };
+      return;
+    }
+    if (ctx.interrupted?.aborted) return;
+    const loop = await instanceRestarts(ctx.api, ctx.environmentId, job.serviceId, id, {
+      expectsExit: job.expectsExit
+    });
+    if (loop && loop.restarts > 0) {
+      record.status = "CRASHED";
+      const failure = await explainFailure(ctx.api, id, "CRASHED");
+      record.failure = {
+        ...failure,
+        message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} within the ${seconds2}-second stability window: a crash loop (Railway still shows the deployment SUCCESS)`
       };
     }
   };
@@ -58147,21 +58199,34 @@ async function browserCheck(url2, targets) {
 }
 
 // action/src/pipeline/rollback.ts
+var CRASH_LOOKBACK_MS = 10 * 6e4;
 var NOT_A_TARGET = /* @__PURE__ */ new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
 async function chooseTarget(api, target, ctx) {
-  if (target.previousDeploymentId) return { id: target.previousDeploymentId, commit: target.previousCommit };
+  const since = Date.now() - CRASH_LOOKBACK_MS;
+  const crashLoops = async (id) => ((await instanceRestarts(api, ctx.environmentId, target.serviceId, id, {
+    sinceMs: since,
+    expectsExit: target.expectsExit
+  }))?.restarts ?? 0) > 0;
+  let skipped;
+  if (target.previousDeploymentId) {
+    if (!await crashLoops(target.previousDeploymentId))
+      return { id: target.previousDeploymentId, commit: target.previousCommit };
+    skipped = target.previousDeploymentId;
+  }
   const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
-    (d) => !ctx.exclude.has(d.id)
+    (d) => !ctx.exclude.has(d.id) && d.id !== skipped
   );
-  const candidate = recent.find(
+  const candidates = recent.filter(
     (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status)
   );
-  if (candidate) {
+  for (const candidate of candidates.slice(0, 5)) {
+    if (await crashLoops(candidate.id)) continue;
     const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : void 0;
     return { id: candidate.id, ...commit ? { commit } : {} };
   }
+  const loop = skipped ? `the deployment that served before (${skipped}) crash-loops (its instance restarted in the last ${CRASH_LOOKBACK_MS / 6e4} minutes), so it is no rollback target; ` : "";
   return {
-    why: recent.length === 0 ? "no earlier deployment to roll back to (first deploy)" : `no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
+    why: recent.length === 0 ? `${loop}no earlier deployment to roll back to${skipped ? "" : " (first deploy)"}` : `${loop}no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
   };
 }
 async function rollBack(api, targets, ctx) {
@@ -58235,6 +58300,22 @@ async function rollBackOne(api, target, toId, ctx, deadline) {
       ok: false,
       detail: `the rollback deployment ended ${status ?? "unfinished"}`
     };
+  }
+  if (ctx.stabilityMs && ctx.stabilityMs > 0) {
+    const window2 = ctx.signal ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.signal]) : AbortSignal.timeout(ctx.stabilityMs);
+    const after = await api.watchDeployments([rollbackId], { signal: window2, isDone: (d) => d.status !== "SUCCESS" }).then((m) => m.get(rollbackId)?.status).catch(() => void 0);
+    const loop = after && after !== "SUCCESS" ? void 0 : await instanceRestarts(api, ctx.environmentId, target.serviceId, rollbackId, {
+      expectsExit: target.expectsExit
+    });
+    if (after && after !== "SUCCESS" || loop && loop.restarts > 0) {
+      return {
+        service: target.service,
+        toDeploymentId: toId,
+        newDeploymentId: rollbackId,
+        ok: false,
+        detail: after && after !== "SUCCESS" ? `the rollback deployment reached SUCCESS, then ${after} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window` : `the rollback deployment reached SUCCESS, but its instance ${loop?.statuses.join("/")} ${loop?.restarts} time${loop?.restarts === 1 ? "" : "s"} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window: a crash loop`
+      };
+    }
   }
   const verified = ctx.verifyHttp ? await verifyServing(target) : {
     ok: true,
@@ -58799,7 +58880,8 @@ async function deployStage(run) {
     serviceId: service.serviceId,
     dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
     source: sourceOf(instanceOf(live, service.serviceId)),
-    waitsForCi: waitsForCi.has(service.config.name)
+    waitsForCi: waitsForCi.has(service.config.name),
+    expectsExit: Boolean(service.settings.cronSchedule)
   }));
   result.deployments = await runDeployments(jobs, {
     api,
@@ -58877,6 +58959,7 @@ async function rollbackStage(run, applied, failure) {
     timeoutMs: Math.max(6e4, options.timeoutMs / 2),
     verifyHttp: options.smoke,
     emit,
+    stabilityMs: options.stabilityMs,
     ...options.signal ? { signal: options.signal } : {}
   });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
@@ -58897,7 +58980,8 @@ function rollbackTargets(run, records) {
       previousDeploymentId: plan?.liveDeploymentId,
       previousCommit: plan?.liveCommit,
       smoke: service.config.smoke,
-      url: result.urls.services[record.service]
+      url: result.urls.services[record.service],
+      expectsExit: Boolean(service.settings.cronSchedule)
     };
   });
 }
