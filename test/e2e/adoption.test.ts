@@ -3,6 +3,7 @@
 // only that part, and the run's reports say how each service was found and checked.
 import { afterEach, describe, expect, it } from "vitest";
 import { cli } from "../../action/src/cli.ts";
+import { GENERIC_SMOKE_NOTE } from "../../action/src/pipeline/smoke.ts";
 import { deployedBy, type ForeignProject, fixtureRepo, foreignProject } from "./adoption-helpers.ts";
 
 const projects: ForeignProject[] = [];
@@ -41,10 +42,15 @@ describe("a single-service Express API with a root railway.toml and no Railyard 
     expect((await railyard(repo.dir, ["validate"])).code).toBe(0);
     const p = await project(repo, [{ name: "orders-api", settings: { railwayConfigFile: "/railway.toml" } }]);
 
-    const first = await p.run({ smoke: false });
+    const first = await p.run({});
     expect(first.reason).toBeUndefined();
     expect(first.ok).toBe(true);
     expect(deployedBy(first)).toEqual(["orders-api"]);
+    // No smoke roles: the generic check, and the plan says so.
+    expect(first.notes).toContain(GENERIC_SMOKE_NOTE);
+    expect(first.smoke).toEqual([
+      { name: "orders-api /health answers 2xx (generic check)", ok: true, detail: "HTTP 200" },
+    ]);
     expect(first.notes).toContain(
       "orders-api: configured by railway.toml (its Railway Config File setting names it)",
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { triggeringFiles, watchMatcher } from "./watch.ts";
+import { triggeringFiles, watchMatcher, watchScope } from "./watch.ts";
 
 describe("watch patterns", () => {
   const backend = ["/backend/**", "!/backend/test/**", "!/backend/**/*.md"];
@@ -38,5 +38,47 @@ describe("watch patterns", () => {
     const changed = ["frontend/app/page.tsx", "backend/src/db.ts", "backend/test/db.test.ts", "README.md"];
     expect(triggeringFiles(changed, backend)).toEqual(["backend/src/db.ts"]);
     expect(triggeringFiles(changed, ["/frontend/**"])).toEqual(["frontend/app/page.tsx"]);
+  });
+});
+
+describe("watchScope: what a service without watchPatterns is watched by", () => {
+  it("keeps declared patterns", () => {
+    expect(watchScope(["/web/**"], { file: "web/railway.toml", rootDirectory: "/web" })).toEqual({
+      patterns: ["/web/**"],
+      implicit: false,
+      description: "its watchPatterns",
+    });
+  });
+
+  it("a file in a sub-folder: its folder, even when the service's root directory is the repository root", () => {
+    const scope = watchScope(undefined, {
+      file: "haproxy/railway.toml",
+      rootDirectory: "/",
+      dockerfile: "/haproxy/Dockerfile",
+    });
+    expect(scope).toEqual({
+      patterns: ["/haproxy/**"],
+      implicit: true,
+      description: "its folder /haproxy (no watchPatterns)",
+    });
+    expect(triggeringFiles(["api/README.md", "haproxy/haproxy.cfg"], scope.patterns)).toEqual([
+      "haproxy/haproxy.cfg",
+    ]);
+  });
+
+  it("adds a Dockerfile that sits outside the folder", () => {
+    expect(
+      watchScope([], { file: "apps/api/railway.toml", rootDirectory: "/", dockerfile: "/Dockerfile.api" })
+        .patterns,
+    ).toEqual(["/apps/api/**", "/Dockerfile.api"]);
+  });
+
+  it("a root file: the service's root directory, or the whole repository at root /", () => {
+    expect(watchScope(undefined, { file: "railway.toml", rootDirectory: "/server" }).patterns).toEqual([
+      "/server/**",
+    ]);
+    const whole = watchScope(undefined, { file: "railway.toml", rootDirectory: "/" });
+    expect(whole.patterns).toEqual([]);
+    expect(triggeringFiles(["README.md"], whole.patterns)).toEqual(["README.md"]);
   });
 });

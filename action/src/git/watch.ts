@@ -44,3 +44,49 @@ export function triggeringFiles(
   const matcher = watchMatcher(patterns);
   return changed.filter((path) => matcher.matches(path));
 }
+
+/** What a service is watched by: its own patterns, or (none set) its root directory. */
+export interface WatchScope {
+  /** Patterns to match; empty means every file of the repository. */
+  patterns: string[];
+  /** True when the service sets no watchPatterns and Railyard watches its root instead. */
+  implicit: boolean;
+  /** For the plan: "its watchPatterns", "its root directory /apps/web (no watchPatterns)". */
+  description: string;
+}
+
+function folderOf(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? "" : path.slice(0, at);
+}
+
+/**
+ * A service without watchPatterns is watched by its root directory, not by the whole
+ * repository: the config file's folder for a file in a sub-folder (Railway's own templates keep
+ * `haproxy/railway.toml` at root directory `/`), else the service's root directory. A Dockerfile
+ * outside that folder is watched too. A service rooted at the repository root with a root
+ * config file is watched by every file, as on Railway.
+ */
+export function watchScope(
+  patterns: readonly string[] | undefined,
+  service: { file: string; rootDirectory: string; dockerfile?: string },
+): WatchScope {
+  if (patterns && patterns.length > 0)
+    return { patterns: [...patterns], implicit: false, description: "its watchPatterns" };
+  const fileFolder = folderOf(service.file.replace(/^\/+/, ""));
+  const root = fileFolder || service.rootDirectory.replace(/^\/+|\/+$/g, "");
+  if (root === "")
+    return {
+      patterns: [],
+      implicit: true,
+      description: "the whole repository (no watchPatterns, root directory /)",
+    };
+  const scope = [`/${root}/**`];
+  const dockerfile = service.dockerfile?.replace(/^\/+/, "");
+  if (dockerfile && !dockerfile.startsWith(`${root}/`)) scope.push(`/${dockerfile}`);
+  return {
+    patterns: scope,
+    implicit: true,
+    description: `its folder /${root} (no watchPatterns${scope.length > 1 ? `; and /${dockerfile}` : ""})`,
+  };
+}

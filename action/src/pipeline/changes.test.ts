@@ -60,6 +60,31 @@ function service(
 }
 
 describe("planChanges", () => {
+  it("a service without watchPatterns is watched by its folder: another service's docs deploy nothing of it", async () => {
+    const r = repo();
+    const first = r.commit({ "web/a.ts": "1", "api/b.ts": "1", "api/README.md": "1" });
+    const head = r.commit({ "api/README.md": "2" });
+    const plans = await planChanges(
+      r.dir,
+      head,
+      [service("web", [], first), service("api", [], first)],
+      undefined,
+      [],
+    );
+    expect(plans.map((p) => [p.service, p.deploy, p.reason])).toEqual([
+      [
+        "web",
+        false,
+        `no watched file changed since ${first.slice(0, 7)} (1 file changed elsewhere; watched by its folder /web (no watchPatterns))`,
+      ],
+      [
+        "api",
+        true,
+        `1 watched file changed since ${first.slice(0, 7)} (api/README.md); watched by its folder /api (no watchPatterns)`,
+      ],
+    ]);
+  });
+
   it("deploys only the services whose watched files changed", async () => {
     const r = repo();
     const first = r.commit({ "frontend/a.ts": "1", "backend/b.ts": "1", "backend/test/t.ts": "1" });

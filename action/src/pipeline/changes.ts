@@ -1,8 +1,10 @@
 // Stage 3: which services to deploy, and why. Finding changed files (git) is separate from
 // matching them (watch.ts), so each is tested alone.
+
+import { posix } from "node:path";
 import type { ServiceConfig, ServiceSettings } from "../config/types.ts";
 import { changedFiles, fetchHistoryFor, hasCommit, isAncestor, isShallow } from "../git/git.ts";
-import { triggeringFiles } from "../git/watch.ts";
+import { triggeringFiles, watchScope } from "../git/watch.ts";
 import type { DeploymentInfo } from "../railway/types.ts";
 import type { ServicePlan } from "./types.ts";
 
@@ -112,7 +114,16 @@ export async function planChanges(
       changed = await changedFiles(repoDir, liveCommit, commitSha);
       diffCache.set(liveCommit, changed);
     }
-    const triggering = triggeringFiles(changed, service.wanted.watchPatterns);
+    const dockerfilePath = service.wanted.dockerfilePath;
+    const scope = watchScope(service.wanted.watchPatterns, {
+      file: service.config.file,
+      rootDirectory: service.config.rootDirectory,
+      ...(typeof dockerfilePath === "string" && dockerfilePath !== ""
+        ? { dockerfile: posix.join(service.config.rootDirectory, dockerfilePath) }
+        : {}),
+    });
+    const watched = scope.implicit ? `; watched by ${scope.description}` : "";
+    const triggering = triggeringFiles(changed, scope.patterns);
     if (triggering.length > 0) {
       const sample =
         triggering.slice(0, 3).join(", ") + (triggering.length > 3 ? `, +${triggering.length - 3} more` : "");
@@ -120,19 +131,19 @@ export async function planChanges(
         ...base,
         deploy: true,
         changedFiles: triggering,
-        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${settingsNote}`,
+        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${watched}${settingsNote}`,
       });
     } else if (service.settingsDiffer) {
       plans.push({
         ...base,
         deploy: true,
-        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)})`,
+        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`,
       });
     } else {
       plans.push({
         ...base,
         deploy: false,
-        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere)`,
+        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere${watched})`,
       });
     }
   }

@@ -16,7 +16,13 @@ import { linkByMapping, linkByRailway } from "./link.ts";
 import { instanceOf, type LiveState, readLiveState } from "./live.ts";
 import { planEnvironment } from "./plan.ts";
 import { type RollbackTarget, requestRollbacks, rollBack } from "./rollback.ts";
-import { runSmokeTests, type SmokeTargets, urlForDomain } from "./smoke.ts";
+import {
+  GENERIC_SMOKE_NOTE,
+  genericTargets,
+  runSmokeTests,
+  type SmokeTargets,
+  urlForDomain,
+} from "./smoke.ts";
 import { sourceTarball } from "./tarball.ts";
 import { dependencyOrder, resolveTarget, type Target } from "./target.ts";
 import { checkTriggers } from "./triggers.ts";
@@ -263,6 +269,8 @@ async function planStage(
       }
     }
   }
+  if (options.smoke && !ordered.some((service) => service.config.smoke))
+    result.notes.push(GENERIC_SMOKE_NOTE);
   const deploying = new Set(result.plan.filter((p) => p.deploy).map((p) => p.service));
   const selected = ordered.filter((service) => deploying.has(service.config.name));
   const branch = options.branch ?? (await currentBranch(options.repoDir));
@@ -416,6 +424,20 @@ async function verifyStage(run: Run): Promise<string | undefined> {
         detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`,
       });
     }
+  }
+  if (!run.ordered.some((service) => service.config.smoke)) {
+    // No smoke roles: the generic check of every deployed service with a domain.
+    const generic = genericTargets(
+      selected.map((service) => ({
+        service: service.config.name,
+        url: result.urls.services[service.config.name],
+        healthcheckPath: service.settings.healthcheckPath,
+        cronSchedule: service.settings.cronSchedule,
+        expectedCommit: commitSha,
+      })),
+    );
+    targets.generic = generic.targets;
+    result.smoke.push(...generic.skipped);
   }
   result.smoke.push(...(await runSmokeTests(targets)));
   const bad = result.smoke.find((check) => !check.ok);

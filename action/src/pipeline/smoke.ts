@@ -8,7 +8,18 @@ import { promisify } from "node:util";
 import { sleep } from "../railway/transport.ts";
 import type { SmokeCheck } from "./types.ts";
 
+/** A deployed service checked without a smoke role: its health check path (or /) answers 2xx. */
+export interface GenericTarget {
+  service: string;
+  url: string;
+  path: string;
+  /** Compared only when the answer is JSON that reports a commit (see COMMIT_KEYS). */
+  expectedCommit?: string;
+}
+
 export interface SmokeTargets {
+  /** The generic check, for stacks that declare no smoke roles. */
+  generic?: GenericTarget[];
   api?: { url: string; versionPath: string; healthPath?: string; expectedCommit?: string };
   frontend?: { url: string; buildInfoPath: string; expectedCommit?: string; expectedApiUrl?: string };
   browserPath?: string;
@@ -51,11 +62,29 @@ function sameUrl(a: unknown, b: string): boolean {
   return typeof a === "string" && a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 }
 
+/** The keys of a JSON answer read as the commit an app runs (plus `commit.sha`), in this order. */
+export const COMMIT_KEYS = ["commit", "commitSha", "sha", "gitCommit", "gitSha"] as const;
+
+/** A short commit for messages: 12 hex digits, never a cut word. */
+function shortCommit(commit: unknown): string {
+  return typeof commit === "string" && /^[0-9a-f]{7,64}$/i.test(commit)
+    ? commit.slice(0, 12)
+    : String(commit);
+}
+
+/** Text shortened at a word boundary, with an ellipsis: no message is cut mid-word. */
+export function clipWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max + 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : text.slice(0, max)).trimEnd()}…`;
+}
+
 /** The commit a version document reports, whatever it calls it. */
 export function reportedCommit(body: unknown): unknown {
   if (!body || typeof body !== "object") return undefined;
   const doc = body as Record<string, unknown>;
-  for (const key of ["commit", "commitSha", "sha", "gitCommit", "gitSha"]) {
+  for (const key of COMMIT_KEYS) {
     if (typeof doc[key] === "string") return doc[key];
   }
   if (doc.commit && typeof doc.commit === "object") return (doc.commit as Record<string, unknown>).sha;
@@ -109,6 +138,7 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
   const interval = targets.intervalMs ?? 2000;
   const checks: Promise<SmokeCheck>[] = [];
   const { api, frontend } = targets;
+  for (const target of targets.generic ?? []) checks.push(genericCheck(target, targets, interval));
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
@@ -120,12 +150,14 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
       }),
       retry(`api ${api.versionPath}`, targets, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
+        if (commit === undefined)
+          return `reports no commit (keys read: ${COMMIT_KEYS.join(", ")}, commit.sha), so the commit is not checked`;
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
-            `the API runs commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${api.expectedCommit.slice(0, 12)}`,
+            `the API runs commit ${shortCommit(commit)}, expected ${api.expectedCommit.slice(0, 12)}`,
           );
         }
-        return `serves commit ${String(commit).slice(0, 12)}`;
+        return `serves commit ${shortCommit(commit)}`;
       }),
     );
   }
@@ -134,9 +166,9 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
       retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
         const info = (await getJson(`${frontend.url}${frontend.buildInfoPath}`)) as Record<string, unknown>;
         const commit = reportedCommit(info);
-        if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
+        if (commit !== undefined && frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
           throw new CheckFailed(
-            `the frontend was built from commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${frontend.expectedCommit.slice(0, 12)}`,
+            `the frontend was built from commit ${shortCommit(commit)}, expected ${frontend.expectedCommit.slice(0, 12)}`,
           );
         }
         if (frontend.expectedApiUrl && !sameUrl(info.apiUrl, frontend.expectedApiUrl)) {
@@ -144,7 +176,7 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
             `the frontend was built with API URL ${JSON.stringify(info.apiUrl ?? null)}, but the API is at ${frontend.expectedApiUrl}: set NEXT_PUBLIC_API_URL and redeploy the frontend`,
           );
         }
-        return `built from ${String(commit).slice(0, 12)} for ${String(info.apiUrl)}`;
+        return `built from ${commit === undefined ? "an unreported commit" : shortCommit(commit)} for ${String(info.apiUrl)}`;
       }),
     );
   }
@@ -171,6 +203,37 @@ export async function runSmokeTests(targets: SmokeTargets): Promise<SmokeCheck[]
   const results = await Promise.all(checks);
   if (frontend && targets.browserPath) results.push(await browserCheck(frontend.url, targets));
   return results;
+}
+
+/**
+ * The generic check: GET <url><path> answers 2xx. When the answer is JSON that reports a
+ * commit (COMMIT_KEYS), it must be the expected one; an app that reports none is not checked for it.
+ */
+function genericCheck(
+  target: GenericTarget,
+  timing: { deadline: number; signal?: AbortSignal },
+  interval: number,
+): Promise<SmokeCheck> {
+  const url = `${target.url}${target.path}`;
+  return retry(`${target.service} ${target.path} answers 2xx (generic check)`, timing, interval, async () => {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: "follow" });
+    const text = await response.text();
+    if (response.status < 200 || response.status > 299)
+      throw new CheckFailed(`${url} answered HTTP ${response.status}`);
+    let commit: unknown;
+    try {
+      commit = reportedCommit(JSON.parse(text));
+    } catch {
+      commit = undefined;
+    }
+    if (commit === undefined || !target.expectedCommit) return `HTTP ${response.status}`;
+    if (!sameCommit(commit, target.expectedCommit)) {
+      throw new CheckFailed(
+        `${url} reports commit ${shortCommit(commit)}, expected ${target.expectedCommit.slice(0, 12)}`,
+      );
+    }
+    return `HTTP ${response.status}, serves commit ${shortCommit(commit)}`;
+  });
 }
 
 const STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
@@ -236,7 +299,7 @@ async function browserCheck(url: string, targets: SmokeTargets): Promise<SmokeCh
         await status.first().waitFor({ timeout: 15_000 });
         const state = await status.first().getAttribute("data-api-state");
         if (state !== "ok") {
-          const text = (await status.first().textContent())?.trim().slice(0, 200) ?? "";
+          const text = clipWords((await status.first().textContent())?.trim() ?? "", 200);
           throw new CheckFailed(`the page shows the API call failing${text ? `: ${text}` : ""}`);
         }
         return "stack-status is ok";
@@ -253,3 +316,58 @@ async function browserCheck(url: string, targets: SmokeTargets): Promise<SmokeCh
     await browser.close();
   }
 }
+
+/** What the generic check needs of a deployed service. */
+export interface GenericCandidate {
+  service: string;
+  url?: string;
+  healthcheckPath?: string | null;
+  cronSchedule?: string | null;
+  expectedCommit?: string;
+}
+
+/**
+ * The generic smoke test for stacks with no smoke roles: every deployed service with a domain,
+ * at its healthcheckPath (or /). Cron jobs run and exit, so they are not checked over HTTP. Says
+ * why for every service left out, and when nothing can be checked at all.
+ */
+export function genericTargets(candidates: GenericCandidate[]): {
+  targets: GenericTarget[];
+  skipped: SmokeCheck[];
+} {
+  const targets: GenericTarget[] = [];
+  const skipped: SmokeCheck[] = [];
+  for (const candidate of candidates) {
+    const name = `${candidate.service} (generic check)`;
+    if (candidate.cronSchedule) {
+      skipped.push({
+        name,
+        ok: true,
+        skipped: true,
+        detail: "a cron job runs and exits: not checked over HTTP",
+      });
+    } else if (!candidate.url) {
+      skipped.push({
+        name,
+        ok: true,
+        skipped: true,
+        detail:
+          "has no domain in Railway, so it cannot be checked from outside (generate a domain to have it checked)",
+      });
+    } else {
+      const declared = candidate.healthcheckPath;
+      const path = typeof declared === "string" && declared.startsWith("/") ? declared : "/";
+      targets.push({
+        service: candidate.service,
+        url: candidate.url.replace(/\/+$/, ""),
+        path,
+        ...(candidate.expectedCommit ? { expectedCommit: candidate.expectedCommit } : {}),
+      });
+    }
+  }
+  return { targets, skipped };
+}
+
+/** The plan's line about the smoke test when no service declares a smoke role. */
+export const GENERIC_SMOKE_NOTE =
+  "smoke test: the generic check (no smoke roles declared): every deployed service with a domain must answer 2xx at its healthcheckPath (or /) within the smoke timeout; a JSON answer that reports a commit must report the deployed one";
