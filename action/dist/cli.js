@@ -57360,6 +57360,9 @@ async function restoreSettings(api, environmentId, outcome) {
   }
 }
 
+// action/src/pipeline/changes.ts
+import { posix as posix4 } from "node:path";
+
 // action/src/git/watch.ts
 var import_ignore2 = __toESM(require_ignore(), 1);
 function watchMatcher(patterns) {
@@ -57384,6 +57387,30 @@ function triggeringFiles(changed, patterns) {
   if (!patterns || patterns.length === 0) return [...changed];
   const matcher = watchMatcher(patterns);
   return changed.filter((path) => matcher.matches(path));
+}
+function folderOf(path) {
+  const at2 = path.lastIndexOf("/");
+  return at2 <= 0 ? "" : path.slice(0, at2);
+}
+function watchScope(patterns, service) {
+  if (patterns && patterns.length > 0)
+    return { patterns: [...patterns], implicit: false, description: "its watchPatterns" };
+  const fileFolder = folderOf(service.file.replace(/^\/+/, ""));
+  const root = fileFolder || service.rootDirectory.replace(/^\/+|\/+$/g, "");
+  if (root === "")
+    return {
+      patterns: [],
+      implicit: true,
+      description: "the whole repository (no watchPatterns, root directory /)"
+    };
+  const scope = [`/${root}/**`];
+  const dockerfile = service.dockerfile?.replace(/^\/+/, "");
+  if (dockerfile && !dockerfile.startsWith(`${root}/`)) scope.push(`/${dockerfile}`);
+  return {
+    patterns: scope,
+    implicit: true,
+    description: `its folder /${root} (no watchPatterns${scope.length > 1 ? `; and /${dockerfile}` : ""})`
+  };
 }
 
 // action/src/pipeline/changes.ts
@@ -57467,26 +57494,33 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       changed = await changedFiles(repoDir, liveCommit, commitSha);
       diffCache.set(liveCommit, changed);
     }
-    const triggering = triggeringFiles(changed, service.wanted.watchPatterns);
+    const dockerfilePath = service.wanted.dockerfilePath;
+    const scope = watchScope(service.wanted.watchPatterns, {
+      file: service.config.file,
+      rootDirectory: service.config.rootDirectory,
+      ...typeof dockerfilePath === "string" && dockerfilePath !== "" ? { dockerfile: posix4.join(service.config.rootDirectory, dockerfilePath) } : {}
+    });
+    const watched = scope.implicit ? `; watched by ${scope.description}` : "";
+    const triggering = triggeringFiles(changed, scope.patterns);
     if (triggering.length > 0) {
       const sample = triggering.slice(0, 3).join(", ") + (triggering.length > 3 ? `, +${triggering.length - 3} more` : "");
       plans.push({
         ...base,
         deploy: true,
         changedFiles: triggering,
-        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${settingsNote}`
+        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${watched}${settingsNote}`
       });
     } else if (service.settingsDiffer) {
       plans.push({
         ...base,
         deploy: true,
-        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)})`
+        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`
       });
     } else {
       plans.push({
         ...base,
         deploy: false,
-        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere)`
+        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere${watched})`
       });
     }
   }
@@ -58018,10 +58052,20 @@ function sameCommit(reported, expected) {
 function sameUrl(a, b) {
   return typeof a === "string" && a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 }
+var COMMIT_KEYS = ["commit", "commitSha", "sha", "gitCommit", "gitSha"];
+function shortCommit(commit) {
+  return typeof commit === "string" && /^[0-9a-f]{7,64}$/i.test(commit) ? commit.slice(0, 12) : String(commit);
+}
+function clipWords(text, max) {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max + 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : text.slice(0, max)).trimEnd()}\u2026`;
+}
 function reportedCommit(body) {
   if (!body || typeof body !== "object") return void 0;
   const doc = body;
-  for (const key of ["commit", "commitSha", "sha", "gitCommit", "gitSha"]) {
+  for (const key of COMMIT_KEYS) {
     if (typeof doc[key] === "string") return doc[key];
   }
   if (doc.commit && typeof doc.commit === "object") return doc.commit.sha;
@@ -58063,6 +58107,7 @@ async function runSmokeTests(targets) {
   const interval = targets.intervalMs ?? 2e3;
   const checks = [];
   const { api, frontend } = targets;
+  for (const target of targets.generic ?? []) checks.push(genericCheck(target, targets, interval));
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
@@ -58074,12 +58119,14 @@ async function runSmokeTests(targets) {
       }),
       retry(`api ${api.versionPath}`, targets, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
+        if (commit === void 0)
+          return `reports no commit (keys read: ${COMMIT_KEYS.join(", ")}, commit.sha), so the commit is not checked`;
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
-            `the API runs commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${api.expectedCommit.slice(0, 12)}`
+            `the API runs commit ${shortCommit(commit)}, expected ${api.expectedCommit.slice(0, 12)}`
           );
         }
-        return `serves commit ${String(commit).slice(0, 12)}`;
+        return `serves commit ${shortCommit(commit)}`;
       })
     );
   }
@@ -58088,9 +58135,9 @@ async function runSmokeTests(targets) {
       retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
         const info = await getJson(`${frontend.url}${frontend.buildInfoPath}`);
         const commit = reportedCommit(info);
-        if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
+        if (commit !== void 0 && frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
           throw new CheckFailed(
-            `the frontend was built from commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${frontend.expectedCommit.slice(0, 12)}`
+            `the frontend was built from commit ${shortCommit(commit)}, expected ${frontend.expectedCommit.slice(0, 12)}`
           );
         }
         if (frontend.expectedApiUrl && !sameUrl(info.apiUrl, frontend.expectedApiUrl)) {
@@ -58098,7 +58145,7 @@ async function runSmokeTests(targets) {
             `the frontend was built with API URL ${JSON.stringify(info.apiUrl ?? null)}, but the API is at ${frontend.expectedApiUrl}: set NEXT_PUBLIC_API_URL and redeploy the frontend`
           );
         }
-        return `built from ${String(commit).slice(0, 12)} for ${String(info.apiUrl)}`;
+        return `built from ${commit === void 0 ? "an unreported commit" : shortCommit(commit)} for ${String(info.apiUrl)}`;
       })
     );
   }
@@ -58125,6 +58172,28 @@ async function runSmokeTests(targets) {
   const results = await Promise.all(checks);
   if (frontend && targets.browserPath) results.push(await browserCheck(frontend.url, targets));
   return results;
+}
+function genericCheck(target, timing, interval) {
+  const url2 = `${target.url}${target.path}`;
+  return retry(`${target.service} ${target.path} answers 2xx (generic check)`, timing, interval, async () => {
+    const response = await fetch(url2, { signal: AbortSignal.timeout(1e4), redirect: "follow" });
+    const text = await response.text();
+    if (response.status < 200 || response.status > 299)
+      throw new CheckFailed(`${url2} answered HTTP ${response.status}`);
+    let commit;
+    try {
+      commit = reportedCommit(JSON.parse(text));
+    } catch {
+      commit = void 0;
+    }
+    if (commit === void 0 || !target.expectedCommit) return `HTTP ${response.status}`;
+    if (!sameCommit(commit, target.expectedCommit)) {
+      throw new CheckFailed(
+        `${url2} reports commit ${shortCommit(commit)}, expected ${target.expectedCommit.slice(0, 12)}`
+      );
+    }
+    return `HTTP ${response.status}, serves commit ${shortCommit(commit)}`;
+  });
 }
 var STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 async function dumpDomCheck(name, url2, targets) {
@@ -58180,7 +58249,7 @@ async function browserCheck(url2, targets) {
         await status.first().waitFor({ timeout: 15e3 });
         const state = await status.first().getAttribute("data-api-state");
         if (state !== "ok") {
-          const text = (await status.first().textContent())?.trim().slice(0, 200) ?? "";
+          const text = clipWords((await status.first().textContent())?.trim() ?? "", 200);
           throw new CheckFailed(`the page shows the API call failing${text ? `: ${text}` : ""}`);
         }
         return "stack-status is ok";
@@ -58197,6 +58266,39 @@ async function browserCheck(url2, targets) {
     await browser.close();
   }
 }
+function genericTargets(candidates) {
+  const targets = [];
+  const skipped = [];
+  for (const candidate of candidates) {
+    const name = `${candidate.service} (generic check)`;
+    if (candidate.cronSchedule) {
+      skipped.push({
+        name,
+        ok: true,
+        skipped: true,
+        detail: "a cron job runs and exits: not checked over HTTP"
+      });
+    } else if (!candidate.url) {
+      skipped.push({
+        name,
+        ok: true,
+        skipped: true,
+        detail: "has no domain in Railway, so it cannot be checked from outside (generate a domain to have it checked)"
+      });
+    } else {
+      const declared = candidate.healthcheckPath;
+      const path = typeof declared === "string" && declared.startsWith("/") ? declared : "/";
+      targets.push({
+        service: candidate.service,
+        url: candidate.url.replace(/\/+$/, ""),
+        path,
+        ...candidate.expectedCommit ? { expectedCommit: candidate.expectedCommit } : {}
+      });
+    }
+  }
+  return { targets, skipped };
+}
+var GENERIC_SMOKE_NOTE = "smoke test: the generic check (no smoke roles declared): every deployed service with a domain must answer 2xx at its healthcheckPath (or /) within the smoke timeout; a JSON answer that reports a commit must report the deployed one";
 
 // action/src/pipeline/rollback.ts
 var CRASH_LOOKBACK_MS = 10 * 6e4;
@@ -58801,6 +58903,8 @@ async function planStage(base, config) {
       }
     }
   }
+  if (options.smoke && !ordered.some((service) => service.config.smoke))
+    result.notes.push(GENERIC_SMOKE_NOTE);
   const deploying = new Set(result.plan.filter((p) => p.deploy).map((p) => p.service));
   const selected = ordered.filter((service) => deploying.has(service.config.name));
   const branch = options.branch ?? await currentBranch(options.repoDir);
@@ -58938,6 +59042,19 @@ async function verifyStage(run) {
         detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`
       });
     }
+  }
+  if (!run.ordered.some((service) => service.config.smoke)) {
+    const generic = genericTargets(
+      selected.map((service) => ({
+        service: service.config.name,
+        url: result.urls.services[service.config.name],
+        healthcheckPath: service.settings.healthcheckPath,
+        cronSchedule: service.settings.cronSchedule,
+        expectedCommit: commitSha
+      }))
+    );
+    targets.generic = generic.targets;
+    result.smoke.push(...generic.skipped);
   }
   result.smoke.push(...await runSmokeTests(targets));
   const bad = result.smoke.find((check) => !check.ok);
