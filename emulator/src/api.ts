@@ -183,13 +183,29 @@ function volumeInstanceView(state: EmulatorState, v: VolumeRecord) {
   };
 }
 
+/** A workspace; its projects are those in it that the presenting token may see. */
+function workspaceView(state: EmulatorState, w: { id: string; name: string }) {
+  return {
+    ...w,
+    team: null,
+    projects: ({ first }: { first?: number | null }, ctx: ApiContext) =>
+      connection(
+        [...state.projects.values()]
+          .filter((p) => p.workspace.id === w.id && ctx.auth !== null && canAccess(ctx.auth, p.id))
+          .map((p) => projectView(state, p)),
+        first,
+      ),
+  };
+}
+
 function projectView(state: EmulatorState, p: ProjectRecord) {
   return {
     id: p.id,
     name: p.name,
     workspaceId: p.workspace.id,
-    workspace: { ...p.workspace },
+    workspace: workspaceView(state, p.workspace),
     createdAt: p.createdAt,
+    updatedAt: p.createdAt,
     deletedAt: null,
     volumes: ({ first }: { first?: number | null }) =>
       connection(
@@ -645,6 +661,23 @@ export function buildApi(state: EmulatorState): {
       const record = state.changeSetApplies.get(String(args.id));
       if (!record || record.environmentId !== env.id) throw notFound("ChangeSet apply");
       return { ...record };
+    },
+    me: (_args, ctx) => {
+      // Only an account token belongs to a user; its workspaces are those of the projects it may see.
+      const auth = requireAuth(ctx);
+      if (auth.kind !== "account") throw notAuthorized();
+      const workspaces = new Map<string, { id: string; name: string }>();
+      for (const p of state.projects.values())
+        if (canAccess(auth, p.id)) workspaces.set(p.workspace.id, p.workspace);
+      return {
+        id: `user-${auth.name ?? "account"}`,
+        workspaces: [...workspaces.values()].map((w) => workspaceView(state, w)),
+      };
+    },
+    // Workspaces a user reaches only through a project invitation: none here (tokens see whole workspaces).
+    externalWorkspaces: (_args, ctx) => {
+      requireAuth(ctx);
+      return [];
     },
     environmentStagedChanges: (args, ctx) => {
       const env = environmentFor(ctx, String(args.environmentId));

@@ -31,6 +31,8 @@ export const CORE_COMMANDS: Command[] = [
 /** Real ids from the emulator's state, and what earlier operations of a sequence returned. */
 export interface Ids {
   projectId: string;
+  /** What a person types after --project when they do not know the id. */
+  projectName: string;
   environmentId: string;
   serviceId: string;
   /** A deployment of serviceId (from the source upload that `up` makes). */
@@ -60,6 +62,8 @@ export interface OfficialOperation {
    * falls back when the error names it (src/iac/engine.rs, fetch_current_environment).
    */
   rejectedByRailway?: RegExp;
+  /** The answer is this error, as on Railway, and the CLI carries on (e.g. looks the project up by name). */
+  expectedError?: RegExp;
 }
 
 const LOG_FIELDS = "fragment LogFields on Log { timestamp message attributes { key value } }";
@@ -78,6 +82,53 @@ export const operations: Record<string, OfficialOperation> = {
       }
     }`,
     variables: (ids) => ({ id: ids.projectId }),
+  },
+  ProjectByName: {
+    name: "Project",
+    source:
+      "src/gql/queries/strings/Project.graphql (resolve_project_id_or_name, src/controllers/project.rs)",
+    document: `query Project($id: String!) {
+      project(id: $id) {
+        id name workspaceId deletedAt
+        workspace { name }
+        buckets { edges { node { id name } } }
+        environments { edges { node { id name canAccess deletedAt unmergedChangesCount } } }
+        services { edges { node { id name } } }
+      }
+    }`,
+    // `--project shop`: the CLI first tries the name as an id and looks for "Project not found".
+    variables: (ids) => ({ id: ids.projectName }),
+    expectedError: /Project not found/,
+  },
+  UserProjects: {
+    name: "UserProjects",
+    source: "src/gql/queries/strings/UserProjects.graphql",
+    document: `query UserProjects {
+      externalWorkspaces {
+        id name teamId
+        projects {
+          id name createdAt updatedAt deletedAt
+          environments { edges { node { id name canAccess } } }
+          services { edges { node { id name } } }
+        }
+      }
+      me {
+        workspaces {
+          id name
+          team { id }
+          projects(first: 500) {
+            edges {
+              node {
+                id name createdAt updatedAt deletedAt
+                environments { edges { node { id name canAccess } } }
+                services { edges { node { id name } } }
+              }
+            }
+          }
+        }
+      }
+    }`,
+    variables: () => ({}),
   },
   Regions: {
     name: "Regions",
@@ -474,7 +525,20 @@ export const operations: Record<string, OfficialOperation> = {
  */
 export const commands: Record<Command, string[]> = {
   up: ["BuildLogs", "Deployment", "DeploymentLogs", "DeploymentStatus"],
-  status: ["Project", "Project", "Regions", "GetEnvironmentConfig", "EnvironmentInstances"],
+  status: [
+    // railway status (linked)
+    ...["Project", "Project", "Regions", "GetEnvironmentConfig", "EnvironmentInstances"],
+    // railway status --project shop --environment production: the name is not an id, so the
+    // CLI lists the user's workspaces and projects to find it
+    ...[
+      "ProjectByName",
+      "UserProjects",
+      "Project",
+      "Regions",
+      "GetEnvironmentConfig",
+      "EnvironmentInstances",
+    ],
+  ],
   variables: [
     // railway variables (list), --set, variable delete
     "Project",

@@ -70,6 +70,7 @@ beforeAll(async () => {
   });
   ids = {
     projectId: "proj-shop",
+    projectName: "shop",
     environmentId: "env-production",
     serviceId: "svc-web",
     deploymentId: "",
@@ -205,7 +206,10 @@ async function send(key: string): Promise<{ answer: Answer; problems: string[] }
       ? await firstEvent(op.document, variables, op.name)
       : await post(op.document, variables, op.name);
   const problems: string[] = [];
-  if (op.rejectedByRailway) {
+  if (op.expectedError) {
+    if (!answer.errors?.some((e) => op.expectedError?.test(e.message)))
+      problems.push(`expected an error matching ${op.expectedError}, got ${JSON.stringify(answer)}`);
+  } else if (op.rejectedByRailway) {
     // Railway rejects it naming the field, which is what the CLI's fallback looks for.
     if (!answer.errors?.some((e) => op.rejectedByRailway?.test(e.message)))
       problems.push(`expected an error naming ${op.rejectedByRailway}, got ${JSON.stringify(answer)}`);
@@ -273,6 +277,11 @@ describe("each command's sequence against a running emulator", () => {
       Project: (a) => {
         expect(data(a).project.workspace).toEqual({ name: "Acme" });
         expect(data(a).project.environments.edges.map((e: Loose) => e.node.canAccess)).toEqual([true, true]);
+      },
+      UserProjects: (a) => {
+        const [workspace] = data(a).me.workspaces;
+        expect(workspace.name).toBe("Acme");
+        expect(workspace.projects.edges.map((e: Loose) => e.node.name)).toEqual(["shop"]);
       },
       EnvironmentInstances: (a) => {
         const web = data(a).environment.serviceInstances.edges.find(
