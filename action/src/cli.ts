@@ -19,6 +19,16 @@ const USAGE = `usage:
            [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
 
+/** The CLI's name for each action input whose flag is spelled differently. */
+const FLAG_OF_INPUT: Record<string, string> = {
+  "railway-token": "RAILWAY_TOKEN",
+  "project-id": "--project",
+  "commit-sha": "--commit",
+  "working-directory": "--repo",
+  rollback: "--no-rollback",
+  smoke: "--no-smoke",
+};
+
 export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
@@ -67,7 +77,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     settings = readSettings((name) => inputs[name] ?? "");
   } catch (error) {
     if (error instanceof InputError) {
-      const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
+      const flag = FLAG_OF_INPUT[error.input] ?? `--${error.input}`;
       console.error(`railyard: ${flag}: ${printable(error.message.replace(/^input [^:]+: /, ""))}`);
       return 2;
     }

@@ -136,7 +136,13 @@ async function stages(
   const files = await validate(options, result);
   if (options.mode === "validate") return done(result);
   const api = requireApi(maybeApi, options);
-  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
+  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD").catch(() => {
+    const what = options.commitSha ? `commit ${options.commitSha}` : "HEAD";
+    throw new PipelineError(
+      `${what} is not a commit in the repository at ${options.repoDir}${options.commitSha ? " (fetch it first, e.g. actions/checkout with fetch-depth: 0, or fix the commit)" : ""}`,
+      { usage: true },
+    );
+  });
   result.commitSha = commitSha;
 
   emit({ kind: "stage", stage: "target" });
