@@ -58798,7 +58798,13 @@ async function stages(options, maybeApi, result, emit) {
   const files = await validate(options, result);
   if (options.mode === "validate") return done(result);
   const api = requireApi(maybeApi, options);
-  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
+  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD").catch(() => {
+    const what = options.commitSha ? `commit ${options.commitSha}` : "HEAD";
+    throw new PipelineError(
+      `${what} is not a commit in the repository at ${options.repoDir}${options.commitSha ? " (fetch it first, e.g. actions/checkout with fetch-depth: 0, or fix the commit)" : ""}`,
+      { usage: true }
+    );
+  });
   result.commitSha = commitSha;
   emit({ kind: "stage", stage: "target" });
   const { target, config } = await targetStage(api, files, options, result);
@@ -59277,6 +59283,14 @@ var USAGE = `usage:
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
            [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
+var FLAG_OF_INPUT = {
+  "railway-token": "RAILWAY_TOKEN",
+  "project-id": "--project",
+  "commit-sha": "--commit",
+  "working-directory": "--repo",
+  rollback: "--no-rollback",
+  smoke: "--no-smoke"
+};
 async function cli(argv, env) {
   let parsed;
   try {
@@ -59324,7 +59338,7 @@ ${USAGE}`);
     settings = readSettings((name) => inputs[name] ?? "");
   } catch (error) {
     if (error instanceof InputError) {
-      const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
+      const flag = FLAG_OF_INPUT[error.input] ?? `--${error.input}`;
       console.error(`railyard: ${flag}: ${printable(error.message.replace(/^input [^:]+: /, ""))}`);
       return 2;
     }
