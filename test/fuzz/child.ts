@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import {
+  acceptedBadNames,
   countLines,
   describeThrown,
   FUZZ_ENVIRONMENTS,
@@ -13,6 +14,7 @@ import {
   type LoadResultLike,
   resultViolations,
   serviceNames,
+  settingsViolations,
 } from "./invariants.ts";
 
 export interface FuzzRequest {
@@ -90,6 +92,7 @@ export async function checkInput(config: ConfigModule, request: FuzzRequest): Pr
   const names = serviceNames(result);
   answer.services = names.length;
   answer.valid = isValidResult(result);
+  answer.violations.push(...acceptedBadNames(result));
   if (answer.valid) {
     for (const name of names) {
       for (const env of FUZZ_ENVIRONMENTS) {
@@ -99,6 +102,7 @@ export async function checkInput(config: ConfigModule, request: FuzzRequest): Pr
             answer.violations.push(
               `resolveServiceSettings(${JSON.stringify(name)}, ${env}) returned ${settings}`,
             );
+          else answer.violations.push(...settingsViolations(name, settings));
         } catch (error) {
           answer.violations.push(
             `resolveServiceSettings(${JSON.stringify(name)}, ${env}) threw ${describeThrown(error)}`,
@@ -128,7 +132,12 @@ async function serve(): Promise<void> {
             unavailable: config,
           }
         : await checkInput(config, request);
-    process.stdout.write(`${JSON.stringify(answer)}\n`);
+    // readline splits on U+2028/U+2029 too, which JSON.stringify leaves raw.
+    process.stdout.write(
+      `${JSON.stringify(answer)
+        .replace(/\u2028/g, "\\u2028")
+        .replace(/\u2029/g, "\\u2029")}\n`,
+    );
   }
 }
 

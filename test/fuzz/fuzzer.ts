@@ -485,6 +485,39 @@ export const MUTATIONS: Record<string, (content: Buffer, random: Random, seeds: 
     bom(content) {
       return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), content]);
     },
+    /** A service, environment or dependsOn name with a control character (issue 13): must be a config error. */
+    controlCharName(content, random) {
+      const bad = random.pick([
+        "\\n::error::x",
+        "\\r",
+        "\\u001b[31m",
+        "\\u0000",
+        "\\u009b",
+        "\\u202e",
+        "\\u0007",
+        "\\u2028",
+      ]);
+      const text = random.pick([
+        `[services."svc${bad}"]\n`,
+        `[environments."env${bad}".deploy]\nnumReplicas = 1\n`,
+        `[services.api]\ndependsOn = ["db${bad}"]\n`,
+        `[services.api.environments."pr${bad}".deploy]\nnumReplicas = 1\n`,
+      ]);
+      return Buffer.concat([content, Buffer.from(`\n${text}`)]);
+    },
+    /** Paths that can never work (issue 13): watch patterns that never match, a Dockerfile above the root. */
+    badPath(content, random) {
+      const text = random.pick([
+        '[build]\nwatchPatterns = ["/../shared/**"]\n',
+        '[build]\nwatchPatterns = ["/backend/./src/**"]\n',
+        '[build]\nwatchPatterns = ["backend\\\\src\\\\**"]\n',
+        '[build]\nwatchPatterns = ["!/a/**", "!*.md"]\n',
+        '[build]\ndockerfilePath = "../../../../etc/Dockerfile"\n',
+        '[build]\ndockerfilePath = "/../Dockerfile"\n',
+        "[environments.prodution.deploy]\nnumReplicas = 2\n",
+      ]);
+      return Buffer.concat([content, Buffer.from(`\n${text}`)]);
+    },
     splice(content, random, seeds) {
       const other = lines(random.pick(seeds).content);
       const parts = lines(content);

@@ -18,6 +18,12 @@ export interface LoadResultLike {
   findings?: unknown;
 }
 
+// Built from strings: a literal would trip the linter's control-character rule.
+/** A raw control character in a message (tab allowed): messages must be printable (issue 13). */
+const RAW_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
+/** A control character in a name: never valid in a service name or dependsOn entry. */
+const NAME_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
+
 /** A stack frame line as V8 prints it; a message containing one leaked an internal error. */
 const STACK_FRAME = /^\s{2,}at\s/m;
 
@@ -55,6 +61,12 @@ export function findingViolations(finding: FindingLike, lineCounts: ReadonlyMap<
     );
   else if (INTERNAL_ERROR.test(finding.message))
     problems.push(`finding message is a JavaScript internal error, not a message for a person: ${where}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  if (
+    typeof finding.message === "string" &&
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/.test(finding.message)
+  )
+    problems.push(`finding message holds a raw control character (it must be printable): ${where}`);
   if (finding.severity !== "error" && finding.severity !== "warning")
     problems.push(`finding with severity ${String(finding.severity)}: ${where}`);
   return problems;
@@ -66,6 +78,55 @@ export function resultViolations(result: LoadResultLike, lineCounts: ReadonlyMap
   if (!Array.isArray(result.findings)) return ["loadConfig result has no findings array"];
   if (!Array.isArray(result.services)) return ["loadConfig result has no services array"];
   return result.findings.flatMap((finding) => findingViolations(finding as FindingLike, lineCounts));
+}
+
+/**
+ * Names and paths a valid config can never hold (issue 13): a service name or dependsOn entry with
+ * a control character, a watch pattern with a `..` segment, a Dockerfile path above the root.
+ */
+export function acceptedBadNames(result: LoadResultLike): string[] {
+  if (!isValidResult(result) || !Array.isArray(result.services)) return [];
+  const problems: string[] = [];
+  const control = NAME_CONTROL;
+  for (const service of result.services as { name?: unknown; dependsOn?: unknown }[]) {
+    if (typeof service.name === "string" && control.test(service.name))
+      problems.push(`a service name with a control character was accepted: ${JSON.stringify(service.name)}`);
+    for (const dep of Array.isArray(service.dependsOn) ? service.dependsOn : [])
+      if (typeof dep === "string" && control.test(dep))
+        problems.push(`a dependsOn entry with a control character was accepted: ${JSON.stringify(dep)}`);
+  }
+  return problems;
+}
+
+/** Resolved settings a valid config can never produce: a watch pattern that climbs, a Dockerfile outside. */
+export function settingsViolations(name: string, settings: unknown): string[] {
+  const s = (settings ?? {}) as {
+    watchPatterns?: unknown;
+    dockerfilePath?: unknown;
+    rootDirectory?: unknown;
+  };
+  const problems: string[] = [];
+  for (const pattern of Array.isArray(s.watchPatterns) ? s.watchPatterns : [])
+    if (typeof pattern === "string" && pattern.replace(/^!/, "").split("/").includes(".."))
+      problems.push(
+        `service ${JSON.stringify(name)} resolved a watch pattern with "..": ${JSON.stringify(pattern)}`,
+      );
+  if (typeof s.dockerfilePath === "string") {
+    const root =
+      typeof s.rootDirectory === "string" && !s.dockerfilePath.startsWith("/") ? s.rootDirectory : "";
+    let depth = 0;
+    for (const segment of `${root}/${s.dockerfilePath}`.split("/")) {
+      if (segment === "" || segment === ".") continue;
+      depth += segment === ".." ? -1 : 1;
+      if (depth < 0) {
+        problems.push(
+          `service ${JSON.stringify(name)} resolved a Dockerfile above the root: ${JSON.stringify(s.dockerfilePath)}`,
+        );
+        break;
+      }
+    }
+  }
+  return problems;
 }
 
 /** A config is valid when it produced no error finding; only then must every service resolve. */

@@ -2,9 +2,74 @@
 // run through the config path's invariants. A fixture fails here until the bug it records is fixed.
 // Everything here is inside the repository: the fuzz run seeds from the repository's own configs
 // (the public corpus seeds only `npm run fuzz -- --corpus DIR`).
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ConfigPathRunner, loadFixtures, loadSeeds, makeInput, Random, runFuzz } from "./fuzzer.ts";
-import { findingViolations, resultViolations } from "./invariants.ts";
+import { loadConfig } from "../../action/src/config/index.ts";
+import {
+  ConfigPathRunner,
+  loadFixtures,
+  loadSeeds,
+  MUTATIONS,
+  makeInput,
+  Random,
+  runFuzz,
+} from "./fuzzer.ts";
+import { acceptedBadNames, findingViolations, resultViolations, settingsViolations } from "./invariants.ts";
+
+describe("the name and path rules of issue 13", () => {
+  test("the invariants flag a control character in a name or message, a climbing pattern or Dockerfile", () => {
+    const valid = (name: string, dependsOn: string[] = []) => ({
+      findings: [],
+      services: [{ name, dependsOn }],
+    });
+    expect(acceptedBadNames(valid("api\n::error::x"))).toHaveLength(1);
+    expect(acceptedBadNames(valid("api", ["db\u001b[31m"]))).toHaveLength(1);
+    expect(acceptedBadNames(valid("User Data DB"))).toEqual([]);
+    expect(settingsViolations("api", { watchPatterns: ["/../x/**"] })).toHaveLength(1);
+    expect(
+      settingsViolations("api", { rootDirectory: "/backend", dockerfilePath: "../../Dockerfile" }),
+    ).toHaveLength(1);
+    expect(
+      settingsViolations("api", { rootDirectory: "/backend", dockerfilePath: "../docker/Dockerfile" }),
+    ).toEqual([]);
+    const lines = new Map([["railway.toml", 3]]);
+    const at = { file: "railway.toml", line: 1, column: 1 };
+    expect(findingViolations({ severity: "error", message: "a\nb", location: at }, lines)).toHaveLength(1);
+    expect(findingViolations({ severity: "error", message: "a\\nb", location: at }, lines)).toEqual([]);
+  });
+
+  test("every input the new mutations make from a valid config is a config error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "railyard-fuzz-rules-"));
+    try {
+      const random = new Random(13);
+      for (let i = 0; i < 40; i++) {
+        const mutation = i % 2 === 0 ? MUTATIONS.controlCharName : MUTATIONS.badPath;
+        const content = (mutation as NonNullable<typeof mutation>)(
+          Buffer.from("[services.api]\n"),
+          random,
+          [],
+        );
+        writeFileSync(join(dir, "railway.toml"), content);
+        const result = await loadConfig({ repoDir: dir, environment: "production", checkFilesystem: false });
+        const text = content.toString("utf8");
+        // The typo is a warning (validate), every other one an error.
+        const expected = text.includes("prodution") ? "warning" : "error";
+        expect(
+          result.findings.map((f) => f.severity),
+          text,
+        ).toContain(expected);
+        expect(resultViolations(result, new Map([["railway.toml", text.split("\n").length]])), text).toEqual(
+          [],
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("invariant checks", () => {
   const lines = new Map([["railway.toml", 3]]);

@@ -3,6 +3,7 @@
 
 import { readdirSync } from "node:fs";
 import { join, posix, relative, sep } from "node:path";
+import { printable } from "../report/escape.ts";
 import { sortFindings } from "./format.ts";
 import { isTable, type ParsedConfigFile, tableAt } from "./model.ts";
 import { parseConfigText } from "./parse.ts";
@@ -268,5 +269,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   // Without the project's environments (validate), typos are found against the names in the files.
   if (options.environments === undefined)
     for (const finding of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding);
-  return { files, services, findings: sortFindings(findings) };
+  // Messages quote config text (a syntax error quotes the bytes it found): each must be printable.
+  const printed = findings.map((finding) => ({
+    ...finding,
+    message: printable(finding.message),
+    ...(finding.suggestion === undefined ? {} : { suggestion: printable(finding.suggestion) }),
+  }));
+  return { files, services, findings: sortFindings(printed) };
 }
