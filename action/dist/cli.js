@@ -54033,7 +54033,12 @@ async function loadConfig(options) {
   for (const finding2 of crossFileFindings(services, dependsOnLocations)) findings.push(finding2);
   if (options.environments === void 0)
     for (const finding2 of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding2);
-  return { files, services, findings: sortFindings(findings) };
+  const printed = findings.map((finding2) => ({
+    ...finding2,
+    message: printable(finding2.message),
+    ...finding2.suggestion === void 0 ? {} : { suggestion: printable(finding2.suggestion) }
+  }));
+  return { files, services, findings: sortFindings(printed) };
 }
 
 // action/src/inputs.ts
