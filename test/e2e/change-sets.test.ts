@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runPipeline } from "../../action/src/pipeline/run.ts";
 import type { PipelineOptions, PipelineResult } from "../../action/src/pipeline/types.ts";
+import { RailwayClient } from "../../action/src/railway/client.ts";
 import type {
   BuildConfig,
   ConfigVariable,
@@ -204,6 +205,33 @@ describe("settings through the environment config", () => {
     expect(result.settings.find((x) => x.service === "api")?.unsupported).toEqual([
       "services.api.deploy.runtime (backend/railway.toml)",
     ]);
+  });
+});
+
+describe("secrets", () => {
+  it("a deploy reads no raw variable value: the config is read masked, and no Variables query is sent", async () => {
+    const s = await stack();
+    // Any read of the variables field (rendered or not) fails from here on.
+    s.emulator.faults.add({ http: [{ kind: "status", status: 500, operation: "variables", count: 1000 }] });
+    const result = await s.run({});
+    expect(result.reason).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const remaining = () => s.emulator.faults.list().http[0]?.remaining;
+    expect(remaining()).toBe(1000);
+    // The fault matches a real read: one direct Variables query consumes it.
+    const client = new RailwayClient({
+      endpoint: s.emulator.graphqlUrl,
+      token: s.token,
+      retry: { maxAttempts: 1 },
+    });
+    try {
+      await expect(
+        client.variables(s.projectId, productionId(s), storedServiceId(s, "api"), true),
+      ).rejects.toThrow();
+    } finally {
+      await client.close();
+    }
+    expect(remaining()).toBe(999);
   });
 });
 
