@@ -3,7 +3,12 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildClientSchema, buildSchema, type GraphQLSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { deploymentStatusesQuery, operations } from "../../action/src/railway/operations.ts";
+import {
+  deploymentStatusesQuery,
+  deploymentTriggersManyQuery,
+  operations,
+  variablesForDeploymentsQuery,
+} from "../../action/src/railway/operations.ts";
 import { compareWithReal } from "./schema-compare.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +38,12 @@ describe("the emulator's SDL is a faithful subset of Railway's schema", () => {
 
   it("serves every operation the client sends", () => {
     const ours = buildSchema(readFileSync(emulatorSdlPath, "utf8"));
-    const documents = { ...operations, DeploymentStatuses: deploymentStatusesQuery(3) };
+    const documents = {
+      ...operations,
+      DeploymentStatuses: deploymentStatusesQuery(3),
+      VariablesForServiceDeployments: variablesForDeploymentsQuery(3),
+      DeploymentTriggersMany: deploymentTriggersManyQuery(3),
+    };
     for (const [name, text] of Object.entries(documents)) {
       expect(validate(ours, parse(text)).map((e) => `${name}: ${e.message}`)).toEqual([]);
     }

@@ -89,6 +89,29 @@ describe("the client against the emulator", () => {
     expect(client.secrets.redact("worker-2")).toBe("worker-2");
   });
 
+  it("batched reads (variables of many services, their triggers) answer as one read per service would, in one request each, masked alike", async () => {
+    const one = fx.client({ tokenKind: "account" });
+    const masked: string[] = [];
+    const many = fx.client({ tokenKind: "account", onSecret: (v) => masked.push(v) });
+    const ids = ["svc-0", "svc-1", "svc-2"];
+    const before = many.requestCount;
+    const variables = await many.variablesForDeployments("proj-main", "env-production", ids);
+    const triggers = await many.deploymentTriggersMany("proj-main", "env-production", ids);
+    // Two requests for three services (the token check may add one, once).
+    expect(many.requestCount - before).toBeLessThanOrEqual(3);
+    for (const id of ids) {
+      expect(variables.get(id)).toEqual(await one.variablesForDeployment("proj-main", "env-production", id));
+      expect(triggers.get(id)).toEqual(await one.deploymentTriggers("proj-main", "env-production", id));
+    }
+    expect(triggers.get("svc-0")?.[0]?.checkSuites).toBe(true);
+    // The same masking rule: user values masked (the user's RAILWAY_SERVICE_API_URL of svc-2
+    // included), Railway's own metadata readable.
+    const svc2 = variables.get("svc-2") ?? {};
+    expect(masked).toContain(svc2.API_KEY);
+    expect(masked).toContain(svc2.RAILWAY_SERVICE_API_URL);
+    expect(masked).not.toContain("worker-2");
+  });
+
   it("redacts a secret the server echoes in an error", async () => {
     const client = fx.client({ tokenKind: "account" });
     const vars = await client.variablesForDeployment("proj-main", "env-production", "svc-0");

@@ -47,8 +47,9 @@ describe("watchDeployments", () => {
     const seen: DeploymentInfo[] = [];
     const final = await client.watchDeployments(ids, { onChange: (d) => seen.push(d) });
     expect([...final.values()].map((d) => d.status)).toEqual(ids.map(() => "SUCCESS"));
-    // One subscription start per deployment plus the one batched read at the start: no polls.
-    expect(client.requestCount).toBe(ids.length + 1);
+    // One subscription start per deployment and nothing else: each subscription reports the
+    // current state at once, so no read is needed, and no polls.
+    expect(client.requestCount).toBe(ids.length);
     for (const id of ids) {
       const statuses = seen.filter((d) => d.id === id).map((d) => d.status);
       expect(statuses).toContain("DEPLOYING");
@@ -84,7 +85,23 @@ describe("watchDeployments", () => {
     const results = await Promise.all(ids.map((id) => client.watchDeployments([id], {})));
     expect(results.map((r) => [...r.values()][0]?.status)).toEqual(ids.map(() => "SUCCESS"));
     expect(fx.emulator.stats.webSocketConnections - sockets).toBe(1);
-    expect(client.requestCount).toBe(ids.length + 1);
+    expect(client.requestCount).toBe(ids.length);
+  });
+
+  it("reads the deployments a subscription has not reported within the grace, in one batched read", async () => {
+    const ids = await deployAll();
+    // Subscription messages arrive late (the emulator's latency mode): the grace runs out first.
+    fx.emulator.latency.subscriptionMessageMs = 1_500;
+    try {
+      const client = fx.client({ tokenKind: "account", watch: { addedReadGraceMs: 200 } });
+      const before = fx.emulator.stats.httpRequests;
+      const final = await client.watchDeployments(ids, {});
+      expect([...final.values()].map((d) => d.status)).toEqual(ids.map(() => "SUCCESS"));
+      expect(fx.emulator.stats.httpRequests - before).toBeGreaterThanOrEqual(1);
+      expect(client.requestCount).toBeGreaterThanOrEqual(ids.length + 1);
+    } finally {
+      fx.emulator.latency.subscriptionMessageMs = 0;
+    }
   });
 
   it("one wave after another reuses the same WebSocket", async () => {

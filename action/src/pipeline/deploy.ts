@@ -3,7 +3,7 @@
 // a clear outcome within one overall deadline; then watch a stability window for crashes.
 
 import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
-import { RailwayDeployUnknownError } from "../railway/errors.ts";
+import { RailwayDeployUnknownError, RailwayRateLimitError } from "../railway/errors.ts";
 import type { DeploymentInfo, DeploymentStatus, RailwayApi } from "../railway/types.ts";
 import type { DeploymentFailure, DeploymentRecord, PipelineEvent, RollbackRecord } from "./types.ts";
 
@@ -220,6 +220,15 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
   const pending = [...jobs];
   const stability: Promise<void>[] = [];
   const active = new Set<Promise<void>>();
+  /** Set when Railway's rate limit refused a deploy request longer than the client waits: nothing more starts. */
+  let limited: RailwayRateLimitError | undefined;
+  const rateLimitMessage = (error: RailwayRateLimitError) => {
+    const started = jobs
+      .map((job) => records.get(job.service) as DeploymentRecord)
+      .filter((record) => record.deploymentId)
+      .map((record) => record.service);
+    return `not started: Railway's rate limit was reached${error.retryAfterSeconds === undefined ? "" : ` (retry after ${error.retryAfterSeconds} s)`}; started before it: ${started.join(", ") || "none"}`;
+  };
 
   const notStarted = (job: DeployJob, message: string) => {
     ended.add(job.service);
@@ -324,6 +333,10 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
       if (error instanceof RailwayDeployUnknownError) {
         record.status = "UNKNOWN";
         record.failure = { message: error.message, logTail: [] };
+      } else if (error instanceof RailwayRateLimitError) {
+        // Refused, not started: nothing more starts; the started deployments are followed to the end.
+        limited = error;
+        record.failure = { message: rateLimitMessage(error), logTail: [] };
       } else {
         record.failure = {
           message: `not started: the deploy request failed: ${messageOf(error)}`,
@@ -384,15 +397,17 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
       const job = pending[index] as DeployJob;
       const deps = job.dependsOn.filter((dep) => inRun.has(dep));
       const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-      if (blocked || ctx.deadline.aborted) {
+      if (blocked || ctx.deadline.aborted || limited) {
         pending.splice(index, 1);
         notStarted(
           job,
-          blocked
-            ? `not started: ${blocked}, which it depends on, did not deploy`
-            : ctx.interrupted?.aborted
-              ? "not started: the run was interrupted"
-              : "not started: the timeout passed first",
+          limited
+            ? rateLimitMessage(limited)
+            : blocked
+              ? `not started: ${blocked}, which it depends on, did not deploy`
+              : ctx.interrupted?.aborted
+                ? "not started: the run was interrupted"
+                : "not started: the timeout passed first",
         );
         continue;
       }

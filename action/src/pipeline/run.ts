@@ -8,6 +8,7 @@ import { currentBranch, resolveCommit } from "../git/git.ts";
 import { RailwayAuthError, RailwayError } from "../railway/errors.ts";
 import type { LiveInstance, RailwayApi, ServiceInstanceInfo } from "../railway/types.ts";
 import { type ApplyOutcome, applyChanges, restoreSettings } from "./apply.ts";
+import { checkBudget } from "./budget.ts";
 import { type LiveService, planChanges } from "./changes.ts";
 import type { EnvironmentPlan, ServiceChanges } from "./changeset.ts";
 import { type DeployJob, interruptedReason, outcomeMessage, runDeployments } from "./deploy.ts";
@@ -158,6 +159,10 @@ async function stages(
   if (options.mode === "plan") return done(result);
   if (run.selected.length === 0) return nothingToDeploy(run);
   if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+  result.notes.push(
+    ...checkBudget(api, { deploying: run.selected.map((s) => s.config.name), plan: run.plan, ...options })
+      .notes,
+  );
 
   emit({ kind: "stage", stage: "settings" });
   const applied = await applyStage(run);

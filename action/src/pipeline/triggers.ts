@@ -16,13 +16,23 @@ export async function checkTriggers(
   branch: string | undefined,
 ): Promise<TriggerCheck> {
   const check: TriggerCheck = { notes: [], waitsForCi: new Set() };
+  const fromRepo = services.filter((service) => service.fromRepo);
+  // One request for every service where the client can batch (aliased fields), else one each.
+  const batched =
+    fromRepo.length > 0 && api.deploymentTriggersMany
+      ? await api.deploymentTriggersMany(
+          projectId,
+          environmentId,
+          fromRepo.map((service) => service.serviceId),
+        )
+      : undefined;
   const found = await Promise.all(
-    services
-      .filter((service) => service.fromRepo)
-      .map(async (service) => ({
-        service,
-        triggers: await api.deploymentTriggers(projectId, environmentId, service.serviceId),
-      })),
+    fromRepo.map(async (service) => ({
+      service,
+      triggers:
+        batched?.get(service.serviceId) ??
+        (await api.deploymentTriggers(projectId, environmentId, service.serviceId)),
+    })),
   );
   for (const { service, triggers } of found) {
     for (const trigger of triggers) {

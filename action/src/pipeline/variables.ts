@@ -33,7 +33,8 @@ export function describeProblem(service: string, problem: VariableProblem): stri
 
 /**
  * Stage: the required variables of the services to deploy, checked. The check needs the
- * rendered values (one read per service); the client masks every one of them.
+ * rendered values (one request for every 50 services where the client batches, else one per
+ * service); the client masks every one of them.
  */
 export async function checkRequiredVariables(
   api: RailwayApi,
@@ -41,6 +42,14 @@ export async function checkRequiredVariables(
   environmentId: string,
   services: { config: ServiceConfig; serviceId: string }[],
 ): Promise<VariableCheck[]> {
+  if (services.length > 0 && api.variablesForDeployments) {
+    const rendered = await api.variablesForDeployments(
+      projectId,
+      environmentId,
+      services.map((service) => service.serviceId),
+    );
+    return services.map(({ config, serviceId }) => checkVariables(config, rendered.get(serviceId) ?? {}));
+  }
   return Promise.all(
     services.map(async ({ config, serviceId }) =>
       checkVariables(config, await api.variablesForDeployment(projectId, environmentId, serviceId)),

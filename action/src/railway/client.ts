@@ -133,6 +133,11 @@ export class RailwayClient implements RailwayApi {
     return this.#transport.requestCount;
   }
 
+  /** Requests held back to stay within the rate limits, and for how long in all. */
+  get pacing(): { delayedRequests: number; delayedMs: number } {
+    return this.#transport.pacing;
+  }
+
   /** Releases the HTTP connection pool. */
   async close(): Promise<void> {
     this.#watcher.close();
@@ -552,6 +557,42 @@ export class RailwayClient implements RailwayApi {
   }
 
   /**
+   * variablesForDeployment of many services: one request per 50 services, each service's
+   * rendered variables and, in the same request, the names the user set (for the metadata rule).
+   */
+  async variablesForDeployments(
+    projectId: string,
+    environmentId: string,
+    serviceIds: string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    const unique = [...new Set(serviceIds)];
+    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
+      const variables: Json = { projectId, environmentId };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "VariablesForServiceDeployments",
+        ops.variablesForDeploymentsQuery(chunk.length),
+        variables,
+        { projectId, environmentId },
+      );
+      chunk.forEach((serviceId, i) => {
+        const key = `${environmentId}/${serviceId}`;
+        let userNames = this.#userVariables.get(key);
+        if (userNames === undefined) {
+          userNames = new Set(Object.keys((data?.[`u${i}`] ?? {}) as Record<string, unknown>));
+          this.#userVariables.set(key, userNames);
+        }
+        out.set(serviceId, this.#secretMap(data?.[`r${i}`], userNames));
+      });
+    }
+    return out;
+  }
+
+  /**
    * The names of the variables a user set on a service (from a read the caller already made, such
    * as the environment's config): saves the extra query variablesForDeployment otherwise makes to
    * tell Railway's metadata from a user's variable of the same name.
@@ -632,6 +673,42 @@ export class RailwayClient implements RailwayApi {
       repository: e.node.repository,
       checkSuites: e.node.checkSuites,
     }));
+  }
+
+  /** deploymentTriggers of many services: one request per 50 services (aliased fields). */
+  async deploymentTriggersMany(
+    projectId: string,
+    environmentId: string,
+    serviceIds: string[],
+  ): Promise<Map<string, DeploymentTriggerInfo[]>> {
+    const out = new Map<string, DeploymentTriggerInfo[]>();
+    const unique = [...new Set(serviceIds)];
+    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
+      const variables: Json = { projectId, environmentId };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "DeploymentTriggersMany",
+        ops.deploymentTriggersManyQuery(chunk.length),
+        variables,
+        { projectId, environmentId },
+      );
+      chunk.forEach((serviceId, i) => {
+        const conn = data?.[`t${i}`] as { edges: { node: DeploymentTriggerInfo }[] } | undefined;
+        out.set(
+          serviceId,
+          (conn?.edges ?? []).map((e) => ({
+            id: e.node.id,
+            branch: e.node.branch,
+            repository: e.node.repository,
+            checkSuites: e.node.checkSuites,
+          })),
+        );
+      });
+    }
+    return out;
   }
 
   /**

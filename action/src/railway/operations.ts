@@ -301,6 +301,47 @@ ${fields.join("\n")}
 ${DEPLOYMENT_FIELDS}`;
 }
 
+/** Most services one batched read covers (aliased fields per request). */
+export const SERVICE_BATCH = 50;
+
+function serviceBatch(name: string, count: number, field: (alias: string) => string): string {
+  const params = ["$projectId: String!", "$environmentId: String!"];
+  const fields: string[] = [];
+  for (let i = 0; i < count; i++) {
+    params.push(`$s${i}: String!`);
+    fields.push(field(`s${i}`));
+  }
+  return `
+query ${name}(${params.join(", ")}) {
+${fields.join("\n")}
+}`;
+}
+
+/**
+ * Many services' variables in one query: `r0` rendered for a deployment, `u0` as the user set
+ * them (unrendered), which tells Railway's metadata from a user's variable of the same name.
+ */
+export function variablesForDeploymentsQuery(count: number): string {
+  return serviceBatch(
+    "VariablesForServiceDeployments",
+    count,
+    (s) =>
+      `  r${s.slice(1)}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})\n` +
+      `  u${s.slice(1)}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)`,
+  );
+}
+
+/** Many services' deploy triggers in one query: `t0: deploymentTriggers(...)`. */
+export function deploymentTriggersManyQuery(count: number): string {
+  return serviceBatch(
+    "DeploymentTriggersMany",
+    count,
+    (s) =>
+      `  t${s.slice(1)}: deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}) {\n` +
+      "    edges { node { id branch repository checkSuites } }\n  }",
+  );
+}
+
 /** Every fixed document, by name (the batched query is built per call; the test checks a sample). */
 export const operations: Record<string, string> = {
   ProjectTokenQuery,

@@ -16,7 +16,27 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** A 429 whose Retry-After is longer than this fails at once instead of waiting (default 120 s). */
   maxRetryAfterMs?: number;
+  /**
+   * Requests started in any rolling second, at most (default 10: Railway's Hobby limit, the
+   * lowest of the paid plans). Keeps a burst of parallel reads from running into 429s.
+   */
+  maxPerSecond?: number;
+  /**
+   * When X-RateLimit-Remaining falls to this share of the hourly limit or below (default 0.05),
+   * requests are spread over the time left until the reset (at most 30 s apart) instead of
+   * spending the rest of the budget at once and dying at a 429 midway.
+   */
+  lowBudgetShare?: number;
 }
+
+/**
+ * The "second" of the per-second limit, with a margin: requests reach Railway a little apart
+ * from when they left, and a 429 costs far more than the margin does.
+ */
+const PACING_WINDOW_MS = 1_200;
+
+/** Longest pause between two requests while the budget runs low. */
+const MAX_LOW_BUDGET_SPACING_MS = 30_000;
 
 /**
  * "always": queries and mutations that are safe to repeat.
@@ -45,6 +65,14 @@ export class Transport {
   requestCount = 0;
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
   readonly #retry: Required<RetryOptions>;
+  /** Start times of the last maxPerSecond requests, in order (pacing). */
+  #recent: number[] = [];
+  /** Every request waits until then: set by a 429's Retry-After, shared by all. */
+  #pausedUntil = 0;
+  /** When the last request started (low-budget spacing). */
+  #lastStart = 0;
+  /** Requests delayed by pacing, and for how long in all (diagnostics, tests, benchmarks). */
+  readonly pacing = { delayedRequests: 0, delayedMs: 0 };
 
   constructor(
     private readonly secrets: SecretRegistry,
@@ -57,7 +85,48 @@ export class Transport {
       baseDelayMs: retry.baseDelayMs ?? 500,
       maxDelayMs: retry.maxDelayMs ?? 20_000,
       maxRetryAfterMs: retry.maxRetryAfterMs ?? 120_000,
+      maxPerSecond: retry.maxPerSecond ?? 10,
+      lowBudgetShare: retry.lowBudgetShare ?? 0.05,
     };
+  }
+
+  /**
+   * Waits until this request may start: after a shared 429 pause, within the per-second
+   * limit, and spaced out while the hourly budget runs low. Requests reserve their slot
+   * synchronously, so parallel callers queue instead of racing.
+   */
+  async #pace(): Promise<void> {
+    const now = Date.now();
+    let at = Math.max(now, this.#pausedUntil);
+    const { limit, remaining } = this.rateLimit;
+    const resetMs = this.rateLimit.resetAt ? Date.parse(this.rateLimit.resetAt) : Number.NaN;
+    if (
+      limit !== undefined &&
+      remaining !== undefined &&
+      remaining <= limit * this.#retry.lowBudgetShare &&
+      Number.isFinite(resetMs) &&
+      resetMs > now
+    ) {
+      const spacing = Math.min(MAX_LOW_BUDGET_SPACING_MS, (resetMs - now) / Math.max(1, remaining));
+      at = Math.max(at, this.#lastStart + spacing);
+    }
+    const perSecond = this.#retry.maxPerSecond;
+    if (perSecond > 0) {
+      // First come, first served: a request starts no earlier than the one before it, and a
+      // (padded) second after the one perSecond places before it.
+      at = Math.max(at, this.#recent.at(-1) ?? 0);
+      const nth =
+        this.#recent.length >= perSecond ? this.#recent[this.#recent.length - perSecond] : undefined;
+      if (nth !== undefined) at = Math.max(at, nth + PACING_WINDOW_MS);
+      this.#recent.push(at);
+      if (this.#recent.length > perSecond) this.#recent.splice(0, this.#recent.length - perSecond);
+    }
+    this.#lastStart = at;
+    if (at > now) {
+      this.pacing.delayedRequests++;
+      this.pacing.delayedMs += at - now;
+      await sleep(at - now);
+    }
   }
 
   async close(): Promise<void> {
@@ -78,6 +147,7 @@ export class Transport {
       let status: number;
       let text: string;
       try {
+        await this.#pace();
         this.requestCount++;
         const res = await request(url, {
           method: "POST",
@@ -102,6 +172,8 @@ export class Transport {
             );
           }
           const delay = (waitMs ?? this.#backoff(attempt)) + Math.random() * 250;
+          // Every request waits it out, not only this one: the limit is the token's.
+          this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
           this.log(
             `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`,
           );

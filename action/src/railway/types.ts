@@ -159,6 +159,12 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
   ): Promise<Record<string, string>>;
+  /** variablesForDeployment of many services in one request per 50 (aliased fields); keyed by service id. */
+  variablesForDeployments?(
+    projectId: string,
+    environmentId: string,
+    serviceIds: string[],
+  ): Promise<Map<string, Record<string, string>>>;
   upsertVariables(
     projectId: string,
     environmentId: string,
@@ -170,6 +176,12 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
   ): Promise<DeploymentTriggerInfo[]>;
+  /** deploymentTriggers of many services in one request per 50 (aliased fields); keyed by service id. */
+  deploymentTriggersMany?(
+    projectId: string,
+    environmentId: string,
+    serviceIds: string[],
+  ): Promise<Map<string, DeploymentTriggerInfo[]>>;
   /**
    * Deploys a commit; returns the deployment id. The mutation is never sent twice: after an
    * ambiguous failure the client looks for the deployment it created, and throws

@@ -13,6 +13,8 @@ import type { DeploymentInfo } from "./types.ts";
 
 /** How long an idle, healthy socket is kept for the next watch. */
 const IDLE_SOCKET_MS = 5_000;
+/** How long a subscription no watch needs is kept, for a watch of the same deployment that follows. */
+const SUBSCRIPTION_LINGER_MS = 2_000;
 /** First and longest wait before reading again a deployment Railway does not show yet. */
 const NOT_VISIBLE_FIRST_RETRY_MS = 250;
 const NOT_VISIBLE_MAX_RETRY_MS = 2_000;
@@ -42,6 +44,12 @@ export interface WatchOptions {
    * after it, not found is an error.
    */
   freshGraceMs?: number;
+  /**
+   * While subscribed, a newly watched deployment is read only when its subscription has not
+   * reported it within this time (default 3 s): a subscription answers with the current state,
+   * so the read is a safety net, not a request per deployment (issue 14). 0 reads at once.
+   */
+  addedReadGraceMs?: number;
 }
 
 export interface WatchHost {
@@ -82,10 +90,15 @@ export class DeploymentWatcher {
   readonly #watches = new Set<Watch>();
   /** Ids added since the last read: read at once, whatever the interval. */
   readonly #unread = new Set<string>();
+  /** When each unread id was added, and the ids a subscription reported since. */
+  readonly #unreadSince = new Map<string, number>();
+  readonly #reported = new Set<string>();
+  readonly #addedReadGrace: number;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #socket: Socket | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
   /** When each id was first watched, and how often it was found missing since. */
   readonly #firstWatched = new Map<string, number>();
   readonly #notVisible = new Map<string, number>();
@@ -100,6 +113,7 @@ export class DeploymentWatcher {
     this.#safetyRead = options.safetyReadMs ?? 60_000;
     this.#maxBatch = options.maxBatch ?? 100;
     this.#freshGrace = options.freshGraceMs ?? 15_000;
+    this.#addedReadGrace = options.addedReadGraceMs ?? 3_000;
   }
 
   watch(ids: string[], call: WatchCall): Promise<Map<string, DeploymentInfo>> {
@@ -120,11 +134,17 @@ export class DeploymentWatcher {
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
       clearTimeout(this.#idleTimer);
+      // Still subscribed (a lingering subscription) and known: its latest state holds, and the
+      // subscription reports what changes; no read, no new subscription.
+      const known = unique.filter(
+        (id) => this.#socket?.has(id) && !this.#socket.failed && this.#latest.has(id),
+      );
       for (const id of unique) {
-        this.#unread.add(id);
+        if (!known.includes(id)) this.#markUnread(id);
         if (!this.#firstWatched.has(id)) this.#firstWatched.set(id, Date.now());
       }
       if (this.#mode !== "poll") this.#subscribe(unique);
+      for (const id of known) this.#observe(this.#latest.get(id) as DeploymentInfo);
       this.#loop ??= this.#run().finally(() => {
         this.#loop = undefined;
       });
@@ -135,6 +155,7 @@ export class DeploymentWatcher {
   /** Ends every watch with what it has seen and closes the socket. */
   close(): void {
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#lingerTimer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
     for (const watch of [...this.#watches]) this.#finish(watch);
@@ -182,7 +203,7 @@ export class DeploymentWatcher {
       this.#retryTimers.delete(timer);
       if (!this.#pendingIds().has(id)) return;
       if (resubscribe) this.#subscribe([id]);
-      else this.#unread.add(id);
+      else this.#markUnread(id);
       this.#wake?.();
     }, delay);
     this.#retryTimers.add(timer);
@@ -196,6 +217,7 @@ export class DeploymentWatcher {
   }
 
   #observe(d: DeploymentInfo): boolean {
+    if (this.#unread.has(d.id)) this.#reported.add(d.id);
     const previous = this.#latest.get(d.id);
     const changed = previous?.status !== d.status;
     this.#latest.set(d.id, d);
@@ -227,7 +249,7 @@ export class DeploymentWatcher {
         const missing = notFound ? new Set(notFound.filter((id) => !notYetVisible.has(id))) : undefined;
         if (missing?.size === 0) {
           // Nothing else failed: the rest of this batch is read again at once.
-          for (const id of chunk) if (!notYetVisible.has(id)) this.#unread.add(id);
+          for (const id of chunk) if (!notYetVisible.has(id)) this.#markUnread(id);
           continue;
         }
         // A deployment Railway cannot read fails the watches that follow it, not the others.
@@ -246,13 +268,18 @@ export class DeploymentWatcher {
     let interval = this.#minInterval;
     let announced = false;
     while (this.#watches.size > 0) {
-      if (this.#unread.size > 0) {
-        const ids = [...this.#unread].filter((id) => this.#pendingIds().has(id));
-        this.#unread.clear();
-        await this.#read(ids);
-        continue;
-      }
       const socket = this.#socket;
+      if (this.#unread.size > 0) {
+        const ids = this.#dueUnread(socket !== undefined && !socket.failed);
+        if (typeof ids === "number") {
+          await this.#sleep(ids);
+          continue;
+        }
+        if (ids.length > 0) {
+          await this.#read(ids.filter((id) => this.#pendingIds().has(id)));
+          continue;
+        }
+      }
       if (socket?.failed && !announced) {
         announced = true;
         if (this.#mode === "subscribe") {
@@ -294,6 +321,38 @@ export class DeploymentWatcher {
     }
   }
 
+  #markUnread(id: string): void {
+    this.#unread.add(id);
+    this.#unreadSince.set(id, Date.now());
+    this.#reported.delete(id);
+  }
+
+  /**
+   * The unread ids to read now. Without a healthy socket: all of them. With one: those its
+   * subscription has not reported within the grace, or else how long to sleep until the next
+   * one is due (a report wakes the sleep early, and the caller looks again).
+   */
+  #dueUnread(subscribed: boolean): string[] | number {
+    const all = [...this.#unread];
+    const take = (ids: string[]) => {
+      for (const id of ids) {
+        this.#unread.delete(id);
+        this.#unreadSince.delete(id);
+      }
+      return ids;
+    };
+    if (!subscribed || this.#addedReadGrace <= 0) return take(all);
+    for (const id of all) if (this.#reported.has(id)) take([id]);
+    const now = Date.now();
+    const due = [...this.#unread].filter(
+      (id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace,
+    );
+    if (due.length > 0) return take(due);
+    if (this.#unread.size === 0) return [];
+    const next = Math.min(...[...this.#unread].map((id) => this.#unreadSince.get(id) ?? now));
+    return Math.max(1, next + this.#addedReadGrace - now);
+  }
+
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
   #sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
@@ -321,10 +380,20 @@ export class DeploymentWatcher {
     for (const id of ids) this.#socket.add(id);
   }
 
+  /**
+   * Ends the subscriptions no watch needs, after a short linger: a deployment followed again
+   * right away (the stability window after SUCCESS) keeps its subscription instead of
+   * starting a new one, which Railway counts as a request (issue 14).
+   */
   #unsubscribeUnwatched(): void {
     if (!this.#socket) return;
-    const pending = this.#pendingIds();
-    for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = setTimeout(() => {
+      if (!this.#socket) return;
+      const pending = this.#pendingIds();
+      for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+    }, SUBSCRIPTION_LINGER_MS);
+    this.#lingerTimer.unref();
   }
 }
 
@@ -350,6 +419,10 @@ class Socket {
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
     this.#onNotFound = onNotFound;
+  }
+
+  has(id: string): boolean {
+    return this.#subscriptions.has(id);
   }
 
   ids(): string[] {
