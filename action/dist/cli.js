@@ -54576,6 +54576,36 @@ ${fields.join("\n")}
 }
 ${DEPLOYMENT_FIELDS}`;
 }
+var SERVICE_BATCH = 50;
+function serviceBatch(name, count, field) {
+  const params = ["$projectId: String!", "$environmentId: String!"];
+  const fields = [];
+  for (let i = 0; i < count; i++) {
+    params.push(`$s${i}: String!`);
+    fields.push(field(`s${i}`));
+  }
+  return `
+query ${name}(${params.join(", ")}) {
+${fields.join("\n")}
+}`;
+}
+function variablesForDeploymentsQuery(count) {
+  return serviceBatch(
+    "VariablesForServiceDeployments",
+    count,
+    (s) => `  r${s.slice(1)}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})
+  u${s.slice(1)}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)`
+  );
+}
+function deploymentTriggersManyQuery(count) {
+  return serviceBatch(
+    "DeploymentTriggersMany",
+    count,
+    (s) => `  t${s.slice(1)}: deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}) {
+    edges { node { id branch repository checkSuites } }
+  }`
+  );
+}
 
 // action/src/railway/secrets.ts
 var MIN_REDACTED_LENGTH = 4;
@@ -54834,6 +54864,8 @@ function escapeRegExp(text) {
 
 // action/src/railway/transport.ts
 var import_undici = __toESM(require_undici(), 1);
+var PACING_WINDOW_MS = 1200;
+var MAX_LOW_BUDGET_SPACING_MS = 3e4;
 var UNSENT_CODES = /* @__PURE__ */ new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
@@ -54851,7 +54883,9 @@ var Transport = class {
       maxAttempts: retry2.maxAttempts ?? 5,
       baseDelayMs: retry2.baseDelayMs ?? 500,
       maxDelayMs: retry2.maxDelayMs ?? 2e4,
-      maxRetryAfterMs: retry2.maxRetryAfterMs ?? 12e4
+      maxRetryAfterMs: retry2.maxRetryAfterMs ?? 12e4,
+      maxPerSecond: retry2.maxPerSecond ?? 10,
+      lowBudgetShare: retry2.lowBudgetShare ?? 0.05
     };
   }
   secrets;
@@ -54861,6 +54895,43 @@ var Transport = class {
   requestCount = 0;
   #agent = new import_undici.Agent({ keepAliveTimeout: 1e4, connect: { timeout: 1e4 } });
   #retry;
+  /** Start times of the last maxPerSecond requests, in order (pacing). */
+  #recent = [];
+  /** Every request waits until then: set by a 429's Retry-After, shared by all. */
+  #pausedUntil = 0;
+  /** When the last request started (low-budget spacing). */
+  #lastStart = 0;
+  /** Requests delayed by pacing, and for how long in all (diagnostics, tests, benchmarks). */
+  pacing = { delayedRequests: 0, delayedMs: 0 };
+  /**
+   * Waits until this request may start: after a shared 429 pause, within the per-second
+   * limit, and spaced out while the hourly budget runs low. Requests reserve their slot
+   * synchronously, so parallel callers queue instead of racing.
+   */
+  async #pace() {
+    const now = Date.now();
+    let at2 = Math.max(now, this.#pausedUntil);
+    const { limit, remaining } = this.rateLimit;
+    const resetMs = this.rateLimit.resetAt ? Date.parse(this.rateLimit.resetAt) : Number.NaN;
+    if (limit !== void 0 && remaining !== void 0 && remaining <= limit * this.#retry.lowBudgetShare && Number.isFinite(resetMs) && resetMs > now) {
+      const spacing = Math.min(MAX_LOW_BUDGET_SPACING_MS, (resetMs - now) / Math.max(1, remaining));
+      at2 = Math.max(at2, this.#lastStart + spacing);
+    }
+    const perSecond = this.#retry.maxPerSecond;
+    if (perSecond > 0) {
+      at2 = Math.max(at2, this.#recent.at(-1) ?? 0);
+      const nth = this.#recent.length >= perSecond ? this.#recent[this.#recent.length - perSecond] : void 0;
+      if (nth !== void 0) at2 = Math.max(at2, nth + PACING_WINDOW_MS);
+      this.#recent.push(at2);
+      if (this.#recent.length > perSecond) this.#recent.splice(0, this.#recent.length - perSecond);
+    }
+    this.#lastStart = at2;
+    if (at2 > now) {
+      this.pacing.delayedRequests++;
+      this.pacing.delayedMs += at2 - now;
+      await sleep(at2 - now);
+    }
+  }
   async close() {
     await this.#agent.close();
   }
@@ -54872,6 +54943,7 @@ var Transport = class {
       let status;
       let text;
       try {
+        await this.#pace();
         this.requestCount++;
         const res = await (0, import_undici.request)(url2, {
           method: "POST",
@@ -54895,6 +54967,7 @@ var Transport = class {
             );
           }
           const delay = (waitMs ?? this.#backoff(attempt2)) + Math.random() * 250;
+          this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
           this.log(
             `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
           );
@@ -55737,6 +55810,7 @@ var wrapper_default = import_websocket.default;
 
 // action/src/railway/watch.ts
 var IDLE_SOCKET_MS = 5e3;
+var SUBSCRIPTION_LINGER_MS = 2e3;
 var NOT_VISIBLE_FIRST_RETRY_MS = 250;
 var NOT_VISIBLE_MAX_RETRY_MS = 2e3;
 function isNotFoundMessage(message) {
@@ -55755,10 +55829,15 @@ var DeploymentWatcher = class {
   #watches = /* @__PURE__ */ new Set();
   /** Ids added since the last read: read at once, whatever the interval. */
   #unread = /* @__PURE__ */ new Set();
+  /** When each unread id was added, and the ids a subscription reported since. */
+  #unreadSince = /* @__PURE__ */ new Map();
+  #reported = /* @__PURE__ */ new Set();
+  #addedReadGrace;
   #loop;
   #wake;
   #socket;
   #idleTimer;
+  #lingerTimer;
   /** When each id was first watched, and how often it was found missing since. */
   #firstWatched = /* @__PURE__ */ new Map();
   #notVisible = /* @__PURE__ */ new Map();
@@ -55772,6 +55851,7 @@ var DeploymentWatcher = class {
     this.#safetyRead = options.safetyReadMs ?? 6e4;
     this.#maxBatch = options.maxBatch ?? 100;
     this.#freshGrace = options.freshGraceMs ?? 15e3;
+    this.#addedReadGrace = options.addedReadGraceMs ?? 3e3;
   }
   watch(ids, call) {
     const unique = [...new Set(ids)];
@@ -55792,11 +55872,15 @@ var DeploymentWatcher = class {
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
       clearTimeout(this.#idleTimer);
+      const known = unique.filter(
+        (id) => this.#socket?.has(id) && !this.#socket.failed && this.#latest.has(id)
+      );
       for (const id of unique) {
-        this.#unread.add(id);
+        if (!known.includes(id)) this.#markUnread(id);
         if (!this.#firstWatched.has(id)) this.#firstWatched.set(id, Date.now());
       }
       if (this.#mode !== "poll") this.#subscribe(unique);
+      for (const id of known) this.#observe(this.#latest.get(id));
       this.#loop ??= this.#run().finally(() => {
         this.#loop = void 0;
       });
@@ -55806,6 +55890,7 @@ var DeploymentWatcher = class {
   /** Ends every watch with what it has seen and closes the socket. */
   close() {
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#lingerTimer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
     for (const watch of [...this.#watches]) this.#finish(watch);
@@ -55851,7 +55936,7 @@ var DeploymentWatcher = class {
       this.#retryTimers.delete(timer);
       if (!this.#pendingIds().has(id)) return;
       if (resubscribe) this.#subscribe([id]);
-      else this.#unread.add(id);
+      else this.#markUnread(id);
       this.#wake?.();
     }, delay);
     this.#retryTimers.add(timer);
@@ -55863,6 +55948,7 @@ var DeploymentWatcher = class {
     return ids;
   }
   #observe(d) {
+    if (this.#unread.has(d.id)) this.#reported.add(d.id);
     const previous = this.#latest.get(d.id);
     const changed = previous?.status !== d.status;
     this.#latest.set(d.id, d);
@@ -55891,7 +55977,7 @@ var DeploymentWatcher = class {
         const notYetVisible = new Set((notFound ?? []).filter((id) => this.#retryWhileFresh(id, false)));
         const missing = notFound ? new Set(notFound.filter((id) => !notYetVisible.has(id))) : void 0;
         if (missing?.size === 0) {
-          for (const id of chunk) if (!notYetVisible.has(id)) this.#unread.add(id);
+          for (const id of chunk) if (!notYetVisible.has(id)) this.#markUnread(id);
           continue;
         }
         for (const watch of [...this.#watches]) {
@@ -55907,13 +55993,18 @@ var DeploymentWatcher = class {
     let interval = this.#minInterval;
     let announced = false;
     while (this.#watches.size > 0) {
-      if (this.#unread.size > 0) {
-        const ids = [...this.#unread].filter((id) => this.#pendingIds().has(id));
-        this.#unread.clear();
-        await this.#read(ids);
-        continue;
-      }
       const socket2 = this.#socket;
+      if (this.#unread.size > 0) {
+        const ids = this.#dueUnread(socket2 !== void 0 && !socket2.failed);
+        if (typeof ids === "number") {
+          await this.#sleep(ids);
+          continue;
+        }
+        if (ids.length > 0) {
+          await this.#read(ids.filter((id) => this.#pendingIds().has(id)));
+          continue;
+        }
+      }
       if (socket2?.failed && !announced) {
         announced = true;
         if (this.#mode === "subscribe") {
@@ -55951,6 +56042,36 @@ var DeploymentWatcher = class {
       this.#socket = void 0;
     }
   }
+  #markUnread(id) {
+    this.#unread.add(id);
+    this.#unreadSince.set(id, Date.now());
+    this.#reported.delete(id);
+  }
+  /**
+   * The unread ids to read now. Without a healthy socket: all of them. With one: those its
+   * subscription has not reported within the grace, or else how long to sleep until the next
+   * one is due (a report wakes the sleep early, and the caller looks again).
+   */
+  #dueUnread(subscribed) {
+    const all = [...this.#unread];
+    const take = (ids) => {
+      for (const id of ids) {
+        this.#unread.delete(id);
+        this.#unreadSince.delete(id);
+      }
+      return ids;
+    };
+    if (!subscribed || this.#addedReadGrace <= 0) return take(all);
+    for (const id of all) if (this.#reported.has(id)) take([id]);
+    const now = Date.now();
+    const due = [...this.#unread].filter(
+      (id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace
+    );
+    if (due.length > 0) return take(due);
+    if (this.#unread.size === 0) return [];
+    const next = Math.min(...[...this.#unread].map((id) => this.#unreadSince.get(id) ?? now));
+    return Math.max(1, next + this.#addedReadGrace - now);
+  }
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
   #sleep(ms) {
     return new Promise((resolve2) => {
@@ -55976,10 +56097,20 @@ var DeploymentWatcher = class {
     );
     for (const id of ids) this.#socket.add(id);
   }
+  /**
+   * Ends the subscriptions no watch needs, after a short linger: a deployment followed again
+   * right away (the stability window after SUCCESS) keeps its subscription instead of
+   * starting a new one, which Railway counts as a request (issue 14).
+   */
   #unsubscribeUnwatched() {
     if (!this.#socket) return;
-    const pending = this.#pendingIds();
-    for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = setTimeout(() => {
+      if (!this.#socket) return;
+      const pending = this.#pendingIds();
+      for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+    }, SUBSCRIPTION_LINGER_MS);
+    this.#lingerTimer.unref();
   }
 };
 var Socket = class {
@@ -55997,6 +56128,9 @@ var Socket = class {
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
     this.#onNotFound = onNotFound;
+  }
+  has(id) {
+    return this.#subscriptions.has(id);
   }
   ids() {
     return [...this.#subscriptions.keys()];
@@ -56145,6 +56279,10 @@ var RailwayClient = class {
   }
   get requestCount() {
     return this.#transport.requestCount;
+  }
+  /** Requests held back to stay within the rate limits, and for how long in all. */
+  get pacing() {
+    return this.#transport.pacing;
   }
   /** Releases the HTTP connection pool. */
   async close() {
@@ -56488,6 +56626,37 @@ var RailwayClient = class {
     return this.#secretMap(rendered, userNames ?? /* @__PURE__ */ new Set());
   }
   /**
+   * variablesForDeployment of many services: one request per 50 services, each service's
+   * rendered variables and, in the same request, the names the user set (for the metadata rule).
+   */
+  async variablesForDeployments(projectId, environmentId, serviceIds2) {
+    const out = /* @__PURE__ */ new Map();
+    const unique = [...new Set(serviceIds2)];
+    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + SERVICE_BATCH);
+      const variables = { projectId, environmentId };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "VariablesForServiceDeployments",
+        variablesForDeploymentsQuery(chunk.length),
+        variables,
+        { projectId, environmentId }
+      );
+      chunk.forEach((serviceId, i) => {
+        const key = `${environmentId}/${serviceId}`;
+        let userNames = this.#userVariables.get(key);
+        if (userNames === void 0) {
+          userNames = new Set(Object.keys(data?.[`u${i}`] ?? {}));
+          this.#userVariables.set(key, userNames);
+        }
+        out.set(serviceId, this.#secretMap(data?.[`r${i}`], userNames));
+      });
+    }
+    return out;
+  }
+  /**
    * The names of the variables a user set on a service (from a read the caller already made, such
    * as the environment's config): saves the extra query variablesForDeployment otherwise makes to
    * tell Railway's metadata from a user's variable of the same name.
@@ -56548,6 +56717,37 @@ var RailwayClient = class {
       repository: e.node.repository,
       checkSuites: e.node.checkSuites
     }));
+  }
+  /** deploymentTriggers of many services: one request per 50 services (aliased fields). */
+  async deploymentTriggersMany(projectId, environmentId, serviceIds2) {
+    const out = /* @__PURE__ */ new Map();
+    const unique = [...new Set(serviceIds2)];
+    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + SERVICE_BATCH);
+      const variables = { projectId, environmentId };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "DeploymentTriggersMany",
+        deploymentTriggersManyQuery(chunk.length),
+        variables,
+        { projectId, environmentId }
+      );
+      chunk.forEach((serviceId, i) => {
+        const conn = data?.[`t${i}`];
+        out.set(
+          serviceId,
+          (conn?.edges ?? []).map((e) => ({
+            id: e.node.id,
+            branch: e.node.branch,
+            repository: e.node.repository,
+            checkSuites: e.node.checkSuites
+          }))
+        );
+      });
+    }
+    return out;
   }
   /**
    * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
@@ -57365,6 +57565,59 @@ async function restoreSettings(api, environmentId, outcome) {
   }
 }
 
+// action/src/pipeline/budget.ts
+var REQUESTS = {
+  /** serviceInstanceDeployV2, or the source upload. */
+  deployPerService: 1,
+  /** The deployment(id) subscription that follows it to its outcome. */
+  followPerService: 1,
+  /** Following it again through the stability window, when there is one. */
+  stabilityPerService: 1,
+  /** Applying the change set and reading its outcome. */
+  applyChangeSet: 2,
+  /** The environment read after deploying (URLs). */
+  urls: 1
+};
+var SAFETY_READ_EVERY_MS = 6e4;
+function estimateRequests(input) {
+  const perService = REQUESTS.deployPerService + REQUESTS.followPerService + (input.stabilityMs > 0 ? REQUESTS.stabilityPerService : 0);
+  const safetyReads = Math.ceil(input.timeoutMs / SAFETY_READ_EVERY_MS);
+  const deploying = new Set(input.deploying);
+  const applies = input.plan.services.some((s) => deploying.has(s.service) && s.rows.length > 0);
+  const apply = applies ? REQUESTS.applyChangeSet : 0;
+  const constant = apply + REQUESTS.urls + safetyReads;
+  const n = input.deploying.length;
+  const parts = [
+    `${n} \xD7 ${perService} to deploy and follow${input.stabilityMs > 0 ? " (stability window included)" : ""}`,
+    ...apply > 0 ? [`${apply} to apply the settings`] : [],
+    `${REQUESTS.urls} to read the URLs`,
+    `up to ${safetyReads} safety reads over the ${Math.round(input.timeoutMs / 6e4)}-minute timeout`
+  ];
+  return { requests: n * perService + constant, perService, constant, breakdown: parts.join(", ") };
+}
+function when(resetAt) {
+  if (!resetAt) return "the budget resets";
+  const date = new Date(resetAt);
+  return Number.isNaN(date.getTime()) ? "the budget resets" : `${date.toISOString().slice(11, 16)} UTC`;
+}
+function checkBudget(api, input) {
+  const estimate = estimateRequests(input);
+  const { remaining, limit, resetAt } = api.rateLimit;
+  if (remaining === void 0 || input.deploying.length === 0) return { estimate, remaining, notes: [] };
+  const of = limit === void 0 ? "" : ` of ${limit}`;
+  if (estimate.requests > remaining) {
+    const fits = Math.max(0, Math.floor((remaining - estimate.constant) / estimate.perService));
+    const suggestion = fits > 0 ? `Deploy at most ${fits} service${fits === 1 ? "" : "s"} now with the services input (for example: ${input.deploying.slice(0, fits).join(", ")}) and the rest after ${when(resetAt)}, or run again after ${when(resetAt)}` : `Run again after ${when(resetAt)}`;
+    throw new PipelineError(
+      `Railway's request budget cannot finish this run: deploying ${input.deploying.length} service${input.deploying.length === 1 ? "" : "s"} needs up to ${estimate.requests} requests (${estimate.breakdown}), and this token has ${remaining}${of} left until ${when(resetAt)} (X-RateLimit-Remaining). Nothing was changed or deployed. ${suggestion}; the concurrency input does not change the count.`
+    );
+  }
+  const notes = estimate.requests > remaining / 2 ? [
+    `request budget: this run needs up to ${estimate.requests} of the ${remaining}${of} requests left until ${when(resetAt)}; requests slow down rather than run out if it gets close`
+  ] : [];
+  return { estimate, remaining, notes };
+}
+
 // action/src/pipeline/changes.ts
 import { posix as posix4 } from "node:path";
 
@@ -57663,6 +57916,11 @@ async function runDeployments(jobs, ctx) {
   const pending = [...jobs];
   const stability = [];
   const active = /* @__PURE__ */ new Set();
+  let limited;
+  const rateLimitMessage = (error) => {
+    const started = jobs.map((job) => records.get(job.service)).filter((record) => record.deploymentId).map((record) => record.service);
+    return `not started: Railway's rate limit was reached${error.retryAfterSeconds === void 0 ? "" : ` (retry after ${error.retryAfterSeconds} s)`}; started before it: ${started.join(", ") || "none"}`;
+  };
   const notStarted = (job, message) => {
     ended.add(job.service);
     const record = records.get(job.service);
@@ -57754,6 +58012,9 @@ async function runDeployments(jobs, ctx) {
       if (error instanceof RailwayDeployUnknownError) {
         record.status = "UNKNOWN";
         record.failure = { message: error.message, logTail: [] };
+      } else if (error instanceof RailwayRateLimitError) {
+        limited = error;
+        record.failure = { message: rateLimitMessage(error), logTail: [] };
       } else {
         record.failure = {
           message: `not started: the deploy request failed: ${messageOf(error)}`,
@@ -57809,11 +58070,11 @@ async function runDeployments(jobs, ctx) {
       const job = pending[index];
       const deps = job.dependsOn.filter((dep) => inRun.has(dep));
       const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-      if (blocked || ctx.deadline.aborted) {
+      if (blocked || ctx.deadline.aborted || limited) {
         pending.splice(index, 1);
         notStarted(
           job,
-          blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
+          limited ? rateLimitMessage(limited) : blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
         );
         continue;
       }
@@ -58654,10 +58915,16 @@ function dependencyOrder(services) {
 // action/src/pipeline/triggers.ts
 async function checkTriggers(api, projectId, environmentId, services, branch) {
   const check = { notes: [], waitsForCi: /* @__PURE__ */ new Set() };
+  const fromRepo = services.filter((service) => service.fromRepo);
+  const batched = fromRepo.length > 0 && api.deploymentTriggersMany ? await api.deploymentTriggersMany(
+    projectId,
+    environmentId,
+    fromRepo.map((service) => service.serviceId)
+  ) : void 0;
   const found = await Promise.all(
-    services.filter((service) => service.fromRepo).map(async (service) => ({
+    fromRepo.map(async (service) => ({
       service,
-      triggers: await api.deploymentTriggers(projectId, environmentId, service.serviceId)
+      triggers: batched?.get(service.serviceId) ?? await api.deploymentTriggers(projectId, environmentId, service.serviceId)
     }))
   );
   for (const { service, triggers } of found) {
@@ -58726,6 +58993,14 @@ function describeProblem(service, problem) {
   return problem.problem === "missing" ? `${service}: required variable ${problem.name} is not set in Railway (required at ${where})` : `${service}: required variable ${problem.name} renders empty in Railway: it is blank or references a variable that does not exist (required at ${where})`;
 }
 async function checkRequiredVariables(api, projectId, environmentId, services) {
+  if (services.length > 0 && api.variablesForDeployments) {
+    const rendered = await api.variablesForDeployments(
+      projectId,
+      environmentId,
+      services.map((service) => service.serviceId)
+    );
+    return services.map(({ config, serviceId }) => checkVariables(config, rendered.get(serviceId) ?? {}));
+  }
   return Promise.all(
     services.map(
       async ({ config, serviceId }) => checkVariables(config, await api.variablesForDeployment(projectId, environmentId, serviceId))
@@ -58822,6 +59097,9 @@ async function stages(options, maybeApi, result, emit) {
   if (options.mode === "plan") return done(result);
   if (run.selected.length === 0) return nothingToDeploy(run);
   if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+  result.notes.push(
+    ...checkBudget(api, { deploying: run.selected.map((s) => s.config.name), plan: run.plan, ...options }).notes
+  );
   emit({ kind: "stage", stage: "settings" });
   const applied = await applyStage(run);
   emit({ kind: "stage", stage: "deploy" });
