@@ -21,7 +21,8 @@ async function serverCount(token: string): Promise<number> {
 }
 
 async function deployAll(): Promise<string[]> {
-  const deployer = fx.client({ tokenKind: "account" });
+  // Set-up, not under test: all at once (no pacing), so every deployment is watched from its start.
+  const deployer = fx.client({ tokenKind: "account", retry: { maxPerSecond: 0 } });
   return Promise.all(fx.services.map((s) => deployer.deployCommit("env-production", s, headSha)));
 }
 
