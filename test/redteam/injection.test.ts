@@ -141,6 +141,7 @@ describe("red team: text from Railway is printed safely", () => {
   });
 });
 
+// biome-ignore lint/complexity/useRegexLiterals: a literal of control characters trips noControlCharactersInRegex
 const CONTROL_TEXT = new RegExp("[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u202e]");
 
 describe("red team: text from a config is a config error and printed safely", () => {
