@@ -260,7 +260,8 @@ function executionView(d: DeploymentRecord, e: ExecutionRecord) {
 
 /** The instances of a deployment, from its status: one per replica once it deploys. */
 function deploymentInstances(state: EmulatorState, d: DeploymentRecord) {
-  const status = INSTANCE_STATUS[d.status];
+  // The latest run of the instance when the runner reported one (a crash loop shows here), else the status's.
+  const status = d.executions.at(-1)?.status ?? INSTANCE_STATUS[d.status];
   if (!status) return [];
   const settings = state.instance(d.serviceId, d.environmentId)?.settings as
     | Record<string, unknown>
