@@ -573,9 +573,11 @@ export class RailwayClient implements RailwayApi {
       chunk.forEach((id, i) => {
         variables[`s${i}`] = id;
       });
+      // Unrendered (raw) values are read only where the user's variable names are not known yet.
+      const unknown = (i: number) => !this.#userVariables.has(`${environmentId}/${chunk[i]}`);
       const { data } = await this.#call(
         "VariablesForServiceDeployments",
-        ops.variablesForDeploymentsQuery(chunk.length),
+        ops.variablesForDeploymentsQuery(chunk.length, unknown),
         variables,
         { projectId, environmentId },
       );

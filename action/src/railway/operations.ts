@@ -318,17 +318,21 @@ ${fields.join("\n")}
 }
 
 /**
- * Many services' variables in one query: `r0` rendered for a deployment, `u0` as the user set
- * them (unrendered), which tells Railway's metadata from a user's variable of the same name.
+ * Many services' variables in one query: `r0` rendered for a deployment and, only for the
+ * services whose user-set names are not known yet, `u0` as the user set them (unrendered),
+ * which tells Railway's metadata from a user's variable of the same name.
  */
-export function variablesForDeploymentsQuery(count: number): string {
-  return serviceBatch(
-    "VariablesForServiceDeployments",
-    count,
-    (s) =>
-      `  r${s.slice(1)}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})\n` +
-      `  u${s.slice(1)}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)`,
-  );
+export function variablesForDeploymentsQuery(
+  count: number,
+  withUserNames: (index: number) => boolean = () => true,
+): string {
+  return serviceBatch("VariablesForServiceDeployments", count, (s) => {
+    const i = Number(s.slice(1));
+    const rendered = `  r${i}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})`;
+    return withUserNames(i)
+      ? `${rendered}\n  u${i}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)`
+      : rendered;
+  });
 }
 
 /** Many services' deploy triggers in one query: `t0: deploymentTriggers(...)`. */
