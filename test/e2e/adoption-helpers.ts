@@ -12,6 +12,7 @@ import { runPipeline } from "../../action/src/pipeline/run.ts";
 import type { PipelineEvent, PipelineOptions, PipelineResult } from "../../action/src/pipeline/types.ts";
 import { RailwayClient } from "../../action/src/railway/client.ts";
 import { type EmulatorStateFile, startEmulator } from "../../emulator/src/index.ts";
+import { ProcessRunner } from "../../emulator/src/runner/process.ts";
 import { ROOT, type TempRepo } from "./helpers.ts";
 
 /** A fixture's files as a new git repository with one commit. */
@@ -81,10 +82,12 @@ export async function foreignProject(
     ],
     tokens: [{ kind: "project", token, project: "proj-adopt", environment: "env-production" }],
   };
+  // Real processes, Dockerfiles built natively (emulator/RUNNER.md): fast and offline.
+  const workDir = mkdtempSync(join(tmpdir(), "railyard-adopt-runner-"));
   const emulator = await startEmulator({
     state,
     repoDir: repo.dir,
-    runner,
+    runner: runner === "process" ? new ProcessRunner({ workDir }) : "simulated",
     simulatedDurationMs: 200,
   });
   const clients: RailwayClient[] = [];
@@ -122,6 +125,7 @@ export async function foreignProject(
       for (const c of clients) await c.close();
       await emulator.stop();
       repo.remove();
+      rmSync(workDir, { recursive: true, force: true });
     },
   };
 }

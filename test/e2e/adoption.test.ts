@@ -1,6 +1,7 @@
 // Adopting Railyard in repositories written for Railway alone: each fixture is validated,
 // planned and deployed to the emulator unchanged (real processes), a commit in one part deploys
 // only that part, and the run's reports say how each service was found and checked.
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { cli } from "../../action/src/cli.ts";
 import { GENERIC_SMOKE_NOTE } from "../../action/src/pipeline/smoke.ts";
@@ -89,5 +90,105 @@ describe("a single-service Express API with a root railway.toml and no Railyard 
     const later = await p.run({ mode: "plan" });
     expect(later.ok).toBe(true);
     expect(later.plan.map((plan) => plan.service)).toEqual(["orders-api"]);
+  });
+});
+
+describe("a railway.json with $schema, nulls and lower-case enums", () => {
+  it("validates, deploys unchanged with Railway's upper-case settings, and passes the generic check", async () => {
+    const repo = fixtureRepo("node-json");
+    expect((await railyard(repo.dir, ["validate"])).code).toBe(0);
+    const p = await project(repo, [
+      { name: "status-page", settings: { railwayConfigFile: "/railway.json" } },
+    ]);
+    const result = await p.run({});
+    expect(result.reason).toBeUndefined();
+    expect(deployedBy(result)).toEqual(["status-page"]);
+    expect(result.smoke).toEqual([
+      { name: "status-page / answers 2xx (generic check)", ok: true, detail: "HTTP 200" },
+    ]);
+    const live = await p.client().serviceInstance("env-production", "svc-0");
+    expect([live.builder, live.restartPolicyType, live.startCommand]).toEqual([
+      "RAILPACK",
+      "ON_FAILURE",
+      "node index.js",
+    ]);
+  });
+});
+
+describe("a monorepo: two sub-folder files whose dockerfilePath is written from the repository root", () => {
+  it("deploys both from root directory /, then only the part a commit touches; root docs deploy nothing", async () => {
+    const repo = fixtureRepo("monorepo");
+    expect((await railyard(repo.dir, ["validate"])).code).toBe(0);
+    const p = await project(repo, [
+      { name: "web", settings: { railwayConfigFile: "/apps/web/railway.toml" } },
+      { name: "api", settings: { railwayConfigFile: "/apps/api/railway.toml" } },
+    ]);
+    const first = await p.run({});
+    expect(first.reason).toBeUndefined();
+    expect(deployedBy(first)).toEqual(["api", "web"]);
+    // The api's health check reports the commit, so the generic check compares it.
+    expect(first.smoke.find((check) => check.name.startsWith("api"))?.detail).toBe(
+      `HTTP 200, serves commit ${first.commitSha?.slice(0, 12)}`,
+    );
+    expect(first.smoke.every((check) => check.ok)).toBe(true);
+
+    repo.commit({ "docs/architecture.md": "# Architecture\n\nTwo services.\n" }, "docs");
+    const docs = await p.run({});
+    expect(deployedBy(docs)).toEqual([]);
+    expect(docs.plan.find((plan) => plan.service === "web")?.reason).toContain(
+      "watched by its folder /apps/web (no watchPatterns)",
+    );
+
+    repo.commit({ "apps/api/README.md": "# api\n\nRoutes: /items, /healthz.\n" }, "api docs");
+    const api = await p.run({});
+    expect(api.ok).toBe(true);
+    expect(deployedBy(api)).toEqual(["api"]);
+  });
+});
+
+describe("a cron worker", () => {
+  it("deploys unchanged; the generic check says why a cron job is not checked over HTTP", async () => {
+    const repo = fixtureRepo("cron-worker");
+    expect((await railyard(repo.dir, ["validate"])).code).toBe(0);
+    const p = await project(repo, [{ name: "cleanup", settings: { railwayConfigFile: "/railway.toml" } }]);
+    const result = await p.run({});
+    expect(result.reason).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.smoke).toEqual([
+      {
+        name: "cleanup (generic check)",
+        ok: true,
+        skipped: true,
+        detail: "a cron job runs and exits: not checked over HTTP",
+      },
+    ]);
+    const live = await p.client().serviceInstance("env-production", "svc-0");
+    expect([live.cronSchedule, live.restartPolicyType]).toEqual(["0 */6 * * *", "NEVER"]);
+  });
+});
+
+describe("a Vite client beside an Express server", () => {
+  it("deploys both from their folders, passes the generic check, and a server commit deploys only the server", async () => {
+    const repo = fixtureRepo("vite-express");
+    expect((await railyard(repo.dir, ["validate"])).code).toBe(0);
+    const p = await project(repo, [
+      { name: "client", settings: { railwayConfigFile: "/client/railway.toml", rootDirectory: "/client" } },
+      { name: "server", settings: { railwayConfigFile: "/server/railway.toml", rootDirectory: "/server" } },
+    ]);
+    const first = await p.run({});
+    expect(first.reason).toBeUndefined();
+    expect(deployedBy(first)).toEqual(["client", "server"]);
+    expect(first.smoke.map((check) => [check.name, check.ok])).toEqual([
+      ["client / answers 2xx (generic check)", true],
+      ["server /api/health answers 2xx (generic check)", true],
+    ]);
+
+    repo.commit(
+      { "server/index.js": `${readFileSync(`${repo.dir}/server/index.js`, "utf8")}// v2\n` },
+      "server",
+    );
+    const second = await p.run({});
+    expect(second.ok).toBe(true);
+    expect(deployedBy(second)).toEqual(["server"]);
   });
 });

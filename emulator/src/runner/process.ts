@@ -692,6 +692,8 @@ class DeploymentRun {
 
     if (!checkPath) {
       await Promise.race([this.sleep(this.runner.startupGraceMs), workload.exited]);
+      // A cron service runs its job and exits: a clean exit is a completed run, not a failure.
+      if (exit && settings.cronSchedule && (exit as ProcessExit).code === 0) return true;
       if (exit) return exitedEarly(exit);
       return true;
     }
