@@ -412,10 +412,16 @@ function checkServiceTables(file: ParsedConfigFile, findings: Finding[]): void {
     }
     // Required names declared twice, or both required and set, across file and service level.
     const serviceVariables = tableAt(service, ["variables"]);
-    const setNames = new Set([
-      ...Object.keys(tableAt(fileVariables, ["set"]) ?? {}),
-      ...Object.keys(tableAt(serviceVariables, ["set"]) ?? {}),
-    ]);
+    // A literal set value always satisfies a requirement; a reference (`${{ api.X }}`) may render
+    // empty, so requiring it as well is the check that it does not.
+    const setNames = new Set(
+      [
+        ...Object.entries(tableAt(fileVariables, ["set"]) ?? {}),
+        ...Object.entries(tableAt(serviceVariables, ["set"]) ?? {}),
+      ]
+        .filter(([, value]) => !(typeof value === "string" && value.includes("${{")))
+        .map(([key]) => key),
+    );
     const seen = new Set<string>();
     const scopes: [string[], unknown][] = [
       [["variables", "required"], fileVariables?.required],

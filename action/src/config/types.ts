@@ -2,6 +2,8 @@
 // A railway.toml file is Railway's Config-as-Code (build/deploy/environments) plus
 // Railyard's extension tables (variables, services). See docs/decisions/0001-config-format.md.
 
+import type { ServiceDomains, ServiceSource } from "./declare.ts";
+
 /** Railway's ServiceInstanceUpdateInput, limited to what a config file can declare. */
 export interface ServiceSettings {
   builder?: "RAILPACK" | "DOCKERFILE" | "NIXPACKS" | "HEROKU" | "PAKETO";
@@ -66,6 +68,12 @@ export interface ServiceConfig {
     via: "service-configs" | "railway-config-file" | "railyard-variable";
     liveRootDirectory?: string;
   };
+  /** Where Railway takes the service from when Railyard creates it (declare.ts). */
+  source?: ServiceSource;
+  /** The Railway-generated and custom domains the service should have. */
+  domains?: ServiceDomains;
+  /** Secrets Railway generates once when missing: variable name → generator (`secret(32)`). */
+  generatedVariables?: Record<string, string>;
   location: SourceLocation;
 }
 
