@@ -1,6 +1,7 @@
-// The main command (`npm run local`): installs what is missing, then deploys this repository's
-// HEAD to a local Railway emulator that runs the real services on this machine's PostgreSQL
-// and Redis, smoke-tests the frontend-to-API path with a browser, prints the report and the
+// The main command (`npm run local`): installs what is missing, then starts a local Railway
+// emulator with an EMPTY project and lets Railyard create the whole platform from this
+// repository's files (services, PostgreSQL and Redis databases provisioned for real on this
+// machine, variables, generated secrets, domains), deploy HEAD, smoke-test the frontend-to-API path with a browser, prints the report and the
 // URLs, and keeps serving until Ctrl-C (`--exit` stops after the report).
 //
 //   node scripts/local.mjs [--exit] [--keep-databases] [--no-browser]
@@ -9,7 +10,7 @@
 // packages are installed first.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -87,72 +88,44 @@ async function checkServices() {
         "  set REDIS_HOST / REDIS_PORT if it runs elsewhere.",
     );
   }
+  try {
+    // Each Redis database the emulator creates is a redis-server process of its own.
+    execFileSync("redis-server", ["--version"], { stdio: "pipe" });
+  } catch (error) {
+    missing.push(
+      `the redis-server program is not on PATH (${error.code ?? error.message}); the emulator runs one per Redis database.\n` +
+        "  Install it, e.g. `sudo apt-get install -y redis-server`.",
+    );
+  }
   if (missing.length > 0) fail(`cannot deploy locally:\n${missing.map((m) => `- ${m}`).join("\n")}`);
 }
 
-function psql(sql) {
-  execFileSync(
-    "psql",
-    [
-      "-h",
-      PG.host,
-      "-p",
-      String(PG.port),
-      "-U",
-      PG.user,
-      "-d",
-      "postgres",
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-qc",
-      sql,
-    ],
-    {
-      stdio: "pipe",
+/**
+ * An empty Railway project: one environment, no services, no variables. Railyard creates the
+ * services, databases, volumes, variables, secrets and domains from this repository's files.
+ */
+export function localState({ token }) {
+  const project = {
+    id: "proj-railyard",
+    name: "railyard",
+    environments: [{ id: "env-production", name: "production" }],
+    services: [],
+  };
+  return {
+    state: {
+      projects: [project],
+      tokens: [{ kind: "project", token, name: "local", project: project.id, environment: "env-production" }],
     },
-  );
+    projectId: project.id,
+    environment: "production",
+  };
 }
 
-/** The example state with this machine's databases, and variables set the way an operator would. */
-export function localState(example, { userDb, generalDb, redisPrefix, masterKey, token }) {
-  const state = structuredClone(example);
-  const project = state.projects[0];
-  const env = project.environments.find((e) => e.name === "production") ?? project.environments[0];
-  const service = (name) => {
-    const found = project.services.find((s) => s.name === name);
-    if (!found) fail(`emulator/examples/stack.json has no service named "${name}"`);
-    found.variables ??= {};
-    found.variables[env.name] ??= {};
-    return found.variables[env.name];
-  };
-  const pg = (db) => `postgresql://${PG.user}@${PG.host}:${PG.port}/${db}`;
-  Object.assign(service("User Data DB"), { DATABASE_URL: pg(userDb) });
-  Object.assign(service("General Data DB"), { DATABASE_URL: pg(generalDb) });
-  Object.assign(service("Redis"), { REDIS_URL: `redis://${REDIS.host}:${REDIS.port}` });
-  const backend = {
-    USER_DATABASE_URL: "${{User Data DB.DATABASE_URL}}",
-    GENERAL_DATABASE_URL: "${{General Data DB.DATABASE_URL}}",
-    REDIS_URL: "${{Redis.REDIS_URL}}",
-    REDIS_KEY_PREFIX: redisPrefix,
-    MASTER_ENCRYPTION_KEY: "${{shared.MASTER_ENCRYPTION_KEY}}",
-  };
-  for (const name of ["api", "data-poller", "trading-engine"]) Object.assign(service(name), backend);
-  Object.assign(service("api"), { CORS_ORIGIN: "http://${{frontend.RAILWAY_PUBLIC_DOMAIN}}" });
-  Object.assign(service("frontend"), { NEXT_PUBLIC_API_URL: "http://${{api.RAILWAY_PUBLIC_DOMAIN}}" });
-  for (const svc of project.services) {
-    // Railyard deploys; Railway's own autodeploy would deploy twice (the pipeline explains it).
-    delete svc.triggers;
-    // The example's domains (*.example) do not resolve here: keep only the unverified ones,
-    // which the report lists as not ready while the service domain is used.
-    if (svc.customDomains) svc.customDomains = svc.customDomains.filter((domain) => !domain.verified);
-  }
-  project.sharedVariables ??= {};
-  project.sharedVariables[env.name] = {
-    ...(project.sharedVariables[env.name] ?? {}),
-    MASTER_ENCRYPTION_KEY: masterKey,
-  };
-  state.tokens = [{ kind: "project", token, name: "local", project: project.id, environment: env.id }];
-  return { state, projectId: project.id, environment: env.name };
+/** The first report line of a run that changed nothing: what it created and deployed. */
+export function secondRunSummary(result) {
+  const created = (result.resources ?? []).filter((row) => row.action === "create");
+  const deployed = result.deployments.filter((d) => d.deploymentId);
+  return `second run against the same emulator: created ${created.length === 0 ? "nothing" : created.map((r) => `${r.type} ${r.name}`).join(", ")}, deployed ${deployed.length === 0 ? "nothing" : deployed.map((d) => d.service).join(", ")}`;
 }
 
 /** Why the smoke test had no browser check, or undefined when it had one. */
@@ -171,22 +144,9 @@ async function main() {
   const system = installSystemPackages(SYSTEM_PACKAGES, { optional: true });
   await checkServices();
 
-  const suffix = randomBytes(4).toString("hex");
-  const userDb = `railyard_local_user_${suffix}`;
-  const generalDb = `railyard_local_general_${suffix}`;
-  psql(`CREATE DATABASE ${userDb}`);
-  psql(`CREATE DATABASE ${generalDb}`);
-  say(`created databases ${userDb} and ${generalDb}`);
-  const masterKey = randomBytes(32).toString("hex");
   const token = `local-${randomBytes(16).toString("hex")}`;
-  const example = JSON.parse(readFileSync(join(root, "emulator/examples/stack.json"), "utf8"));
-  const { state, projectId, environment } = localState(example, {
-    userDb,
-    generalDb,
-    redisPrefix: `railyard-local-${suffix}:`,
-    masterKey,
-    token,
-  });
+  const { state, projectId, environment } = localState({ token });
+  say("the Railway project starts empty: Railyard creates every service, database, variable and domain");
 
   await import("tsx/esm/api").then((tsx) => tsx.register());
   const { startEmulator } = await import(pathToFileURL(join(root, "emulator/src/index.ts")).href);
@@ -203,16 +163,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     say("stopping the services and the emulator");
+    // The emulator drops the databases it created and stops its Redis (unless --keep-databases).
     await emulator?.stop().catch(() => undefined);
-    if (!args.has("--keep-databases")) {
-      for (const db of [userDb, generalDb]) {
-        try {
-          psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-        } catch {
-          console.error(`railyard local: could not drop database ${db}; drop it by hand`);
-        }
-      }
-    }
     rmSync(workDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => cleanUp().then(() => process.exit(130)));
@@ -220,7 +172,14 @@ async function main() {
 
   let ok = false;
   try {
-    emulator = await startEmulator({ state, repoDir: root, runner: "process", workDir });
+    emulator = await startEmulator({
+      state,
+      repoDir: root,
+      runner: "process",
+      workDir,
+      postgres: PG,
+      keepDatabases: args.has("--keep-databases"),
+    });
     say(`emulator at ${emulator.graphqlUrl}`);
     const inputs = {
       mode: "deploy",
@@ -239,6 +198,13 @@ async function main() {
     console.log(`\n${terminalReport(result)}`);
     if (browserNote !== undefined) console.log(`\n${browserNote}`);
     ok = result.ok;
+    if (ok) {
+      // The proof that the files are the whole truth: the same run again changes nothing.
+      const again = await runSession(settings, root, { emit: () => undefined });
+      console.log(`\n${secondRunSummary(again)}`);
+      ok = again.ok;
+      if (!again.ok) console.log(terminalReport(again));
+    }
     if (ok && !args.has("--exit")) {
       console.log(
         `\nServing until Ctrl-C:\n  frontend  ${result.urls.frontend ?? "?"}\n  api       ${result.urls.api ?? "?"}`,

@@ -14,7 +14,7 @@ import { terminalReport } from "./report/render.ts";
 const USAGE = `usage:
   railyard validate [files...]
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
-           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--no-smoke]
+           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--delete-undeclared] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
            [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
@@ -62,6 +62,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     "smoke-timeout-minutes": values["smoke-timeout-minutes"],
     concurrency: values.concurrency,
     rollback: values["no-rollback"] ? "false" : undefined,
+    "delete-undeclared": values["delete-undeclared"] ? "true" : undefined,
     smoke: values["no-smoke"] ? "false" : undefined,
     "browser-path": values["browser-path"],
     "stability-seconds": values["stability-seconds"],
@@ -118,6 +119,7 @@ function parse(argv: string[]) {
       "smoke-timeout-minutes": { type: "string" },
       concurrency: { type: "string" },
       "no-rollback": { type: "boolean" },
+      "delete-undeclared": { type: "boolean" },
       "no-smoke": { type: "boolean" },
       "browser-path": { type: "string" },
       "stability-seconds": { type: "string" },

@@ -23,6 +23,8 @@ export interface Settings {
   smokeTimeoutMinutes: number;
   concurrency: number;
   rollback: boolean;
+  /** Delete Railway services and databases no railway.toml declares (default false: list them only). */
+  deleteUndeclared: boolean;
   smoke: boolean;
   browserPath?: string;
   stabilitySeconds: number;
@@ -195,6 +197,7 @@ export function readSettings(read: InputReader): Settings {
     }),
     concurrency: number("concurrency", get("concurrency"), 4, { min: 1, max: 64, integer: true }),
     rollback: bool("rollback", get("rollback"), true),
+    deleteUndeclared: bool("delete-undeclared", get("delete-undeclared"), false),
     smoke: bool("smoke", get("smoke"), true),
     browserPath,
     stabilitySeconds: number("stability-seconds", get("stability-seconds"), 20, { min: 0, max: 600 }),
@@ -226,6 +229,7 @@ export function pipelineOptions(settings: Settings, repoDir: string, branch?: st
     timeoutMs: settings.timeoutMinutes * 60_000,
     concurrency: settings.concurrency,
     rollback: settings.rollback,
+    deleteUndeclared: settings.deleteUndeclared,
     smoke: settings.smoke,
     smokeTimeoutMs: settings.smokeTimeoutMinutes * 60_000,
     stabilityMs: settings.stabilitySeconds * 1000,

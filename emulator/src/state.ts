@@ -394,7 +394,16 @@ export class EmulatorState {
     depth: number,
   ): string {
     if (depth > 8) return "";
-    return value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, ref: string) => {
+    // The emulator serves service domains over plain HTTP on loopback: an `https://` written in
+    // front of a domain reference (right for Railway) renders as `http://` when the domain is local.
+    const local = value.replace(
+      /https:\/\/(\$\{\{\s*[^}]*?RAILWAY_PUBLIC_DOMAIN\s*\}\})/g,
+      (whole, ref: string) => {
+        const domain = this.render(ref, projectId, environmentId, serviceId, depth + 1);
+        return /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/.test(domain) ? `http://${domain}` : whole;
+      },
+    );
+    return local.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_m, ref: string) => {
       const dot = ref.lastIndexOf(".");
       const owner = dot === -1 ? null : ref.slice(0, dot).trim();
       const name = dot === -1 ? ref.trim() : ref.slice(dot + 1).trim();

@@ -17,6 +17,7 @@ import { linkByMapping, linkByRailway } from "./link.ts";
 import { instanceOf, type LiveState, readLiveState } from "./live.ts";
 import { planEnvironment } from "./plan.ts";
 import { type RollbackTarget, requestRollbacks, rollBack } from "./rollback.ts";
+import { provision } from "./provision.ts";
 import {
   GENERIC_SMOKE_NOTE,
   genericTargets,
@@ -146,6 +147,9 @@ async function stages(
   });
   result.commitSha = commitSha;
 
+  emit({ kind: "stage", stage: "provision" });
+  if (!(await provisionStage(api, files, options, result))) return done(result);
+
   emit({ kind: "stage", stage: "target" });
   const { target, config } = await targetStage(api, files, options, result);
   const desired = desiredState(config, target);
@@ -186,6 +190,43 @@ async function validate(options: PipelineOptions, result: PipelineResult): Promi
   return { ...config, services: linkByMapping(config, options.serviceConfigs).services };
 }
 
+/**
+ * Provision: create what the files declare and Railway lacks (services, databases, volumes,
+ * generated secrets, domains); list what Railway has and no file declares (deleted only with
+ * deleteUndeclared). A plan stops here when services are still to be created: their settings
+ * and deployments are planned once they exist.
+ */
+async function provisionStage(
+  api: RailwayApi,
+  files: LoadedConfig,
+  options: PipelineOptions,
+  result: PipelineResult,
+): Promise<boolean> {
+  const scope = await resolveTarget(api, [], options);
+  const outcome = await provision(
+    api,
+    scope.projectId,
+    scope.environment.id,
+    { services: files.services, databases: files.databases },
+    {
+      apply: options.mode !== "plan",
+      deleteUndeclared: options.deleteUndeclared ?? false,
+      signal: options.signal,
+    },
+  );
+  result.resources = outcome.plan.rows;
+  result.notes.push(...outcome.notes);
+  const missing = outcome.plan.rows.filter((row) => row.action === "create" && row.type === "service");
+  if (options.mode === "plan" && missing.length > 0) {
+    result.projectId = scope.projectId;
+    result.notes.push(
+      `${missing.map((row) => row.name).join(", ")} ${missing.length === 1 ? "does" : "do"} not exist in Railway yet: deploy creates ${missing.length === 1 ? "it" : "them"} first, then applies the settings and deploys`,
+    );
+    return false;
+  }
+  return true;
+}
+
 function requireApi(api: RailwayApi | undefined, options: PipelineOptions): RailwayApi {
   if (!api) throw new PipelineError(`a Railway token is required for mode ${options.mode}`);
   return api;
@@ -198,11 +239,17 @@ async function targetStage(
   options: PipelineOptions,
   result: PipelineResult,
 ): Promise<{ target: Target; config: LoadedConfig }> {
-  const target = await resolveTarget(api, files.services, options, async (project) => {
-    const linked = await linkByRailway(api, files, options.serviceConfigs, project);
-    result.notes.push(...linked.notes);
-    return linked.services;
-  });
+  const target = await resolveTarget(
+    api,
+    files.services,
+    options,
+    async (project) => {
+      const linked = await linkByRailway(api, files, options.serviceConfigs, project);
+      result.notes.push(...linked.notes);
+      return linked.services;
+    },
+    files.databases.map((database) => database.name),
+  );
   result.projectId = target.projectId;
   result.notes.push(...target.notes);
   const services = target.services.map((service) => service.config);

@@ -26,6 +26,8 @@ export async function resolveTarget(
   declared: ServiceConfig[],
   options: { projectId?: string; environment: string },
   link?: LinkHook,
+  /** Other names the files declare (databases): not "unmanaged". */
+  alsoDeclared: string[] = [],
 ): Promise<Target> {
   const scope = await api.tokenScope();
   let projectId = options.projectId;
@@ -69,7 +71,7 @@ export async function resolveTarget(
       `config names service${missing.length > 1 ? "s" : ""} ${list} that Railway project ${project.name} does not have: create ${missing.length > 1 ? "them" : "it"} in Railway or fix the name`,
     );
   }
-  const managed = new Set(configServices.map((service) => service.name));
+  const managed = new Set([...configServices.map((service) => service.name), ...alsoDeclared]);
   const notes: string[] = [];
   const unmanaged = project.services.filter((service) => !managed.has(service.name));
   if (unmanaged.length > 0) {

@@ -2,6 +2,7 @@
 // (PipelineResult). The front doors (main.ts, cli.ts) turn results into output.
 import type { Finding, SourceLocation } from "../config/types.ts";
 import type { DeploymentStatus } from "../railway/types.ts";
+import type { ResourceRow } from "./provision.ts";
 
 export type Mode = "validate" | "plan" | "deploy" | "redeploy";
 
@@ -24,6 +25,8 @@ export interface PipelineOptions {
   timeoutMs: number;
   concurrency: number;
   rollback: boolean;
+  /** Delete Railway services and databases no file declares; otherwise they are only listed. */
+  deleteUndeclared?: boolean;
   smoke: boolean;
   smokeTimeoutMs: number;
   /** A deployment that crashes within this window after SUCCESS counts as failed. */
@@ -142,6 +145,8 @@ export interface PipelineResult {
   environment: string;
   findings: Finding[];
   notes: string[];
+  /** What must exist in Railway: created, kept (undeclared) or deleted (pipeline/provision.ts). */
+  resources?: ResourceRow[];
   plan: ServicePlan[];
   variables: VariableCheck[];
   settings: SettingsDiff[];

@@ -109,6 +109,15 @@ export function markdownReport(raw: PipelineResult): string {
     }
     lines.push("");
   }
+  if (result.resources?.length) {
+    lines.push("### Resources", "", "| | what | name | | |", "|---|---|---|---|---|");
+    for (const r of result.resources) {
+      lines.push(
+        `| ${RESOURCE_MARK[r.action]} ${r.action} | ${r.type} | ${cell(r.name)} | ${cell(r.detail)} | ${r.severity} |`,
+      );
+    }
+    lines.push("");
+  }
   if (result.plan.length > 0) {
     lines.push("### Plan", "", "| service | deploy | why |", "|---|---|---|");
     for (const p of result.plan)
@@ -190,10 +199,24 @@ export function markdownReport(raw: PipelineResult): string {
   return lines.join("\n");
 }
 
+const RESOURCE_MARK = { create: "+", delete: "-", keep: "=" } as const;
+
 export function terminalReport(raw: PipelineResult): string {
   const result = printableDeep(raw);
   const lines: string[] = [];
   if (result.commitSha) lines.push(`commit ${short(result.commitSha)} → environment ${result.environment}`);
+  if (result.resources?.length) {
+    const made = result.resources.filter((r) => r.action === "create").length;
+    lines.push(
+      "",
+      made > 0 ? `resources (${made} to create${result.mode === "plan" ? "" : ", created"}):` : "resources:",
+    );
+    for (const r of result.resources) {
+      lines.push(
+        `  ${RESOURCE_MARK[r.action]} ${r.action.padEnd(6)} ${r.type.padEnd(8)} ${r.name}  ${r.detail}  [${r.severity}]`,
+      );
+    }
+  }
   if (result.plan.length > 0) {
     lines.push("", "plan:");
     const width = result.plan.reduce((max, p) => Math.max(max, p.service.length), 0);
