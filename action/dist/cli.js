@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { createRequire as __railyardRequire } from 'node:module'; const require = __railyardRequire(import.meta.url);
 var __create = Object.create;
 var __defProp = Object.defineProperty;
@@ -35,2020 +34,6 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
   mod
 ));
-
-// node_modules/@iarna/toml/lib/parser.js
-var require_parser = __commonJS({
-  "node_modules/@iarna/toml/lib/parser.js"(exports2, module2) {
-    "use strict";
-    var ParserEND = 1114112;
-    var ParserError = class _ParserError extends Error {
-      /* istanbul ignore next */
-      constructor(msg, filename, linenumber) {
-        super("[ParserError] " + msg, filename, linenumber);
-        this.name = "ParserError";
-        this.code = "ParserError";
-        if (Error.captureStackTrace) Error.captureStackTrace(this, _ParserError);
-      }
-    };
-    var State = class {
-      constructor(parser) {
-        this.parser = parser;
-        this.buf = "";
-        this.returned = null;
-        this.result = null;
-        this.resultTable = null;
-        this.resultArr = null;
-      }
-    };
-    var Parser = class {
-      constructor() {
-        this.pos = 0;
-        this.col = 0;
-        this.line = 0;
-        this.obj = {};
-        this.ctx = this.obj;
-        this.stack = [];
-        this._buf = "";
-        this.char = null;
-        this.ii = 0;
-        this.state = new State(this.parseStart);
-      }
-      parse(str) {
-        if (str.length === 0 || str.length == null) return;
-        this._buf = String(str);
-        this.ii = -1;
-        this.char = -1;
-        let getNext;
-        while (getNext === false || this.nextChar()) {
-          getNext = this.runOne();
-        }
-        this._buf = null;
-      }
-      nextChar() {
-        if (this.char === 10) {
-          ++this.line;
-          this.col = -1;
-        }
-        ++this.ii;
-        this.char = this._buf.codePointAt(this.ii);
-        ++this.pos;
-        ++this.col;
-        return this.haveBuffer();
-      }
-      haveBuffer() {
-        return this.ii < this._buf.length;
-      }
-      runOne() {
-        return this.state.parser.call(this, this.state.returned);
-      }
-      finish() {
-        this.char = ParserEND;
-        let last2;
-        do {
-          last2 = this.state.parser;
-          this.runOne();
-        } while (this.state.parser !== last2);
-        this.ctx = null;
-        this.state = null;
-        this._buf = null;
-        return this.obj;
-      }
-      next(fn) {
-        if (typeof fn !== "function") throw new ParserError("Tried to set state to non-existent state: " + JSON.stringify(fn));
-        this.state.parser = fn;
-      }
-      goto(fn) {
-        this.next(fn);
-        return this.runOne();
-      }
-      call(fn, returnWith) {
-        if (returnWith) this.next(returnWith);
-        this.stack.push(this.state);
-        this.state = new State(fn);
-      }
-      callNow(fn, returnWith) {
-        this.call(fn, returnWith);
-        return this.runOne();
-      }
-      return(value) {
-        if (this.stack.length === 0) throw this.error(new ParserError("Stack underflow"));
-        if (value === void 0) value = this.state.buf;
-        this.state = this.stack.pop();
-        this.state.returned = value;
-      }
-      returnNow(value) {
-        this.return(value);
-        return this.runOne();
-      }
-      consume() {
-        if (this.char === ParserEND) throw this.error(new ParserError("Unexpected end-of-buffer"));
-        this.state.buf += this._buf[this.ii];
-      }
-      error(err) {
-        err.line = this.line;
-        err.col = this.col;
-        err.pos = this.pos;
-        return err;
-      }
-      /* istanbul ignore next */
-      parseStart() {
-        throw new ParserError("Must declare a parseStart method");
-      }
-    };
-    Parser.END = ParserEND;
-    Parser.Error = ParserError;
-    module2.exports = Parser;
-  }
-});
-
-// node_modules/@iarna/toml/lib/create-datetime.js
-var require_create_datetime = __commonJS({
-  "node_modules/@iarna/toml/lib/create-datetime.js"(exports2, module2) {
-    "use strict";
-    module2.exports = (value) => {
-      const date = new Date(value);
-      if (isNaN(date)) {
-        throw new TypeError("Invalid Datetime");
-      } else {
-        return date;
-      }
-    };
-  }
-});
-
-// node_modules/@iarna/toml/lib/format-num.js
-var require_format_num = __commonJS({
-  "node_modules/@iarna/toml/lib/format-num.js"(exports2, module2) {
-    "use strict";
-    module2.exports = (d, num) => {
-      num = String(num);
-      while (num.length < d) num = "0" + num;
-      return num;
-    };
-  }
-});
-
-// node_modules/@iarna/toml/lib/create-datetime-float.js
-var require_create_datetime_float = __commonJS({
-  "node_modules/@iarna/toml/lib/create-datetime-float.js"(exports2, module2) {
-    "use strict";
-    var f = require_format_num();
-    var FloatingDateTime = class extends Date {
-      constructor(value) {
-        super(value + "Z");
-        this.isFloating = true;
-      }
-      toISOString() {
-        const date = `${this.getUTCFullYear()}-${f(2, this.getUTCMonth() + 1)}-${f(2, this.getUTCDate())}`;
-        const time = `${f(2, this.getUTCHours())}:${f(2, this.getUTCMinutes())}:${f(2, this.getUTCSeconds())}.${f(3, this.getUTCMilliseconds())}`;
-        return `${date}T${time}`;
-      }
-    };
-    module2.exports = (value) => {
-      const date = new FloatingDateTime(value);
-      if (isNaN(date)) {
-        throw new TypeError("Invalid Datetime");
-      } else {
-        return date;
-      }
-    };
-  }
-});
-
-// node_modules/@iarna/toml/lib/create-date.js
-var require_create_date = __commonJS({
-  "node_modules/@iarna/toml/lib/create-date.js"(exports2, module2) {
-    "use strict";
-    var f = require_format_num();
-    var DateTime = global.Date;
-    var Date2 = class extends DateTime {
-      constructor(value) {
-        super(value);
-        this.isDate = true;
-      }
-      toISOString() {
-        return `${this.getUTCFullYear()}-${f(2, this.getUTCMonth() + 1)}-${f(2, this.getUTCDate())}`;
-      }
-    };
-    module2.exports = (value) => {
-      const date = new Date2(value);
-      if (isNaN(date)) {
-        throw new TypeError("Invalid Datetime");
-      } else {
-        return date;
-      }
-    };
-  }
-});
-
-// node_modules/@iarna/toml/lib/create-time.js
-var require_create_time = __commonJS({
-  "node_modules/@iarna/toml/lib/create-time.js"(exports2, module2) {
-    "use strict";
-    var f = require_format_num();
-    var Time = class extends Date {
-      constructor(value) {
-        super(`0000-01-01T${value}Z`);
-        this.isTime = true;
-      }
-      toISOString() {
-        return `${f(2, this.getUTCHours())}:${f(2, this.getUTCMinutes())}:${f(2, this.getUTCSeconds())}.${f(3, this.getUTCMilliseconds())}`;
-      }
-    };
-    module2.exports = (value) => {
-      const date = new Time(value);
-      if (isNaN(date)) {
-        throw new TypeError("Invalid Datetime");
-      } else {
-        return date;
-      }
-    };
-  }
-});
-
-// node_modules/@iarna/toml/lib/toml-parser.js
-var require_toml_parser = __commonJS({
-  "node_modules/@iarna/toml/lib/toml-parser.js"(exports, module) {
-    "use strict";
-    module.exports = makeParserClass(require_parser());
-    module.exports.makeParserClass = makeParserClass;
-    var TomlError = class _TomlError extends Error {
-      constructor(msg) {
-        super(msg);
-        this.name = "TomlError";
-        if (Error.captureStackTrace) Error.captureStackTrace(this, _TomlError);
-        this.fromTOML = true;
-        this.wrapped = null;
-      }
-    };
-    TomlError.wrap = (err) => {
-      const terr = new TomlError(err.message);
-      terr.code = err.code;
-      terr.wrapped = err;
-      return terr;
-    };
-    module.exports.TomlError = TomlError;
-    var createDateTime = require_create_datetime();
-    var createDateTimeFloat = require_create_datetime_float();
-    var createDate = require_create_date();
-    var createTime = require_create_time();
-    var CTRL_I = 9;
-    var CTRL_J = 10;
-    var CTRL_M = 13;
-    var CTRL_CHAR_BOUNDARY = 31;
-    var CHAR_SP = 32;
-    var CHAR_QUOT = 34;
-    var CHAR_NUM = 35;
-    var CHAR_APOS = 39;
-    var CHAR_PLUS = 43;
-    var CHAR_COMMA = 44;
-    var CHAR_HYPHEN = 45;
-    var CHAR_PERIOD = 46;
-    var CHAR_0 = 48;
-    var CHAR_1 = 49;
-    var CHAR_7 = 55;
-    var CHAR_9 = 57;
-    var CHAR_COLON = 58;
-    var CHAR_EQUALS = 61;
-    var CHAR_A = 65;
-    var CHAR_E = 69;
-    var CHAR_F = 70;
-    var CHAR_T = 84;
-    var CHAR_U = 85;
-    var CHAR_Z = 90;
-    var CHAR_LOWBAR = 95;
-    var CHAR_a = 97;
-    var CHAR_b = 98;
-    var CHAR_e = 101;
-    var CHAR_f = 102;
-    var CHAR_i = 105;
-    var CHAR_l = 108;
-    var CHAR_n = 110;
-    var CHAR_o = 111;
-    var CHAR_r = 114;
-    var CHAR_s = 115;
-    var CHAR_t = 116;
-    var CHAR_u = 117;
-    var CHAR_x = 120;
-    var CHAR_z = 122;
-    var CHAR_LCUB = 123;
-    var CHAR_RCUB = 125;
-    var CHAR_LSQB = 91;
-    var CHAR_BSOL = 92;
-    var CHAR_RSQB = 93;
-    var CHAR_DEL = 127;
-    var SURROGATE_FIRST = 55296;
-    var SURROGATE_LAST = 57343;
-    var escapes = {
-      [CHAR_b]: "\b",
-      [CHAR_t]: "	",
-      [CHAR_n]: "\n",
-      [CHAR_f]: "\f",
-      [CHAR_r]: "\r",
-      [CHAR_QUOT]: '"',
-      [CHAR_BSOL]: "\\"
-    };
-    function isDigit(cp) {
-      return cp >= CHAR_0 && cp <= CHAR_9;
-    }
-    function isHexit(cp) {
-      return cp >= CHAR_A && cp <= CHAR_F || cp >= CHAR_a && cp <= CHAR_f || cp >= CHAR_0 && cp <= CHAR_9;
-    }
-    function isBit(cp) {
-      return cp === CHAR_1 || cp === CHAR_0;
-    }
-    function isOctit(cp) {
-      return cp >= CHAR_0 && cp <= CHAR_7;
-    }
-    function isAlphaNumQuoteHyphen(cp) {
-      return cp >= CHAR_A && cp <= CHAR_Z || cp >= CHAR_a && cp <= CHAR_z || cp >= CHAR_0 && cp <= CHAR_9 || cp === CHAR_APOS || cp === CHAR_QUOT || cp === CHAR_LOWBAR || cp === CHAR_HYPHEN;
-    }
-    function isAlphaNumHyphen(cp) {
-      return cp >= CHAR_A && cp <= CHAR_Z || cp >= CHAR_a && cp <= CHAR_z || cp >= CHAR_0 && cp <= CHAR_9 || cp === CHAR_LOWBAR || cp === CHAR_HYPHEN;
-    }
-    var _type = /* @__PURE__ */ Symbol("type");
-    var _declared = /* @__PURE__ */ Symbol("declared");
-    var hasOwnProperty = Object.prototype.hasOwnProperty;
-    var defineProperty = Object.defineProperty;
-    var descriptor = { configurable: true, enumerable: true, writable: true, value: void 0 };
-    function hasKey(obj, key) {
-      if (hasOwnProperty.call(obj, key)) return true;
-      if (key === "__proto__") defineProperty(obj, "__proto__", descriptor);
-      return false;
-    }
-    var INLINE_TABLE = /* @__PURE__ */ Symbol("inline-table");
-    function InlineTable() {
-      return Object.defineProperties({}, {
-        [_type]: { value: INLINE_TABLE }
-      });
-    }
-    function isInlineTable(obj) {
-      if (obj === null || typeof obj !== "object") return false;
-      return obj[_type] === INLINE_TABLE;
-    }
-    var TABLE = /* @__PURE__ */ Symbol("table");
-    function Table() {
-      return Object.defineProperties({}, {
-        [_type]: { value: TABLE },
-        [_declared]: { value: false, writable: true }
-      });
-    }
-    function isTable(obj) {
-      if (obj === null || typeof obj !== "object") return false;
-      return obj[_type] === TABLE;
-    }
-    var _contentType = /* @__PURE__ */ Symbol("content-type");
-    var INLINE_LIST = /* @__PURE__ */ Symbol("inline-list");
-    function InlineList(type) {
-      return Object.defineProperties([], {
-        [_type]: { value: INLINE_LIST },
-        [_contentType]: { value: type }
-      });
-    }
-    function isInlineList(obj) {
-      if (obj === null || typeof obj !== "object") return false;
-      return obj[_type] === INLINE_LIST;
-    }
-    var LIST = /* @__PURE__ */ Symbol("list");
-    function List() {
-      return Object.defineProperties([], {
-        [_type]: { value: LIST }
-      });
-    }
-    function isList(obj) {
-      if (obj === null || typeof obj !== "object") return false;
-      return obj[_type] === LIST;
-    }
-    var _custom;
-    try {
-      const utilInspect = eval("require('util').inspect");
-      _custom = utilInspect.custom;
-    } catch (_) {
-    }
-    var _inspect = _custom || "inspect";
-    var BoxedBigInt = class {
-      constructor(value) {
-        try {
-          this.value = global.BigInt.asIntN(64, value);
-        } catch (_) {
-          this.value = null;
-        }
-        Object.defineProperty(this, _type, { value: INTEGER });
-      }
-      isNaN() {
-        return this.value === null;
-      }
-      /* istanbul ignore next */
-      toString() {
-        return String(this.value);
-      }
-      /* istanbul ignore next */
-      [_inspect]() {
-        return `[BigInt: ${this.toString()}]}`;
-      }
-      valueOf() {
-        return this.value;
-      }
-    };
-    var INTEGER = /* @__PURE__ */ Symbol("integer");
-    function Integer(value) {
-      let num = Number(value);
-      if (Object.is(num, -0)) num = 0;
-      if (global.BigInt && !Number.isSafeInteger(num)) {
-        return new BoxedBigInt(value);
-      } else {
-        return Object.defineProperties(new Number(num), {
-          isNaN: { value: function() {
-            return isNaN(this);
-          } },
-          [_type]: { value: INTEGER },
-          [_inspect]: { value: () => `[Integer: ${value}]` }
-        });
-      }
-    }
-    function isInteger(obj) {
-      if (obj === null || typeof obj !== "object") return false;
-      return obj[_type] === INTEGER;
-    }
-    var FLOAT = /* @__PURE__ */ Symbol("float");
-    function Float(value) {
-      return Object.defineProperties(new Number(value), {
-        [_type]: { value: FLOAT },
-        [_inspect]: { value: () => `[Float: ${value}]` }
-      });
-    }
-    function isFloat(obj) {
-      if (obj === null || typeof obj !== "object") return false;
-      return obj[_type] === FLOAT;
-    }
-    function tomlType(value) {
-      const type = typeof value;
-      if (type === "object") {
-        if (value === null) return "null";
-        if (value instanceof Date) return "datetime";
-        if (_type in value) {
-          switch (value[_type]) {
-            case INLINE_TABLE:
-              return "inline-table";
-            case INLINE_LIST:
-              return "inline-list";
-            /* istanbul ignore next */
-            case TABLE:
-              return "table";
-            /* istanbul ignore next */
-            case LIST:
-              return "list";
-            case FLOAT:
-              return "float";
-            case INTEGER:
-              return "integer";
-          }
-        }
-      }
-      return type;
-    }
-    function makeParserClass(Parser) {
-      class TOMLParser2 extends Parser {
-        constructor() {
-          super();
-          this.ctx = this.obj = Table();
-        }
-        /* MATCH HELPER */
-        atEndOfWord() {
-          return this.char === CHAR_NUM || this.char === CTRL_I || this.char === CHAR_SP || this.atEndOfLine();
-        }
-        atEndOfLine() {
-          return this.char === Parser.END || this.char === CTRL_J || this.char === CTRL_M;
-        }
-        parseStart() {
-          if (this.char === Parser.END) {
-            return null;
-          } else if (this.char === CHAR_LSQB) {
-            return this.call(this.parseTableOrList);
-          } else if (this.char === CHAR_NUM) {
-            return this.call(this.parseComment);
-          } else if (this.char === CTRL_J || this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
-            return null;
-          } else if (isAlphaNumQuoteHyphen(this.char)) {
-            return this.callNow(this.parseAssignStatement);
-          } else {
-            throw this.error(new TomlError(`Unknown character "${this.char}"`));
-          }
-        }
-        // HELPER, this strips any whitespace and comments to the end of the line
-        // then RETURNS. Last state in a production.
-        parseWhitespaceToEOL() {
-          if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
-            return null;
-          } else if (this.char === CHAR_NUM) {
-            return this.goto(this.parseComment);
-          } else if (this.char === Parser.END || this.char === CTRL_J) {
-            return this.return();
-          } else {
-            throw this.error(new TomlError("Unexpected character, expected only whitespace or comments till end of line"));
-          }
-        }
-        /* ASSIGNMENT: key = value */
-        parseAssignStatement() {
-          return this.callNow(this.parseAssign, this.recordAssignStatement);
-        }
-        recordAssignStatement(kv) {
-          let target = this.ctx;
-          let finalKey = kv.key.pop();
-          for (let kw of kv.key) {
-            if (hasKey(target, kw) && !isTable(target[kw])) {
-              throw this.error(new TomlError("Can't redefine existing key"));
-            }
-            target = target[kw] = target[kw] || Table();
-          }
-          if (hasKey(target, finalKey)) {
-            throw this.error(new TomlError("Can't redefine existing key"));
-          }
-          target[_declared] = true;
-          if (isInteger(kv.value) || isFloat(kv.value)) {
-            target[finalKey] = kv.value.valueOf();
-          } else {
-            target[finalKey] = kv.value;
-          }
-          return this.goto(this.parseWhitespaceToEOL);
-        }
-        /* ASSSIGNMENT expression, key = value possibly inside an inline table */
-        parseAssign() {
-          return this.callNow(this.parseKeyword, this.recordAssignKeyword);
-        }
-        recordAssignKeyword(key) {
-          if (this.state.resultTable) {
-            this.state.resultTable.push(key);
-          } else {
-            this.state.resultTable = [key];
-          }
-          return this.goto(this.parseAssignKeywordPreDot);
-        }
-        parseAssignKeywordPreDot() {
-          if (this.char === CHAR_PERIOD) {
-            return this.next(this.parseAssignKeywordPostDot);
-          } else if (this.char !== CHAR_SP && this.char !== CTRL_I) {
-            return this.goto(this.parseAssignEqual);
-          }
-        }
-        parseAssignKeywordPostDot() {
-          if (this.char !== CHAR_SP && this.char !== CTRL_I) {
-            return this.callNow(this.parseKeyword, this.recordAssignKeyword);
-          }
-        }
-        parseAssignEqual() {
-          if (this.char === CHAR_EQUALS) {
-            return this.next(this.parseAssignPreValue);
-          } else {
-            throw this.error(new TomlError('Invalid character, expected "="'));
-          }
-        }
-        parseAssignPreValue() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else {
-            return this.callNow(this.parseValue, this.recordAssignValue);
-          }
-        }
-        recordAssignValue(value) {
-          return this.returnNow({ key: this.state.resultTable, value });
-        }
-        /* COMMENTS: #...eol */
-        parseComment() {
-          do {
-            if (this.char === Parser.END || this.char === CTRL_J) {
-              return this.return();
-            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I) {
-              throw this.errorControlCharIn("comments");
-            }
-          } while (this.nextChar());
-        }
-        /* TABLES AND LISTS, [foo] and [[foo]] */
-        parseTableOrList() {
-          if (this.char === CHAR_LSQB) {
-            this.next(this.parseList);
-          } else {
-            return this.goto(this.parseTable);
-          }
-        }
-        /* TABLE [foo.bar.baz] */
-        parseTable() {
-          this.ctx = this.obj;
-          return this.goto(this.parseTableNext);
-        }
-        parseTableNext() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else {
-            return this.callNow(this.parseKeyword, this.parseTableMore);
-          }
-        }
-        parseTableMore(keyword) {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else if (this.char === CHAR_RSQB) {
-            if (hasKey(this.ctx, keyword) && (!isTable(this.ctx[keyword]) || this.ctx[keyword][_declared])) {
-              throw this.error(new TomlError("Can't redefine existing key"));
-            } else {
-              this.ctx = this.ctx[keyword] = this.ctx[keyword] || Table();
-              this.ctx[_declared] = true;
-            }
-            return this.next(this.parseWhitespaceToEOL);
-          } else if (this.char === CHAR_PERIOD) {
-            if (!hasKey(this.ctx, keyword)) {
-              this.ctx = this.ctx[keyword] = Table();
-            } else if (isTable(this.ctx[keyword])) {
-              this.ctx = this.ctx[keyword];
-            } else if (isList(this.ctx[keyword])) {
-              this.ctx = this.ctx[keyword][this.ctx[keyword].length - 1];
-            } else {
-              throw this.error(new TomlError("Can't redefine existing key"));
-            }
-            return this.next(this.parseTableNext);
-          } else {
-            throw this.error(new TomlError("Unexpected character, expected whitespace, . or ]"));
-          }
-        }
-        /* LIST [[a.b.c]] */
-        parseList() {
-          this.ctx = this.obj;
-          return this.goto(this.parseListNext);
-        }
-        parseListNext() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else {
-            return this.callNow(this.parseKeyword, this.parseListMore);
-          }
-        }
-        parseListMore(keyword) {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else if (this.char === CHAR_RSQB) {
-            if (!hasKey(this.ctx, keyword)) {
-              this.ctx[keyword] = List();
-            }
-            if (isInlineList(this.ctx[keyword])) {
-              throw this.error(new TomlError("Can't extend an inline array"));
-            } else if (isList(this.ctx[keyword])) {
-              const next = Table();
-              this.ctx[keyword].push(next);
-              this.ctx = next;
-            } else {
-              throw this.error(new TomlError("Can't redefine an existing key"));
-            }
-            return this.next(this.parseListEnd);
-          } else if (this.char === CHAR_PERIOD) {
-            if (!hasKey(this.ctx, keyword)) {
-              this.ctx = this.ctx[keyword] = Table();
-            } else if (isInlineList(this.ctx[keyword])) {
-              throw this.error(new TomlError("Can't extend an inline array"));
-            } else if (isInlineTable(this.ctx[keyword])) {
-              throw this.error(new TomlError("Can't extend an inline table"));
-            } else if (isList(this.ctx[keyword])) {
-              this.ctx = this.ctx[keyword][this.ctx[keyword].length - 1];
-            } else if (isTable(this.ctx[keyword])) {
-              this.ctx = this.ctx[keyword];
-            } else {
-              throw this.error(new TomlError("Can't redefine an existing key"));
-            }
-            return this.next(this.parseListNext);
-          } else {
-            throw this.error(new TomlError("Unexpected character, expected whitespace, . or ]"));
-          }
-        }
-        parseListEnd(keyword) {
-          if (this.char === CHAR_RSQB) {
-            return this.next(this.parseWhitespaceToEOL);
-          } else {
-            throw this.error(new TomlError("Unexpected character, expected whitespace, . or ]"));
-          }
-        }
-        /* VALUE string, number, boolean, inline list, inline object */
-        parseValue() {
-          if (this.char === Parser.END) {
-            throw this.error(new TomlError("Key without value"));
-          } else if (this.char === CHAR_QUOT) {
-            return this.next(this.parseDoubleString);
-          }
-          if (this.char === CHAR_APOS) {
-            return this.next(this.parseSingleString);
-          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
-            return this.goto(this.parseNumberSign);
-          } else if (this.char === CHAR_i) {
-            return this.next(this.parseInf);
-          } else if (this.char === CHAR_n) {
-            return this.next(this.parseNan);
-          } else if (isDigit(this.char)) {
-            return this.goto(this.parseNumberOrDateTime);
-          } else if (this.char === CHAR_t || this.char === CHAR_f) {
-            return this.goto(this.parseBoolean);
-          } else if (this.char === CHAR_LSQB) {
-            return this.call(this.parseInlineList, this.recordValue);
-          } else if (this.char === CHAR_LCUB) {
-            return this.call(this.parseInlineTable, this.recordValue);
-          } else {
-            throw this.error(new TomlError("Unexpected character, expecting string, number, datetime, boolean, inline array or inline table"));
-          }
-        }
-        recordValue(value) {
-          return this.returnNow(value);
-        }
-        parseInf() {
-          if (this.char === CHAR_n) {
-            return this.next(this.parseInf2);
-          } else {
-            throw this.error(new TomlError('Unexpected character, expected "inf", "+inf" or "-inf"'));
-          }
-        }
-        parseInf2() {
-          if (this.char === CHAR_f) {
-            if (this.state.buf === "-") {
-              return this.return(-Infinity);
-            } else {
-              return this.return(Infinity);
-            }
-          } else {
-            throw this.error(new TomlError('Unexpected character, expected "inf", "+inf" or "-inf"'));
-          }
-        }
-        parseNan() {
-          if (this.char === CHAR_a) {
-            return this.next(this.parseNan2);
-          } else {
-            throw this.error(new TomlError('Unexpected character, expected "nan"'));
-          }
-        }
-        parseNan2() {
-          if (this.char === CHAR_n) {
-            return this.return(NaN);
-          } else {
-            throw this.error(new TomlError('Unexpected character, expected "nan"'));
-          }
-        }
-        /* KEYS, barewords or basic, literal, or dotted */
-        parseKeyword() {
-          if (this.char === CHAR_QUOT) {
-            return this.next(this.parseBasicString);
-          } else if (this.char === CHAR_APOS) {
-            return this.next(this.parseLiteralString);
-          } else {
-            return this.goto(this.parseBareKey);
-          }
-        }
-        /* KEYS: barewords */
-        parseBareKey() {
-          do {
-            if (this.char === Parser.END) {
-              throw this.error(new TomlError("Key ended without value"));
-            } else if (isAlphaNumHyphen(this.char)) {
-              this.consume();
-            } else if (this.state.buf.length === 0) {
-              throw this.error(new TomlError("Empty bare keys are not allowed"));
-            } else {
-              return this.returnNow();
-            }
-          } while (this.nextChar());
-        }
-        /* STRINGS, single quoted (literal) */
-        parseSingleString() {
-          if (this.char === CHAR_APOS) {
-            return this.next(this.parseLiteralMultiStringMaybe);
-          } else {
-            return this.goto(this.parseLiteralString);
-          }
-        }
-        parseLiteralString() {
-          do {
-            if (this.char === CHAR_APOS) {
-              return this.return();
-            } else if (this.atEndOfLine()) {
-              throw this.error(new TomlError("Unterminated string"));
-            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I) {
-              throw this.errorControlCharIn("strings");
-            } else {
-              this.consume();
-            }
-          } while (this.nextChar());
-        }
-        parseLiteralMultiStringMaybe() {
-          if (this.char === CHAR_APOS) {
-            return this.next(this.parseLiteralMultiString);
-          } else {
-            return this.returnNow();
-          }
-        }
-        parseLiteralMultiString() {
-          if (this.char === CTRL_M) {
-            return null;
-          } else if (this.char === CTRL_J) {
-            return this.next(this.parseLiteralMultiStringContent);
-          } else {
-            return this.goto(this.parseLiteralMultiStringContent);
-          }
-        }
-        parseLiteralMultiStringContent() {
-          do {
-            if (this.char === CHAR_APOS) {
-              return this.next(this.parseLiteralMultiEnd);
-            } else if (this.char === Parser.END) {
-              throw this.error(new TomlError("Unterminated multi-line string"));
-            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I && this.char !== CTRL_J && this.char !== CTRL_M) {
-              throw this.errorControlCharIn("strings");
-            } else {
-              this.consume();
-            }
-          } while (this.nextChar());
-        }
-        parseLiteralMultiEnd() {
-          if (this.char === CHAR_APOS) {
-            return this.next(this.parseLiteralMultiEnd2);
-          } else {
-            this.state.buf += "'";
-            return this.goto(this.parseLiteralMultiStringContent);
-          }
-        }
-        parseLiteralMultiEnd2() {
-          if (this.char === CHAR_APOS) {
-            return this.next(this.parseLiteralMultiEnd3);
-          } else {
-            this.state.buf += "''";
-            return this.goto(this.parseLiteralMultiStringContent);
-          }
-        }
-        parseLiteralMultiEnd3() {
-          if (this.char === CHAR_APOS) {
-            this.state.buf += "'";
-            return this.next(this.parseLiteralMultiEnd4);
-          } else {
-            return this.returnNow();
-          }
-        }
-        parseLiteralMultiEnd4() {
-          if (this.char === CHAR_APOS) {
-            this.state.buf += "'";
-            return this.return();
-          } else {
-            return this.returnNow();
-          }
-        }
-        /* STRINGS double quoted */
-        parseDoubleString() {
-          if (this.char === CHAR_QUOT) {
-            return this.next(this.parseMultiStringMaybe);
-          } else {
-            return this.goto(this.parseBasicString);
-          }
-        }
-        parseBasicString() {
-          do {
-            if (this.char === CHAR_BSOL) {
-              return this.call(this.parseEscape, this.recordEscapeReplacement);
-            } else if (this.char === CHAR_QUOT) {
-              return this.return();
-            } else if (this.atEndOfLine()) {
-              throw this.error(new TomlError("Unterminated string"));
-            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I) {
-              throw this.errorControlCharIn("strings");
-            } else {
-              this.consume();
-            }
-          } while (this.nextChar());
-        }
-        recordEscapeReplacement(replacement) {
-          this.state.buf += replacement;
-          return this.goto(this.parseBasicString);
-        }
-        parseMultiStringMaybe() {
-          if (this.char === CHAR_QUOT) {
-            return this.next(this.parseMultiString);
-          } else {
-            return this.returnNow();
-          }
-        }
-        parseMultiString() {
-          if (this.char === CTRL_M) {
-            return null;
-          } else if (this.char === CTRL_J) {
-            return this.next(this.parseMultiStringContent);
-          } else {
-            return this.goto(this.parseMultiStringContent);
-          }
-        }
-        parseMultiStringContent() {
-          do {
-            if (this.char === CHAR_BSOL) {
-              return this.call(this.parseMultiEscape, this.recordMultiEscapeReplacement);
-            } else if (this.char === CHAR_QUOT) {
-              return this.next(this.parseMultiEnd);
-            } else if (this.char === Parser.END) {
-              throw this.error(new TomlError("Unterminated multi-line string"));
-            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I && this.char !== CTRL_J && this.char !== CTRL_M) {
-              throw this.errorControlCharIn("strings");
-            } else {
-              this.consume();
-            }
-          } while (this.nextChar());
-        }
-        errorControlCharIn(type) {
-          let displayCode = "\\u00";
-          if (this.char < 16) {
-            displayCode += "0";
-          }
-          displayCode += this.char.toString(16);
-          return this.error(new TomlError(`Control characters (codes < 0x1f and 0x7f) are not allowed in ${type}, use ${displayCode} instead`));
-        }
-        recordMultiEscapeReplacement(replacement) {
-          this.state.buf += replacement;
-          return this.goto(this.parseMultiStringContent);
-        }
-        parseMultiEnd() {
-          if (this.char === CHAR_QUOT) {
-            return this.next(this.parseMultiEnd2);
-          } else {
-            this.state.buf += '"';
-            return this.goto(this.parseMultiStringContent);
-          }
-        }
-        parseMultiEnd2() {
-          if (this.char === CHAR_QUOT) {
-            return this.next(this.parseMultiEnd3);
-          } else {
-            this.state.buf += '""';
-            return this.goto(this.parseMultiStringContent);
-          }
-        }
-        parseMultiEnd3() {
-          if (this.char === CHAR_QUOT) {
-            this.state.buf += '"';
-            return this.next(this.parseMultiEnd4);
-          } else {
-            return this.returnNow();
-          }
-        }
-        parseMultiEnd4() {
-          if (this.char === CHAR_QUOT) {
-            this.state.buf += '"';
-            return this.return();
-          } else {
-            return this.returnNow();
-          }
-        }
-        parseMultiEscape() {
-          if (this.char === CTRL_M || this.char === CTRL_J) {
-            return this.next(this.parseMultiTrim);
-          } else if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return this.next(this.parsePreMultiTrim);
-          } else {
-            return this.goto(this.parseEscape);
-          }
-        }
-        parsePreMultiTrim() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else if (this.char === CTRL_M || this.char === CTRL_J) {
-            return this.next(this.parseMultiTrim);
-          } else {
-            throw this.error(new TomlError("Can't escape whitespace"));
-          }
-        }
-        parseMultiTrim() {
-          if (this.char === CTRL_J || this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
-            return null;
-          } else {
-            return this.returnNow();
-          }
-        }
-        parseEscape() {
-          if (this.char in escapes) {
-            return this.return(escapes[this.char]);
-          } else if (this.char === CHAR_u) {
-            return this.call(this.parseSmallUnicode, this.parseUnicodeReturn);
-          } else if (this.char === CHAR_U) {
-            return this.call(this.parseLargeUnicode, this.parseUnicodeReturn);
-          } else {
-            throw this.error(new TomlError("Unknown escape character: " + this.char));
-          }
-        }
-        parseUnicodeReturn(char) {
-          try {
-            const codePoint = parseInt(char, 16);
-            if (codePoint >= SURROGATE_FIRST && codePoint <= SURROGATE_LAST) {
-              throw this.error(new TomlError("Invalid unicode, character in range 0xD800 - 0xDFFF is reserved"));
-            }
-            return this.returnNow(String.fromCodePoint(codePoint));
-          } catch (err) {
-            throw this.error(TomlError.wrap(err));
-          }
-        }
-        parseSmallUnicode() {
-          if (!isHexit(this.char)) {
-            throw this.error(new TomlError("Invalid character in unicode sequence, expected hex"));
-          } else {
-            this.consume();
-            if (this.state.buf.length >= 4) return this.return();
-          }
-        }
-        parseLargeUnicode() {
-          if (!isHexit(this.char)) {
-            throw this.error(new TomlError("Invalid character in unicode sequence, expected hex"));
-          } else {
-            this.consume();
-            if (this.state.buf.length >= 8) return this.return();
-          }
-        }
-        /* NUMBERS */
-        parseNumberSign() {
-          this.consume();
-          return this.next(this.parseMaybeSignedInfOrNan);
-        }
-        parseMaybeSignedInfOrNan() {
-          if (this.char === CHAR_i) {
-            return this.next(this.parseInf);
-          } else if (this.char === CHAR_n) {
-            return this.next(this.parseNan);
-          } else {
-            return this.callNow(this.parseNoUnder, this.parseNumberIntegerStart);
-          }
-        }
-        parseNumberIntegerStart() {
-          if (this.char === CHAR_0) {
-            this.consume();
-            return this.next(this.parseNumberIntegerExponentOrDecimal);
-          } else {
-            return this.goto(this.parseNumberInteger);
-          }
-        }
-        parseNumberIntegerExponentOrDecimal() {
-          if (this.char === CHAR_PERIOD) {
-            this.consume();
-            return this.call(this.parseNoUnder, this.parseNumberFloat);
-          } else if (this.char === CHAR_E || this.char === CHAR_e) {
-            this.consume();
-            return this.next(this.parseNumberExponentSign);
-          } else {
-            return this.returnNow(Integer(this.state.buf));
-          }
-        }
-        parseNumberInteger() {
-          if (isDigit(this.char)) {
-            this.consume();
-          } else if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnder);
-          } else if (this.char === CHAR_E || this.char === CHAR_e) {
-            this.consume();
-            return this.next(this.parseNumberExponentSign);
-          } else if (this.char === CHAR_PERIOD) {
-            this.consume();
-            return this.call(this.parseNoUnder, this.parseNumberFloat);
-          } else {
-            const result = Integer(this.state.buf);
-            if (result.isNaN()) {
-              throw this.error(new TomlError("Invalid number"));
-            } else {
-              return this.returnNow(result);
-            }
-          }
-        }
-        parseNoUnder() {
-          if (this.char === CHAR_LOWBAR || this.char === CHAR_PERIOD || this.char === CHAR_E || this.char === CHAR_e) {
-            throw this.error(new TomlError("Unexpected character, expected digit"));
-          } else if (this.atEndOfWord()) {
-            throw this.error(new TomlError("Incomplete number"));
-          }
-          return this.returnNow();
-        }
-        parseNoUnderHexOctBinLiteral() {
-          if (this.char === CHAR_LOWBAR || this.char === CHAR_PERIOD) {
-            throw this.error(new TomlError("Unexpected character, expected digit"));
-          } else if (this.atEndOfWord()) {
-            throw this.error(new TomlError("Incomplete number"));
-          }
-          return this.returnNow();
-        }
-        parseNumberFloat() {
-          if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnder, this.parseNumberFloat);
-          } else if (isDigit(this.char)) {
-            this.consume();
-          } else if (this.char === CHAR_E || this.char === CHAR_e) {
-            this.consume();
-            return this.next(this.parseNumberExponentSign);
-          } else {
-            return this.returnNow(Float(this.state.buf));
-          }
-        }
-        parseNumberExponentSign() {
-          if (isDigit(this.char)) {
-            return this.goto(this.parseNumberExponent);
-          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
-            this.consume();
-            this.call(this.parseNoUnder, this.parseNumberExponent);
-          } else {
-            throw this.error(new TomlError("Unexpected character, expected -, + or digit"));
-          }
-        }
-        parseNumberExponent() {
-          if (isDigit(this.char)) {
-            this.consume();
-          } else if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnder);
-          } else {
-            return this.returnNow(Float(this.state.buf));
-          }
-        }
-        /* NUMBERS or DATETIMES  */
-        parseNumberOrDateTime() {
-          if (this.char === CHAR_0) {
-            this.consume();
-            return this.next(this.parseNumberBaseOrDateTime);
-          } else {
-            return this.goto(this.parseNumberOrDateTimeOnly);
-          }
-        }
-        parseNumberOrDateTimeOnly() {
-          if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnder, this.parseNumberInteger);
-          } else if (isDigit(this.char)) {
-            this.consume();
-            if (this.state.buf.length > 4) this.next(this.parseNumberInteger);
-          } else if (this.char === CHAR_E || this.char === CHAR_e) {
-            this.consume();
-            return this.next(this.parseNumberExponentSign);
-          } else if (this.char === CHAR_PERIOD) {
-            this.consume();
-            return this.call(this.parseNoUnder, this.parseNumberFloat);
-          } else if (this.char === CHAR_HYPHEN) {
-            return this.goto(this.parseDateTime);
-          } else if (this.char === CHAR_COLON) {
-            return this.goto(this.parseOnlyTimeHour);
-          } else {
-            return this.returnNow(Integer(this.state.buf));
-          }
-        }
-        parseDateTimeOnly() {
-          if (this.state.buf.length < 4) {
-            if (isDigit(this.char)) {
-              return this.consume();
-            } else if (this.char === CHAR_COLON) {
-              return this.goto(this.parseOnlyTimeHour);
-            } else {
-              throw this.error(new TomlError("Expected digit while parsing year part of a date"));
-            }
-          } else {
-            if (this.char === CHAR_HYPHEN) {
-              return this.goto(this.parseDateTime);
-            } else {
-              throw this.error(new TomlError("Expected hyphen (-) while parsing year part of date"));
-            }
-          }
-        }
-        parseNumberBaseOrDateTime() {
-          if (this.char === CHAR_b) {
-            this.consume();
-            return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerBin);
-          } else if (this.char === CHAR_o) {
-            this.consume();
-            return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerOct);
-          } else if (this.char === CHAR_x) {
-            this.consume();
-            return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerHex);
-          } else if (this.char === CHAR_PERIOD) {
-            return this.goto(this.parseNumberInteger);
-          } else if (isDigit(this.char)) {
-            return this.goto(this.parseDateTimeOnly);
-          } else {
-            return this.returnNow(Integer(this.state.buf));
-          }
-        }
-        parseIntegerHex() {
-          if (isHexit(this.char)) {
-            this.consume();
-          } else if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnderHexOctBinLiteral);
-          } else {
-            const result = Integer(this.state.buf);
-            if (result.isNaN()) {
-              throw this.error(new TomlError("Invalid number"));
-            } else {
-              return this.returnNow(result);
-            }
-          }
-        }
-        parseIntegerOct() {
-          if (isOctit(this.char)) {
-            this.consume();
-          } else if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnderHexOctBinLiteral);
-          } else {
-            const result = Integer(this.state.buf);
-            if (result.isNaN()) {
-              throw this.error(new TomlError("Invalid number"));
-            } else {
-              return this.returnNow(result);
-            }
-          }
-        }
-        parseIntegerBin() {
-          if (isBit(this.char)) {
-            this.consume();
-          } else if (this.char === CHAR_LOWBAR) {
-            return this.call(this.parseNoUnderHexOctBinLiteral);
-          } else {
-            const result = Integer(this.state.buf);
-            if (result.isNaN()) {
-              throw this.error(new TomlError("Invalid number"));
-            } else {
-              return this.returnNow(result);
-            }
-          }
-        }
-        /* DATETIME */
-        parseDateTime() {
-          if (this.state.buf.length < 4) {
-            throw this.error(new TomlError("Years less than 1000 must be zero padded to four characters"));
-          }
-          this.state.result = this.state.buf;
-          this.state.buf = "";
-          return this.next(this.parseDateMonth);
-        }
-        parseDateMonth() {
-          if (this.char === CHAR_HYPHEN) {
-            if (this.state.buf.length < 2) {
-              throw this.error(new TomlError("Months less than 10 must be zero padded to two characters"));
-            }
-            this.state.result += "-" + this.state.buf;
-            this.state.buf = "";
-            return this.next(this.parseDateDay);
-          } else if (isDigit(this.char)) {
-            this.consume();
-          } else {
-            throw this.error(new TomlError("Incomplete datetime"));
-          }
-        }
-        parseDateDay() {
-          if (this.char === CHAR_T || this.char === CHAR_SP) {
-            if (this.state.buf.length < 2) {
-              throw this.error(new TomlError("Days less than 10 must be zero padded to two characters"));
-            }
-            this.state.result += "-" + this.state.buf;
-            this.state.buf = "";
-            return this.next(this.parseStartTimeHour);
-          } else if (this.atEndOfWord()) {
-            return this.returnNow(createDate(this.state.result + "-" + this.state.buf));
-          } else if (isDigit(this.char)) {
-            this.consume();
-          } else {
-            throw this.error(new TomlError("Incomplete datetime"));
-          }
-        }
-        parseStartTimeHour() {
-          if (this.atEndOfWord()) {
-            return this.returnNow(createDate(this.state.result));
-          } else {
-            return this.goto(this.parseTimeHour);
-          }
-        }
-        parseTimeHour() {
-          if (this.char === CHAR_COLON) {
-            if (this.state.buf.length < 2) {
-              throw this.error(new TomlError("Hours less than 10 must be zero padded to two characters"));
-            }
-            this.state.result += "T" + this.state.buf;
-            this.state.buf = "";
-            return this.next(this.parseTimeMin);
-          } else if (isDigit(this.char)) {
-            this.consume();
-          } else {
-            throw this.error(new TomlError("Incomplete datetime"));
-          }
-        }
-        parseTimeMin() {
-          if (this.state.buf.length < 2 && isDigit(this.char)) {
-            this.consume();
-          } else if (this.state.buf.length === 2 && this.char === CHAR_COLON) {
-            this.state.result += ":" + this.state.buf;
-            this.state.buf = "";
-            return this.next(this.parseTimeSec);
-          } else {
-            throw this.error(new TomlError("Incomplete datetime"));
-          }
-        }
-        parseTimeSec() {
-          if (isDigit(this.char)) {
-            this.consume();
-            if (this.state.buf.length === 2) {
-              this.state.result += ":" + this.state.buf;
-              this.state.buf = "";
-              return this.next(this.parseTimeZoneOrFraction);
-            }
-          } else {
-            throw this.error(new TomlError("Incomplete datetime"));
-          }
-        }
-        parseOnlyTimeHour() {
-          if (this.char === CHAR_COLON) {
-            if (this.state.buf.length < 2) {
-              throw this.error(new TomlError("Hours less than 10 must be zero padded to two characters"));
-            }
-            this.state.result = this.state.buf;
-            this.state.buf = "";
-            return this.next(this.parseOnlyTimeMin);
-          } else {
-            throw this.error(new TomlError("Incomplete time"));
-          }
-        }
-        parseOnlyTimeMin() {
-          if (this.state.buf.length < 2 && isDigit(this.char)) {
-            this.consume();
-          } else if (this.state.buf.length === 2 && this.char === CHAR_COLON) {
-            this.state.result += ":" + this.state.buf;
-            this.state.buf = "";
-            return this.next(this.parseOnlyTimeSec);
-          } else {
-            throw this.error(new TomlError("Incomplete time"));
-          }
-        }
-        parseOnlyTimeSec() {
-          if (isDigit(this.char)) {
-            this.consume();
-            if (this.state.buf.length === 2) {
-              return this.next(this.parseOnlyTimeFractionMaybe);
-            }
-          } else {
-            throw this.error(new TomlError("Incomplete time"));
-          }
-        }
-        parseOnlyTimeFractionMaybe() {
-          this.state.result += ":" + this.state.buf;
-          if (this.char === CHAR_PERIOD) {
-            this.state.buf = "";
-            this.next(this.parseOnlyTimeFraction);
-          } else {
-            return this.return(createTime(this.state.result));
-          }
-        }
-        parseOnlyTimeFraction() {
-          if (isDigit(this.char)) {
-            this.consume();
-          } else if (this.atEndOfWord()) {
-            if (this.state.buf.length === 0) throw this.error(new TomlError("Expected digit in milliseconds"));
-            return this.returnNow(createTime(this.state.result + "." + this.state.buf));
-          } else {
-            throw this.error(new TomlError("Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z"));
-          }
-        }
-        parseTimeZoneOrFraction() {
-          if (this.char === CHAR_PERIOD) {
-            this.consume();
-            this.next(this.parseDateTimeFraction);
-          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
-            this.consume();
-            this.next(this.parseTimeZoneHour);
-          } else if (this.char === CHAR_Z) {
-            this.consume();
-            return this.return(createDateTime(this.state.result + this.state.buf));
-          } else if (this.atEndOfWord()) {
-            return this.returnNow(createDateTimeFloat(this.state.result + this.state.buf));
-          } else {
-            throw this.error(new TomlError("Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z"));
-          }
-        }
-        parseDateTimeFraction() {
-          if (isDigit(this.char)) {
-            this.consume();
-          } else if (this.state.buf.length === 1) {
-            throw this.error(new TomlError("Expected digit in milliseconds"));
-          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
-            this.consume();
-            this.next(this.parseTimeZoneHour);
-          } else if (this.char === CHAR_Z) {
-            this.consume();
-            return this.return(createDateTime(this.state.result + this.state.buf));
-          } else if (this.atEndOfWord()) {
-            return this.returnNow(createDateTimeFloat(this.state.result + this.state.buf));
-          } else {
-            throw this.error(new TomlError("Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z"));
-          }
-        }
-        parseTimeZoneHour() {
-          if (isDigit(this.char)) {
-            this.consume();
-            if (/\d\d$/.test(this.state.buf)) return this.next(this.parseTimeZoneSep);
-          } else {
-            throw this.error(new TomlError("Unexpected character in datetime, expected digit"));
-          }
-        }
-        parseTimeZoneSep() {
-          if (this.char === CHAR_COLON) {
-            this.consume();
-            this.next(this.parseTimeZoneMin);
-          } else {
-            throw this.error(new TomlError("Unexpected character in datetime, expected colon"));
-          }
-        }
-        parseTimeZoneMin() {
-          if (isDigit(this.char)) {
-            this.consume();
-            if (/\d\d$/.test(this.state.buf)) return this.return(createDateTime(this.state.result + this.state.buf));
-          } else {
-            throw this.error(new TomlError("Unexpected character in datetime, expected digit"));
-          }
-        }
-        /* BOOLEAN */
-        parseBoolean() {
-          if (this.char === CHAR_t) {
-            this.consume();
-            return this.next(this.parseTrue_r);
-          } else if (this.char === CHAR_f) {
-            this.consume();
-            return this.next(this.parseFalse_a);
-          }
-        }
-        parseTrue_r() {
-          if (this.char === CHAR_r) {
-            this.consume();
-            return this.next(this.parseTrue_u);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        parseTrue_u() {
-          if (this.char === CHAR_u) {
-            this.consume();
-            return this.next(this.parseTrue_e);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        parseTrue_e() {
-          if (this.char === CHAR_e) {
-            return this.return(true);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        parseFalse_a() {
-          if (this.char === CHAR_a) {
-            this.consume();
-            return this.next(this.parseFalse_l);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        parseFalse_l() {
-          if (this.char === CHAR_l) {
-            this.consume();
-            return this.next(this.parseFalse_s);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        parseFalse_s() {
-          if (this.char === CHAR_s) {
-            this.consume();
-            return this.next(this.parseFalse_e);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        parseFalse_e() {
-          if (this.char === CHAR_e) {
-            return this.return(false);
-          } else {
-            throw this.error(new TomlError("Invalid boolean, expected true or false"));
-          }
-        }
-        /* INLINE LISTS */
-        parseInlineList() {
-          if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M || this.char === CTRL_J) {
-            return null;
-          } else if (this.char === Parser.END) {
-            throw this.error(new TomlError("Unterminated inline array"));
-          } else if (this.char === CHAR_NUM) {
-            return this.call(this.parseComment);
-          } else if (this.char === CHAR_RSQB) {
-            return this.return(this.state.resultArr || InlineList());
-          } else {
-            return this.callNow(this.parseValue, this.recordInlineListValue);
-          }
-        }
-        recordInlineListValue(value) {
-          if (!this.state.resultArr) {
-            this.state.resultArr = InlineList(tomlType(value));
-          }
-          if (isFloat(value) || isInteger(value)) {
-            this.state.resultArr.push(value.valueOf());
-          } else {
-            this.state.resultArr.push(value);
-          }
-          return this.goto(this.parseInlineListNext);
-        }
-        parseInlineListNext() {
-          if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M || this.char === CTRL_J) {
-            return null;
-          } else if (this.char === CHAR_NUM) {
-            return this.call(this.parseComment);
-          } else if (this.char === CHAR_COMMA) {
-            return this.next(this.parseInlineList);
-          } else if (this.char === CHAR_RSQB) {
-            return this.goto(this.parseInlineList);
-          } else {
-            throw this.error(new TomlError("Invalid character, expected whitespace, comma (,) or close bracket (])"));
-          }
-        }
-        /* INLINE TABLE */
-        parseInlineTable() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
-            throw this.error(new TomlError("Unterminated inline array"));
-          } else if (this.char === CHAR_RCUB) {
-            return this.return(this.state.resultTable || InlineTable());
-          } else {
-            if (!this.state.resultTable) this.state.resultTable = InlineTable();
-            return this.callNow(this.parseAssign, this.recordInlineTableValue);
-          }
-        }
-        recordInlineTableValue(kv) {
-          let target = this.state.resultTable;
-          let finalKey = kv.key.pop();
-          for (let kw of kv.key) {
-            if (hasKey(target, kw) && (!isTable(target[kw]) || target[kw][_declared])) {
-              throw this.error(new TomlError("Can't redefine existing key"));
-            }
-            target = target[kw] = target[kw] || Table();
-          }
-          if (hasKey(target, finalKey)) {
-            throw this.error(new TomlError("Can't redefine existing key"));
-          }
-          if (isInteger(kv.value) || isFloat(kv.value)) {
-            target[finalKey] = kv.value.valueOf();
-          } else {
-            target[finalKey] = kv.value;
-          }
-          return this.goto(this.parseInlineTableNext);
-        }
-        parseInlineTableNext() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
-            throw this.error(new TomlError("Unterminated inline array"));
-          } else if (this.char === CHAR_COMMA) {
-            return this.next(this.parseInlineTablePostComma);
-          } else if (this.char === CHAR_RCUB) {
-            return this.goto(this.parseInlineTable);
-          } else {
-            throw this.error(new TomlError("Invalid character, expected whitespace, comma (,) or close bracket (])"));
-          }
-        }
-        parseInlineTablePostComma() {
-          if (this.char === CHAR_SP || this.char === CTRL_I) {
-            return null;
-          } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
-            throw this.error(new TomlError("Unterminated inline array"));
-          } else if (this.char === CHAR_COMMA) {
-            throw this.error(new TomlError("Empty elements in inline tables are not permitted"));
-          } else if (this.char === CHAR_RCUB) {
-            throw this.error(new TomlError("Trailing commas in inline tables are not permitted"));
-          } else {
-            return this.goto(this.parseInlineTable);
-          }
-        }
-      }
-      return TOMLParser2;
-    }
-  }
-});
-
-// node_modules/@iarna/toml/parse-pretty-error.js
-var require_parse_pretty_error = __commonJS({
-  "node_modules/@iarna/toml/parse-pretty-error.js"(exports2, module2) {
-    "use strict";
-    module2.exports = prettyError;
-    function prettyError(err, buf) {
-      if (err.pos == null || err.line == null) return err;
-      let msg = err.message;
-      msg += ` at row ${err.line + 1}, col ${err.col + 1}, pos ${err.pos}:
-`;
-      if (buf && buf.split) {
-        const lines = buf.split(/\n/);
-        const lineNumWidth = String(Math.min(lines.length, err.line + 3)).length;
-        let linePadding = " ";
-        while (linePadding.length < lineNumWidth) linePadding += " ";
-        for (let ii = Math.max(0, err.line - 1); ii < Math.min(lines.length, err.line + 2); ++ii) {
-          let lineNum = String(ii + 1);
-          if (lineNum.length < lineNumWidth) lineNum = " " + lineNum;
-          if (err.line === ii) {
-            msg += lineNum + "> " + lines[ii] + "\n";
-            msg += linePadding + "  ";
-            for (let hh = 0; hh < err.col; ++hh) {
-              msg += " ";
-            }
-            msg += "^\n";
-          } else {
-            msg += lineNum + ": " + lines[ii] + "\n";
-          }
-        }
-      }
-      err.message = msg + "\n";
-      return err;
-    }
-  }
-});
-
-// node_modules/@iarna/toml/parse-string.js
-var require_parse_string = __commonJS({
-  "node_modules/@iarna/toml/parse-string.js"(exports2, module2) {
-    "use strict";
-    module2.exports = parseString;
-    var TOMLParser2 = require_toml_parser();
-    var prettyError = require_parse_pretty_error();
-    function parseString(str) {
-      if (global.Buffer && global.Buffer.isBuffer(str)) {
-        str = str.toString("utf8");
-      }
-      const parser = new TOMLParser2();
-      try {
-        parser.parse(str);
-        return parser.finish();
-      } catch (err) {
-        throw prettyError(err, str);
-      }
-    }
-  }
-});
-
-// node_modules/@iarna/toml/parse-async.js
-var require_parse_async = __commonJS({
-  "node_modules/@iarna/toml/parse-async.js"(exports2, module2) {
-    "use strict";
-    module2.exports = parseAsync;
-    var TOMLParser2 = require_toml_parser();
-    var prettyError = require_parse_pretty_error();
-    function parseAsync(str, opts) {
-      if (!opts) opts = {};
-      const index = 0;
-      const blocksize = opts.blocksize || 40960;
-      const parser = new TOMLParser2();
-      return new Promise((resolve2, reject) => {
-        setImmediate(parseAsyncNext, index, blocksize, resolve2, reject);
-      });
-      function parseAsyncNext(index2, blocksize2, resolve2, reject) {
-        if (index2 >= str.length) {
-          try {
-            return resolve2(parser.finish());
-          } catch (err) {
-            return reject(prettyError(err, str));
-          }
-        }
-        try {
-          parser.parse(str.slice(index2, index2 + blocksize2));
-          setImmediate(parseAsyncNext, index2 + blocksize2, blocksize2, resolve2, reject);
-        } catch (err) {
-          reject(prettyError(err, str));
-        }
-      }
-    }
-  }
-});
-
-// node_modules/@iarna/toml/parse-stream.js
-var require_parse_stream = __commonJS({
-  "node_modules/@iarna/toml/parse-stream.js"(exports2, module2) {
-    "use strict";
-    module2.exports = parseStream;
-    var stream = __require("stream");
-    var TOMLParser2 = require_toml_parser();
-    function parseStream(stm) {
-      if (stm) {
-        return parseReadable(stm);
-      } else {
-        return parseTransform(stm);
-      }
-    }
-    function parseReadable(stm) {
-      const parser = new TOMLParser2();
-      stm.setEncoding("utf8");
-      return new Promise((resolve2, reject) => {
-        let readable;
-        let ended = false;
-        let errored = false;
-        function finish() {
-          ended = true;
-          if (readable) return;
-          try {
-            resolve2(parser.finish());
-          } catch (err) {
-            reject(err);
-          }
-        }
-        function error(err) {
-          errored = true;
-          reject(err);
-        }
-        stm.once("end", finish);
-        stm.once("error", error);
-        readNext();
-        function readNext() {
-          readable = true;
-          let data;
-          while ((data = stm.read()) !== null) {
-            try {
-              parser.parse(data);
-            } catch (err) {
-              return error(err);
-            }
-          }
-          readable = false;
-          if (ended) return finish();
-          if (errored) return;
-          stm.once("readable", readNext);
-        }
-      });
-    }
-    function parseTransform() {
-      const parser = new TOMLParser2();
-      return new stream.Transform({
-        objectMode: true,
-        transform(chunk, encoding, cb) {
-          try {
-            parser.parse(chunk.toString(encoding));
-          } catch (err) {
-            this.emit("error", err);
-          }
-          cb();
-        },
-        flush(cb) {
-          try {
-            this.push(parser.finish());
-          } catch (err) {
-            this.emit("error", err);
-          }
-          cb();
-        }
-      });
-    }
-  }
-});
-
-// node_modules/@iarna/toml/parse.js
-var require_parse = __commonJS({
-  "node_modules/@iarna/toml/parse.js"(exports2, module2) {
-    "use strict";
-    module2.exports = require_parse_string();
-    module2.exports.async = require_parse_async();
-    module2.exports.stream = require_parse_stream();
-    module2.exports.prettyError = require_parse_pretty_error();
-  }
-});
-
-// node_modules/@iarna/toml/stringify.js
-var require_stringify = __commonJS({
-  "node_modules/@iarna/toml/stringify.js"(exports2, module2) {
-    "use strict";
-    module2.exports = stringify;
-    module2.exports.value = stringifyInline;
-    function stringify(obj) {
-      if (obj === null) throw typeError("null");
-      if (obj === void 0) throw typeError("undefined");
-      if (typeof obj !== "object") throw typeError(typeof obj);
-      if (typeof obj.toJSON === "function") obj = obj.toJSON();
-      if (obj == null) return null;
-      const type = tomlType2(obj);
-      if (type !== "table") throw typeError(type);
-      return stringifyObject("", "", obj);
-    }
-    function typeError(type) {
-      return new Error("Can only stringify objects, not " + type);
-    }
-    function getInlineKeys(obj) {
-      return Object.keys(obj).filter((key) => isInline(obj[key]));
-    }
-    function getComplexKeys(obj) {
-      return Object.keys(obj).filter((key) => !isInline(obj[key]));
-    }
-    function toJSON(obj) {
-      let nobj = Array.isArray(obj) ? [] : Object.prototype.hasOwnProperty.call(obj, "__proto__") ? { ["__proto__"]: void 0 } : {};
-      for (let prop of Object.keys(obj)) {
-        if (obj[prop] && typeof obj[prop].toJSON === "function" && !("toISOString" in obj[prop])) {
-          nobj[prop] = obj[prop].toJSON();
-        } else {
-          nobj[prop] = obj[prop];
-        }
-      }
-      return nobj;
-    }
-    function stringifyObject(prefix, indent, obj) {
-      obj = toJSON(obj);
-      let inlineKeys;
-      let complexKeys;
-      inlineKeys = getInlineKeys(obj);
-      complexKeys = getComplexKeys(obj);
-      const result = [];
-      const inlineIndent = indent || "";
-      inlineKeys.forEach((key) => {
-        var type = tomlType2(obj[key]);
-        if (type !== "undefined" && type !== "null") {
-          result.push(inlineIndent + stringifyKey(key) + " = " + stringifyAnyInline(obj[key], true));
-        }
-      });
-      if (result.length > 0) result.push("");
-      const complexIndent = prefix && inlineKeys.length > 0 ? indent + "  " : "";
-      complexKeys.forEach((key) => {
-        result.push(stringifyComplex(prefix, complexIndent, key, obj[key]));
-      });
-      return result.join("\n");
-    }
-    function isInline(value) {
-      switch (tomlType2(value)) {
-        case "undefined":
-        case "null":
-        case "integer":
-        case "nan":
-        case "float":
-        case "boolean":
-        case "string":
-        case "datetime":
-          return true;
-        case "array":
-          return value.length === 0 || tomlType2(value[0]) !== "table";
-        case "table":
-          return Object.keys(value).length === 0;
-        /* istanbul ignore next */
-        default:
-          return false;
-      }
-    }
-    function tomlType2(value) {
-      if (value === void 0) {
-        return "undefined";
-      } else if (value === null) {
-        return "null";
-      } else if (typeof value === "bigint" || Number.isInteger(value) && !Object.is(value, -0)) {
-        return "integer";
-      } else if (typeof value === "number") {
-        return "float";
-      } else if (typeof value === "boolean") {
-        return "boolean";
-      } else if (typeof value === "string") {
-        return "string";
-      } else if ("toISOString" in value) {
-        return isNaN(value) ? "undefined" : "datetime";
-      } else if (Array.isArray(value)) {
-        return "array";
-      } else {
-        return "table";
-      }
-    }
-    function stringifyKey(key) {
-      const keyStr = String(key);
-      if (/^[-A-Za-z0-9_]+$/.test(keyStr)) {
-        return keyStr;
-      } else {
-        return stringifyBasicString(keyStr);
-      }
-    }
-    function stringifyBasicString(str) {
-      return '"' + escapeString(str).replace(/"/g, '\\"') + '"';
-    }
-    function stringifyLiteralString(str) {
-      return "'" + str + "'";
-    }
-    function numpad(num, str) {
-      while (str.length < num) str = "0" + str;
-      return str;
-    }
-    function escapeString(str) {
-      return str.replace(/\\/g, "\\\\").replace(/[\b]/g, "\\b").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\f/g, "\\f").replace(/\r/g, "\\r").replace(/([\u0000-\u001f\u007f])/, (c) => "\\u" + numpad(4, c.codePointAt(0).toString(16)));
-    }
-    function stringifyMultilineString(str) {
-      let escaped = str.split(/\n/).map((str2) => {
-        return escapeString(str2).replace(/"(?="")/g, '\\"');
-      }).join("\n");
-      if (escaped.slice(-1) === '"') escaped += "\\\n";
-      return '"""\n' + escaped + '"""';
-    }
-    function stringifyAnyInline(value, multilineOk) {
-      let type = tomlType2(value);
-      if (type === "string") {
-        if (multilineOk && /\n/.test(value)) {
-          type = "string-multiline";
-        } else if (!/[\b\t\n\f\r']/.test(value) && /"/.test(value)) {
-          type = "string-literal";
-        }
-      }
-      return stringifyInline(value, type);
-    }
-    function stringifyInline(value, type) {
-      if (!type) type = tomlType2(value);
-      switch (type) {
-        case "string-multiline":
-          return stringifyMultilineString(value);
-        case "string":
-          return stringifyBasicString(value);
-        case "string-literal":
-          return stringifyLiteralString(value);
-        case "integer":
-          return stringifyInteger(value);
-        case "float":
-          return stringifyFloat(value);
-        case "boolean":
-          return stringifyBoolean(value);
-        case "datetime":
-          return stringifyDatetime(value);
-        case "array":
-          return stringifyInlineArray(value.filter((_) => tomlType2(_) !== "null" && tomlType2(_) !== "undefined" && tomlType2(_) !== "nan"));
-        case "table":
-          return stringifyInlineTable(value);
-        /* istanbul ignore next */
-        default:
-          throw typeError(type);
-      }
-    }
-    function stringifyInteger(value) {
-      return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, "_");
-    }
-    function stringifyFloat(value) {
-      if (value === Infinity) {
-        return "inf";
-      } else if (value === -Infinity) {
-        return "-inf";
-      } else if (Object.is(value, NaN)) {
-        return "nan";
-      } else if (Object.is(value, -0)) {
-        return "-0.0";
-      }
-      const [int, dec] = String(value).split(".");
-      return stringifyInteger(int) + "." + dec;
-    }
-    function stringifyBoolean(value) {
-      return String(value);
-    }
-    function stringifyDatetime(value) {
-      return value.toISOString();
-    }
-    function stringifyInlineArray(values) {
-      values = toJSON(values);
-      let result = "[";
-      const stringified = values.map((_) => stringifyInline(_));
-      if (stringified.join(", ").length > 60 || /\n/.test(stringified)) {
-        result += "\n  " + stringified.join(",\n  ") + "\n";
-      } else {
-        result += " " + stringified.join(", ") + (stringified.length > 0 ? " " : "");
-      }
-      return result + "]";
-    }
-    function stringifyInlineTable(value) {
-      value = toJSON(value);
-      const result = [];
-      Object.keys(value).forEach((key) => {
-        result.push(stringifyKey(key) + " = " + stringifyAnyInline(value[key], false));
-      });
-      return "{ " + result.join(", ") + (result.length > 0 ? " " : "") + "}";
-    }
-    function stringifyComplex(prefix, indent, key, value) {
-      const valueType = tomlType2(value);
-      if (valueType === "array") {
-        return stringifyArrayOfTables(prefix, indent, key, value);
-      } else if (valueType === "table") {
-        return stringifyComplexTable(prefix, indent, key, value);
-      } else {
-        throw typeError(valueType);
-      }
-    }
-    function stringifyArrayOfTables(prefix, indent, key, values) {
-      values = toJSON(values);
-      const firstValueType = tomlType2(values[0]);
-      if (firstValueType !== "table") throw typeError(firstValueType);
-      const fullKey = prefix + stringifyKey(key);
-      let result = "";
-      values.forEach((table) => {
-        if (result.length > 0) result += "\n";
-        result += indent + "[[" + fullKey + "]]\n";
-        result += stringifyObject(fullKey + ".", indent, table);
-      });
-      return result;
-    }
-    function stringifyComplexTable(prefix, indent, key, value) {
-      const fullKey = prefix + stringifyKey(key);
-      let result = "";
-      if (getInlineKeys(value).length > 0) {
-        result += indent + "[" + fullKey + "]\n";
-      }
-      return result + stringifyObject(fullKey + ".", indent, value);
-    }
-  }
-});
-
-// node_modules/@iarna/toml/toml.js
-var require_toml = __commonJS({
-  "node_modules/@iarna/toml/toml.js"(exports2) {
-    "use strict";
-    exports2.parse = require_parse();
-    exports2.stringify = require_stringify();
-  }
-});
 
 // node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
@@ -5928,50 +3913,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative3, options, skipNormalization) {
+    function resolveComponent(base, relative2, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse2(serialize(base, options), options);
-        relative3 = parse2(serialize(relative3, options), options);
+        relative2 = parse2(serialize(relative2, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative3.scheme) {
-        target.scheme = relative3.scheme;
-        target.userinfo = relative3.userinfo;
-        target.host = relative3.host;
-        target.port = relative3.port;
-        target.path = removeDotSegments(relative3.path || "");
-        target.query = relative3.query;
+      if (!options.tolerant && relative2.scheme) {
+        target.scheme = relative2.scheme;
+        target.userinfo = relative2.userinfo;
+        target.host = relative2.host;
+        target.port = relative2.port;
+        target.path = removeDotSegments(relative2.path || "");
+        target.query = relative2.query;
       } else {
-        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
-          target.userinfo = relative3.userinfo;
-          target.host = relative3.host;
-          target.port = relative3.port;
-          target.path = removeDotSegments(relative3.path || "");
-          target.query = relative3.query;
+        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
+          target.userinfo = relative2.userinfo;
+          target.host = relative2.host;
+          target.port = relative2.port;
+          target.path = removeDotSegments(relative2.path || "");
+          target.query = relative2.query;
         } else {
-          if (!relative3.path) {
+          if (!relative2.path) {
             target.path = base.path;
-            if (relative3.query !== void 0) {
-              target.query = relative3.query;
+            if (relative2.query !== void 0) {
+              target.query = relative2.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative3.path[0] === "/") {
-              target.path = removeDotSegments(relative3.path);
+            if (relative2.path[0] === "/") {
+              target.path = removeDotSegments(relative2.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative3.path;
+                target.path = "/" + relative2.path;
               } else if (!base.path) {
-                target.path = relative3.path;
+                target.path = relative2.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative3.query;
+            target.query = relative2.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -5979,7 +3964,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative3.fragment;
+      target.fragment = relative2.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -9100,6 +7085,2020 @@ var require_mod = __commonJS({
       return arr[min_index];
     };
     exports2.closest = closest2;
+  }
+});
+
+// node_modules/@iarna/toml/lib/parser.js
+var require_parser = __commonJS({
+  "node_modules/@iarna/toml/lib/parser.js"(exports2, module2) {
+    "use strict";
+    var ParserEND = 1114112;
+    var ParserError = class _ParserError extends Error {
+      /* istanbul ignore next */
+      constructor(msg, filename, linenumber) {
+        super("[ParserError] " + msg, filename, linenumber);
+        this.name = "ParserError";
+        this.code = "ParserError";
+        if (Error.captureStackTrace) Error.captureStackTrace(this, _ParserError);
+      }
+    };
+    var State = class {
+      constructor(parser) {
+        this.parser = parser;
+        this.buf = "";
+        this.returned = null;
+        this.result = null;
+        this.resultTable = null;
+        this.resultArr = null;
+      }
+    };
+    var Parser = class {
+      constructor() {
+        this.pos = 0;
+        this.col = 0;
+        this.line = 0;
+        this.obj = {};
+        this.ctx = this.obj;
+        this.stack = [];
+        this._buf = "";
+        this.char = null;
+        this.ii = 0;
+        this.state = new State(this.parseStart);
+      }
+      parse(str) {
+        if (str.length === 0 || str.length == null) return;
+        this._buf = String(str);
+        this.ii = -1;
+        this.char = -1;
+        let getNext;
+        while (getNext === false || this.nextChar()) {
+          getNext = this.runOne();
+        }
+        this._buf = null;
+      }
+      nextChar() {
+        if (this.char === 10) {
+          ++this.line;
+          this.col = -1;
+        }
+        ++this.ii;
+        this.char = this._buf.codePointAt(this.ii);
+        ++this.pos;
+        ++this.col;
+        return this.haveBuffer();
+      }
+      haveBuffer() {
+        return this.ii < this._buf.length;
+      }
+      runOne() {
+        return this.state.parser.call(this, this.state.returned);
+      }
+      finish() {
+        this.char = ParserEND;
+        let last2;
+        do {
+          last2 = this.state.parser;
+          this.runOne();
+        } while (this.state.parser !== last2);
+        this.ctx = null;
+        this.state = null;
+        this._buf = null;
+        return this.obj;
+      }
+      next(fn) {
+        if (typeof fn !== "function") throw new ParserError("Tried to set state to non-existent state: " + JSON.stringify(fn));
+        this.state.parser = fn;
+      }
+      goto(fn) {
+        this.next(fn);
+        return this.runOne();
+      }
+      call(fn, returnWith) {
+        if (returnWith) this.next(returnWith);
+        this.stack.push(this.state);
+        this.state = new State(fn);
+      }
+      callNow(fn, returnWith) {
+        this.call(fn, returnWith);
+        return this.runOne();
+      }
+      return(value) {
+        if (this.stack.length === 0) throw this.error(new ParserError("Stack underflow"));
+        if (value === void 0) value = this.state.buf;
+        this.state = this.stack.pop();
+        this.state.returned = value;
+      }
+      returnNow(value) {
+        this.return(value);
+        return this.runOne();
+      }
+      consume() {
+        if (this.char === ParserEND) throw this.error(new ParserError("Unexpected end-of-buffer"));
+        this.state.buf += this._buf[this.ii];
+      }
+      error(err) {
+        err.line = this.line;
+        err.col = this.col;
+        err.pos = this.pos;
+        return err;
+      }
+      /* istanbul ignore next */
+      parseStart() {
+        throw new ParserError("Must declare a parseStart method");
+      }
+    };
+    Parser.END = ParserEND;
+    Parser.Error = ParserError;
+    module2.exports = Parser;
+  }
+});
+
+// node_modules/@iarna/toml/lib/create-datetime.js
+var require_create_datetime = __commonJS({
+  "node_modules/@iarna/toml/lib/create-datetime.js"(exports2, module2) {
+    "use strict";
+    module2.exports = (value) => {
+      const date = new Date(value);
+      if (isNaN(date)) {
+        throw new TypeError("Invalid Datetime");
+      } else {
+        return date;
+      }
+    };
+  }
+});
+
+// node_modules/@iarna/toml/lib/format-num.js
+var require_format_num = __commonJS({
+  "node_modules/@iarna/toml/lib/format-num.js"(exports2, module2) {
+    "use strict";
+    module2.exports = (d, num) => {
+      num = String(num);
+      while (num.length < d) num = "0" + num;
+      return num;
+    };
+  }
+});
+
+// node_modules/@iarna/toml/lib/create-datetime-float.js
+var require_create_datetime_float = __commonJS({
+  "node_modules/@iarna/toml/lib/create-datetime-float.js"(exports2, module2) {
+    "use strict";
+    var f = require_format_num();
+    var FloatingDateTime = class extends Date {
+      constructor(value) {
+        super(value + "Z");
+        this.isFloating = true;
+      }
+      toISOString() {
+        const date = `${this.getUTCFullYear()}-${f(2, this.getUTCMonth() + 1)}-${f(2, this.getUTCDate())}`;
+        const time = `${f(2, this.getUTCHours())}:${f(2, this.getUTCMinutes())}:${f(2, this.getUTCSeconds())}.${f(3, this.getUTCMilliseconds())}`;
+        return `${date}T${time}`;
+      }
+    };
+    module2.exports = (value) => {
+      const date = new FloatingDateTime(value);
+      if (isNaN(date)) {
+        throw new TypeError("Invalid Datetime");
+      } else {
+        return date;
+      }
+    };
+  }
+});
+
+// node_modules/@iarna/toml/lib/create-date.js
+var require_create_date = __commonJS({
+  "node_modules/@iarna/toml/lib/create-date.js"(exports2, module2) {
+    "use strict";
+    var f = require_format_num();
+    var DateTime = global.Date;
+    var Date2 = class extends DateTime {
+      constructor(value) {
+        super(value);
+        this.isDate = true;
+      }
+      toISOString() {
+        return `${this.getUTCFullYear()}-${f(2, this.getUTCMonth() + 1)}-${f(2, this.getUTCDate())}`;
+      }
+    };
+    module2.exports = (value) => {
+      const date = new Date2(value);
+      if (isNaN(date)) {
+        throw new TypeError("Invalid Datetime");
+      } else {
+        return date;
+      }
+    };
+  }
+});
+
+// node_modules/@iarna/toml/lib/create-time.js
+var require_create_time = __commonJS({
+  "node_modules/@iarna/toml/lib/create-time.js"(exports2, module2) {
+    "use strict";
+    var f = require_format_num();
+    var Time = class extends Date {
+      constructor(value) {
+        super(`0000-01-01T${value}Z`);
+        this.isTime = true;
+      }
+      toISOString() {
+        return `${f(2, this.getUTCHours())}:${f(2, this.getUTCMinutes())}:${f(2, this.getUTCSeconds())}.${f(3, this.getUTCMilliseconds())}`;
+      }
+    };
+    module2.exports = (value) => {
+      const date = new Time(value);
+      if (isNaN(date)) {
+        throw new TypeError("Invalid Datetime");
+      } else {
+        return date;
+      }
+    };
+  }
+});
+
+// node_modules/@iarna/toml/lib/toml-parser.js
+var require_toml_parser = __commonJS({
+  "node_modules/@iarna/toml/lib/toml-parser.js"(exports, module) {
+    "use strict";
+    module.exports = makeParserClass(require_parser());
+    module.exports.makeParserClass = makeParserClass;
+    var TomlError = class _TomlError extends Error {
+      constructor(msg) {
+        super(msg);
+        this.name = "TomlError";
+        if (Error.captureStackTrace) Error.captureStackTrace(this, _TomlError);
+        this.fromTOML = true;
+        this.wrapped = null;
+      }
+    };
+    TomlError.wrap = (err) => {
+      const terr = new TomlError(err.message);
+      terr.code = err.code;
+      terr.wrapped = err;
+      return terr;
+    };
+    module.exports.TomlError = TomlError;
+    var createDateTime = require_create_datetime();
+    var createDateTimeFloat = require_create_datetime_float();
+    var createDate = require_create_date();
+    var createTime = require_create_time();
+    var CTRL_I = 9;
+    var CTRL_J = 10;
+    var CTRL_M = 13;
+    var CTRL_CHAR_BOUNDARY = 31;
+    var CHAR_SP = 32;
+    var CHAR_QUOT = 34;
+    var CHAR_NUM = 35;
+    var CHAR_APOS = 39;
+    var CHAR_PLUS = 43;
+    var CHAR_COMMA = 44;
+    var CHAR_HYPHEN = 45;
+    var CHAR_PERIOD = 46;
+    var CHAR_0 = 48;
+    var CHAR_1 = 49;
+    var CHAR_7 = 55;
+    var CHAR_9 = 57;
+    var CHAR_COLON = 58;
+    var CHAR_EQUALS = 61;
+    var CHAR_A = 65;
+    var CHAR_E = 69;
+    var CHAR_F = 70;
+    var CHAR_T = 84;
+    var CHAR_U = 85;
+    var CHAR_Z = 90;
+    var CHAR_LOWBAR = 95;
+    var CHAR_a = 97;
+    var CHAR_b = 98;
+    var CHAR_e = 101;
+    var CHAR_f = 102;
+    var CHAR_i = 105;
+    var CHAR_l = 108;
+    var CHAR_n = 110;
+    var CHAR_o = 111;
+    var CHAR_r = 114;
+    var CHAR_s = 115;
+    var CHAR_t = 116;
+    var CHAR_u = 117;
+    var CHAR_x = 120;
+    var CHAR_z = 122;
+    var CHAR_LCUB = 123;
+    var CHAR_RCUB = 125;
+    var CHAR_LSQB = 91;
+    var CHAR_BSOL = 92;
+    var CHAR_RSQB = 93;
+    var CHAR_DEL = 127;
+    var SURROGATE_FIRST = 55296;
+    var SURROGATE_LAST = 57343;
+    var escapes = {
+      [CHAR_b]: "\b",
+      [CHAR_t]: "	",
+      [CHAR_n]: "\n",
+      [CHAR_f]: "\f",
+      [CHAR_r]: "\r",
+      [CHAR_QUOT]: '"',
+      [CHAR_BSOL]: "\\"
+    };
+    function isDigit(cp) {
+      return cp >= CHAR_0 && cp <= CHAR_9;
+    }
+    function isHexit(cp) {
+      return cp >= CHAR_A && cp <= CHAR_F || cp >= CHAR_a && cp <= CHAR_f || cp >= CHAR_0 && cp <= CHAR_9;
+    }
+    function isBit(cp) {
+      return cp === CHAR_1 || cp === CHAR_0;
+    }
+    function isOctit(cp) {
+      return cp >= CHAR_0 && cp <= CHAR_7;
+    }
+    function isAlphaNumQuoteHyphen(cp) {
+      return cp >= CHAR_A && cp <= CHAR_Z || cp >= CHAR_a && cp <= CHAR_z || cp >= CHAR_0 && cp <= CHAR_9 || cp === CHAR_APOS || cp === CHAR_QUOT || cp === CHAR_LOWBAR || cp === CHAR_HYPHEN;
+    }
+    function isAlphaNumHyphen(cp) {
+      return cp >= CHAR_A && cp <= CHAR_Z || cp >= CHAR_a && cp <= CHAR_z || cp >= CHAR_0 && cp <= CHAR_9 || cp === CHAR_LOWBAR || cp === CHAR_HYPHEN;
+    }
+    var _type = /* @__PURE__ */ Symbol("type");
+    var _declared = /* @__PURE__ */ Symbol("declared");
+    var hasOwnProperty = Object.prototype.hasOwnProperty;
+    var defineProperty = Object.defineProperty;
+    var descriptor = { configurable: true, enumerable: true, writable: true, value: void 0 };
+    function hasKey(obj, key) {
+      if (hasOwnProperty.call(obj, key)) return true;
+      if (key === "__proto__") defineProperty(obj, "__proto__", descriptor);
+      return false;
+    }
+    var INLINE_TABLE = /* @__PURE__ */ Symbol("inline-table");
+    function InlineTable() {
+      return Object.defineProperties({}, {
+        [_type]: { value: INLINE_TABLE }
+      });
+    }
+    function isInlineTable(obj) {
+      if (obj === null || typeof obj !== "object") return false;
+      return obj[_type] === INLINE_TABLE;
+    }
+    var TABLE = /* @__PURE__ */ Symbol("table");
+    function Table() {
+      return Object.defineProperties({}, {
+        [_type]: { value: TABLE },
+        [_declared]: { value: false, writable: true }
+      });
+    }
+    function isTable(obj) {
+      if (obj === null || typeof obj !== "object") return false;
+      return obj[_type] === TABLE;
+    }
+    var _contentType = /* @__PURE__ */ Symbol("content-type");
+    var INLINE_LIST = /* @__PURE__ */ Symbol("inline-list");
+    function InlineList(type) {
+      return Object.defineProperties([], {
+        [_type]: { value: INLINE_LIST },
+        [_contentType]: { value: type }
+      });
+    }
+    function isInlineList(obj) {
+      if (obj === null || typeof obj !== "object") return false;
+      return obj[_type] === INLINE_LIST;
+    }
+    var LIST = /* @__PURE__ */ Symbol("list");
+    function List() {
+      return Object.defineProperties([], {
+        [_type]: { value: LIST }
+      });
+    }
+    function isList(obj) {
+      if (obj === null || typeof obj !== "object") return false;
+      return obj[_type] === LIST;
+    }
+    var _custom;
+    try {
+      const utilInspect = eval("require('util').inspect");
+      _custom = utilInspect.custom;
+    } catch (_) {
+    }
+    var _inspect = _custom || "inspect";
+    var BoxedBigInt = class {
+      constructor(value) {
+        try {
+          this.value = global.BigInt.asIntN(64, value);
+        } catch (_) {
+          this.value = null;
+        }
+        Object.defineProperty(this, _type, { value: INTEGER });
+      }
+      isNaN() {
+        return this.value === null;
+      }
+      /* istanbul ignore next */
+      toString() {
+        return String(this.value);
+      }
+      /* istanbul ignore next */
+      [_inspect]() {
+        return `[BigInt: ${this.toString()}]}`;
+      }
+      valueOf() {
+        return this.value;
+      }
+    };
+    var INTEGER = /* @__PURE__ */ Symbol("integer");
+    function Integer(value) {
+      let num = Number(value);
+      if (Object.is(num, -0)) num = 0;
+      if (global.BigInt && !Number.isSafeInteger(num)) {
+        return new BoxedBigInt(value);
+      } else {
+        return Object.defineProperties(new Number(num), {
+          isNaN: { value: function() {
+            return isNaN(this);
+          } },
+          [_type]: { value: INTEGER },
+          [_inspect]: { value: () => `[Integer: ${value}]` }
+        });
+      }
+    }
+    function isInteger(obj) {
+      if (obj === null || typeof obj !== "object") return false;
+      return obj[_type] === INTEGER;
+    }
+    var FLOAT = /* @__PURE__ */ Symbol("float");
+    function Float(value) {
+      return Object.defineProperties(new Number(value), {
+        [_type]: { value: FLOAT },
+        [_inspect]: { value: () => `[Float: ${value}]` }
+      });
+    }
+    function isFloat(obj) {
+      if (obj === null || typeof obj !== "object") return false;
+      return obj[_type] === FLOAT;
+    }
+    function tomlType(value) {
+      const type = typeof value;
+      if (type === "object") {
+        if (value === null) return "null";
+        if (value instanceof Date) return "datetime";
+        if (_type in value) {
+          switch (value[_type]) {
+            case INLINE_TABLE:
+              return "inline-table";
+            case INLINE_LIST:
+              return "inline-list";
+            /* istanbul ignore next */
+            case TABLE:
+              return "table";
+            /* istanbul ignore next */
+            case LIST:
+              return "list";
+            case FLOAT:
+              return "float";
+            case INTEGER:
+              return "integer";
+          }
+        }
+      }
+      return type;
+    }
+    function makeParserClass(Parser) {
+      class TOMLParser2 extends Parser {
+        constructor() {
+          super();
+          this.ctx = this.obj = Table();
+        }
+        /* MATCH HELPER */
+        atEndOfWord() {
+          return this.char === CHAR_NUM || this.char === CTRL_I || this.char === CHAR_SP || this.atEndOfLine();
+        }
+        atEndOfLine() {
+          return this.char === Parser.END || this.char === CTRL_J || this.char === CTRL_M;
+        }
+        parseStart() {
+          if (this.char === Parser.END) {
+            return null;
+          } else if (this.char === CHAR_LSQB) {
+            return this.call(this.parseTableOrList);
+          } else if (this.char === CHAR_NUM) {
+            return this.call(this.parseComment);
+          } else if (this.char === CTRL_J || this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
+            return null;
+          } else if (isAlphaNumQuoteHyphen(this.char)) {
+            return this.callNow(this.parseAssignStatement);
+          } else {
+            throw this.error(new TomlError(`Unknown character "${this.char}"`));
+          }
+        }
+        // HELPER, this strips any whitespace and comments to the end of the line
+        // then RETURNS. Last state in a production.
+        parseWhitespaceToEOL() {
+          if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
+            return null;
+          } else if (this.char === CHAR_NUM) {
+            return this.goto(this.parseComment);
+          } else if (this.char === Parser.END || this.char === CTRL_J) {
+            return this.return();
+          } else {
+            throw this.error(new TomlError("Unexpected character, expected only whitespace or comments till end of line"));
+          }
+        }
+        /* ASSIGNMENT: key = value */
+        parseAssignStatement() {
+          return this.callNow(this.parseAssign, this.recordAssignStatement);
+        }
+        recordAssignStatement(kv) {
+          let target = this.ctx;
+          let finalKey = kv.key.pop();
+          for (let kw of kv.key) {
+            if (hasKey(target, kw) && !isTable(target[kw])) {
+              throw this.error(new TomlError("Can't redefine existing key"));
+            }
+            target = target[kw] = target[kw] || Table();
+          }
+          if (hasKey(target, finalKey)) {
+            throw this.error(new TomlError("Can't redefine existing key"));
+          }
+          target[_declared] = true;
+          if (isInteger(kv.value) || isFloat(kv.value)) {
+            target[finalKey] = kv.value.valueOf();
+          } else {
+            target[finalKey] = kv.value;
+          }
+          return this.goto(this.parseWhitespaceToEOL);
+        }
+        /* ASSSIGNMENT expression, key = value possibly inside an inline table */
+        parseAssign() {
+          return this.callNow(this.parseKeyword, this.recordAssignKeyword);
+        }
+        recordAssignKeyword(key) {
+          if (this.state.resultTable) {
+            this.state.resultTable.push(key);
+          } else {
+            this.state.resultTable = [key];
+          }
+          return this.goto(this.parseAssignKeywordPreDot);
+        }
+        parseAssignKeywordPreDot() {
+          if (this.char === CHAR_PERIOD) {
+            return this.next(this.parseAssignKeywordPostDot);
+          } else if (this.char !== CHAR_SP && this.char !== CTRL_I) {
+            return this.goto(this.parseAssignEqual);
+          }
+        }
+        parseAssignKeywordPostDot() {
+          if (this.char !== CHAR_SP && this.char !== CTRL_I) {
+            return this.callNow(this.parseKeyword, this.recordAssignKeyword);
+          }
+        }
+        parseAssignEqual() {
+          if (this.char === CHAR_EQUALS) {
+            return this.next(this.parseAssignPreValue);
+          } else {
+            throw this.error(new TomlError('Invalid character, expected "="'));
+          }
+        }
+        parseAssignPreValue() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else {
+            return this.callNow(this.parseValue, this.recordAssignValue);
+          }
+        }
+        recordAssignValue(value) {
+          return this.returnNow({ key: this.state.resultTable, value });
+        }
+        /* COMMENTS: #...eol */
+        parseComment() {
+          do {
+            if (this.char === Parser.END || this.char === CTRL_J) {
+              return this.return();
+            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I) {
+              throw this.errorControlCharIn("comments");
+            }
+          } while (this.nextChar());
+        }
+        /* TABLES AND LISTS, [foo] and [[foo]] */
+        parseTableOrList() {
+          if (this.char === CHAR_LSQB) {
+            this.next(this.parseList);
+          } else {
+            return this.goto(this.parseTable);
+          }
+        }
+        /* TABLE [foo.bar.baz] */
+        parseTable() {
+          this.ctx = this.obj;
+          return this.goto(this.parseTableNext);
+        }
+        parseTableNext() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else {
+            return this.callNow(this.parseKeyword, this.parseTableMore);
+          }
+        }
+        parseTableMore(keyword) {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else if (this.char === CHAR_RSQB) {
+            if (hasKey(this.ctx, keyword) && (!isTable(this.ctx[keyword]) || this.ctx[keyword][_declared])) {
+              throw this.error(new TomlError("Can't redefine existing key"));
+            } else {
+              this.ctx = this.ctx[keyword] = this.ctx[keyword] || Table();
+              this.ctx[_declared] = true;
+            }
+            return this.next(this.parseWhitespaceToEOL);
+          } else if (this.char === CHAR_PERIOD) {
+            if (!hasKey(this.ctx, keyword)) {
+              this.ctx = this.ctx[keyword] = Table();
+            } else if (isTable(this.ctx[keyword])) {
+              this.ctx = this.ctx[keyword];
+            } else if (isList(this.ctx[keyword])) {
+              this.ctx = this.ctx[keyword][this.ctx[keyword].length - 1];
+            } else {
+              throw this.error(new TomlError("Can't redefine existing key"));
+            }
+            return this.next(this.parseTableNext);
+          } else {
+            throw this.error(new TomlError("Unexpected character, expected whitespace, . or ]"));
+          }
+        }
+        /* LIST [[a.b.c]] */
+        parseList() {
+          this.ctx = this.obj;
+          return this.goto(this.parseListNext);
+        }
+        parseListNext() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else {
+            return this.callNow(this.parseKeyword, this.parseListMore);
+          }
+        }
+        parseListMore(keyword) {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else if (this.char === CHAR_RSQB) {
+            if (!hasKey(this.ctx, keyword)) {
+              this.ctx[keyword] = List();
+            }
+            if (isInlineList(this.ctx[keyword])) {
+              throw this.error(new TomlError("Can't extend an inline array"));
+            } else if (isList(this.ctx[keyword])) {
+              const next = Table();
+              this.ctx[keyword].push(next);
+              this.ctx = next;
+            } else {
+              throw this.error(new TomlError("Can't redefine an existing key"));
+            }
+            return this.next(this.parseListEnd);
+          } else if (this.char === CHAR_PERIOD) {
+            if (!hasKey(this.ctx, keyword)) {
+              this.ctx = this.ctx[keyword] = Table();
+            } else if (isInlineList(this.ctx[keyword])) {
+              throw this.error(new TomlError("Can't extend an inline array"));
+            } else if (isInlineTable(this.ctx[keyword])) {
+              throw this.error(new TomlError("Can't extend an inline table"));
+            } else if (isList(this.ctx[keyword])) {
+              this.ctx = this.ctx[keyword][this.ctx[keyword].length - 1];
+            } else if (isTable(this.ctx[keyword])) {
+              this.ctx = this.ctx[keyword];
+            } else {
+              throw this.error(new TomlError("Can't redefine an existing key"));
+            }
+            return this.next(this.parseListNext);
+          } else {
+            throw this.error(new TomlError("Unexpected character, expected whitespace, . or ]"));
+          }
+        }
+        parseListEnd(keyword) {
+          if (this.char === CHAR_RSQB) {
+            return this.next(this.parseWhitespaceToEOL);
+          } else {
+            throw this.error(new TomlError("Unexpected character, expected whitespace, . or ]"));
+          }
+        }
+        /* VALUE string, number, boolean, inline list, inline object */
+        parseValue() {
+          if (this.char === Parser.END) {
+            throw this.error(new TomlError("Key without value"));
+          } else if (this.char === CHAR_QUOT) {
+            return this.next(this.parseDoubleString);
+          }
+          if (this.char === CHAR_APOS) {
+            return this.next(this.parseSingleString);
+          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+            return this.goto(this.parseNumberSign);
+          } else if (this.char === CHAR_i) {
+            return this.next(this.parseInf);
+          } else if (this.char === CHAR_n) {
+            return this.next(this.parseNan);
+          } else if (isDigit(this.char)) {
+            return this.goto(this.parseNumberOrDateTime);
+          } else if (this.char === CHAR_t || this.char === CHAR_f) {
+            return this.goto(this.parseBoolean);
+          } else if (this.char === CHAR_LSQB) {
+            return this.call(this.parseInlineList, this.recordValue);
+          } else if (this.char === CHAR_LCUB) {
+            return this.call(this.parseInlineTable, this.recordValue);
+          } else {
+            throw this.error(new TomlError("Unexpected character, expecting string, number, datetime, boolean, inline array or inline table"));
+          }
+        }
+        recordValue(value) {
+          return this.returnNow(value);
+        }
+        parseInf() {
+          if (this.char === CHAR_n) {
+            return this.next(this.parseInf2);
+          } else {
+            throw this.error(new TomlError('Unexpected character, expected "inf", "+inf" or "-inf"'));
+          }
+        }
+        parseInf2() {
+          if (this.char === CHAR_f) {
+            if (this.state.buf === "-") {
+              return this.return(-Infinity);
+            } else {
+              return this.return(Infinity);
+            }
+          } else {
+            throw this.error(new TomlError('Unexpected character, expected "inf", "+inf" or "-inf"'));
+          }
+        }
+        parseNan() {
+          if (this.char === CHAR_a) {
+            return this.next(this.parseNan2);
+          } else {
+            throw this.error(new TomlError('Unexpected character, expected "nan"'));
+          }
+        }
+        parseNan2() {
+          if (this.char === CHAR_n) {
+            return this.return(NaN);
+          } else {
+            throw this.error(new TomlError('Unexpected character, expected "nan"'));
+          }
+        }
+        /* KEYS, barewords or basic, literal, or dotted */
+        parseKeyword() {
+          if (this.char === CHAR_QUOT) {
+            return this.next(this.parseBasicString);
+          } else if (this.char === CHAR_APOS) {
+            return this.next(this.parseLiteralString);
+          } else {
+            return this.goto(this.parseBareKey);
+          }
+        }
+        /* KEYS: barewords */
+        parseBareKey() {
+          do {
+            if (this.char === Parser.END) {
+              throw this.error(new TomlError("Key ended without value"));
+            } else if (isAlphaNumHyphen(this.char)) {
+              this.consume();
+            } else if (this.state.buf.length === 0) {
+              throw this.error(new TomlError("Empty bare keys are not allowed"));
+            } else {
+              return this.returnNow();
+            }
+          } while (this.nextChar());
+        }
+        /* STRINGS, single quoted (literal) */
+        parseSingleString() {
+          if (this.char === CHAR_APOS) {
+            return this.next(this.parseLiteralMultiStringMaybe);
+          } else {
+            return this.goto(this.parseLiteralString);
+          }
+        }
+        parseLiteralString() {
+          do {
+            if (this.char === CHAR_APOS) {
+              return this.return();
+            } else if (this.atEndOfLine()) {
+              throw this.error(new TomlError("Unterminated string"));
+            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I) {
+              throw this.errorControlCharIn("strings");
+            } else {
+              this.consume();
+            }
+          } while (this.nextChar());
+        }
+        parseLiteralMultiStringMaybe() {
+          if (this.char === CHAR_APOS) {
+            return this.next(this.parseLiteralMultiString);
+          } else {
+            return this.returnNow();
+          }
+        }
+        parseLiteralMultiString() {
+          if (this.char === CTRL_M) {
+            return null;
+          } else if (this.char === CTRL_J) {
+            return this.next(this.parseLiteralMultiStringContent);
+          } else {
+            return this.goto(this.parseLiteralMultiStringContent);
+          }
+        }
+        parseLiteralMultiStringContent() {
+          do {
+            if (this.char === CHAR_APOS) {
+              return this.next(this.parseLiteralMultiEnd);
+            } else if (this.char === Parser.END) {
+              throw this.error(new TomlError("Unterminated multi-line string"));
+            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I && this.char !== CTRL_J && this.char !== CTRL_M) {
+              throw this.errorControlCharIn("strings");
+            } else {
+              this.consume();
+            }
+          } while (this.nextChar());
+        }
+        parseLiteralMultiEnd() {
+          if (this.char === CHAR_APOS) {
+            return this.next(this.parseLiteralMultiEnd2);
+          } else {
+            this.state.buf += "'";
+            return this.goto(this.parseLiteralMultiStringContent);
+          }
+        }
+        parseLiteralMultiEnd2() {
+          if (this.char === CHAR_APOS) {
+            return this.next(this.parseLiteralMultiEnd3);
+          } else {
+            this.state.buf += "''";
+            return this.goto(this.parseLiteralMultiStringContent);
+          }
+        }
+        parseLiteralMultiEnd3() {
+          if (this.char === CHAR_APOS) {
+            this.state.buf += "'";
+            return this.next(this.parseLiteralMultiEnd4);
+          } else {
+            return this.returnNow();
+          }
+        }
+        parseLiteralMultiEnd4() {
+          if (this.char === CHAR_APOS) {
+            this.state.buf += "'";
+            return this.return();
+          } else {
+            return this.returnNow();
+          }
+        }
+        /* STRINGS double quoted */
+        parseDoubleString() {
+          if (this.char === CHAR_QUOT) {
+            return this.next(this.parseMultiStringMaybe);
+          } else {
+            return this.goto(this.parseBasicString);
+          }
+        }
+        parseBasicString() {
+          do {
+            if (this.char === CHAR_BSOL) {
+              return this.call(this.parseEscape, this.recordEscapeReplacement);
+            } else if (this.char === CHAR_QUOT) {
+              return this.return();
+            } else if (this.atEndOfLine()) {
+              throw this.error(new TomlError("Unterminated string"));
+            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I) {
+              throw this.errorControlCharIn("strings");
+            } else {
+              this.consume();
+            }
+          } while (this.nextChar());
+        }
+        recordEscapeReplacement(replacement) {
+          this.state.buf += replacement;
+          return this.goto(this.parseBasicString);
+        }
+        parseMultiStringMaybe() {
+          if (this.char === CHAR_QUOT) {
+            return this.next(this.parseMultiString);
+          } else {
+            return this.returnNow();
+          }
+        }
+        parseMultiString() {
+          if (this.char === CTRL_M) {
+            return null;
+          } else if (this.char === CTRL_J) {
+            return this.next(this.parseMultiStringContent);
+          } else {
+            return this.goto(this.parseMultiStringContent);
+          }
+        }
+        parseMultiStringContent() {
+          do {
+            if (this.char === CHAR_BSOL) {
+              return this.call(this.parseMultiEscape, this.recordMultiEscapeReplacement);
+            } else if (this.char === CHAR_QUOT) {
+              return this.next(this.parseMultiEnd);
+            } else if (this.char === Parser.END) {
+              throw this.error(new TomlError("Unterminated multi-line string"));
+            } else if (this.char === CHAR_DEL || this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I && this.char !== CTRL_J && this.char !== CTRL_M) {
+              throw this.errorControlCharIn("strings");
+            } else {
+              this.consume();
+            }
+          } while (this.nextChar());
+        }
+        errorControlCharIn(type) {
+          let displayCode = "\\u00";
+          if (this.char < 16) {
+            displayCode += "0";
+          }
+          displayCode += this.char.toString(16);
+          return this.error(new TomlError(`Control characters (codes < 0x1f and 0x7f) are not allowed in ${type}, use ${displayCode} instead`));
+        }
+        recordMultiEscapeReplacement(replacement) {
+          this.state.buf += replacement;
+          return this.goto(this.parseMultiStringContent);
+        }
+        parseMultiEnd() {
+          if (this.char === CHAR_QUOT) {
+            return this.next(this.parseMultiEnd2);
+          } else {
+            this.state.buf += '"';
+            return this.goto(this.parseMultiStringContent);
+          }
+        }
+        parseMultiEnd2() {
+          if (this.char === CHAR_QUOT) {
+            return this.next(this.parseMultiEnd3);
+          } else {
+            this.state.buf += '""';
+            return this.goto(this.parseMultiStringContent);
+          }
+        }
+        parseMultiEnd3() {
+          if (this.char === CHAR_QUOT) {
+            this.state.buf += '"';
+            return this.next(this.parseMultiEnd4);
+          } else {
+            return this.returnNow();
+          }
+        }
+        parseMultiEnd4() {
+          if (this.char === CHAR_QUOT) {
+            this.state.buf += '"';
+            return this.return();
+          } else {
+            return this.returnNow();
+          }
+        }
+        parseMultiEscape() {
+          if (this.char === CTRL_M || this.char === CTRL_J) {
+            return this.next(this.parseMultiTrim);
+          } else if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return this.next(this.parsePreMultiTrim);
+          } else {
+            return this.goto(this.parseEscape);
+          }
+        }
+        parsePreMultiTrim() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else if (this.char === CTRL_M || this.char === CTRL_J) {
+            return this.next(this.parseMultiTrim);
+          } else {
+            throw this.error(new TomlError("Can't escape whitespace"));
+          }
+        }
+        parseMultiTrim() {
+          if (this.char === CTRL_J || this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
+            return null;
+          } else {
+            return this.returnNow();
+          }
+        }
+        parseEscape() {
+          if (this.char in escapes) {
+            return this.return(escapes[this.char]);
+          } else if (this.char === CHAR_u) {
+            return this.call(this.parseSmallUnicode, this.parseUnicodeReturn);
+          } else if (this.char === CHAR_U) {
+            return this.call(this.parseLargeUnicode, this.parseUnicodeReturn);
+          } else {
+            throw this.error(new TomlError("Unknown escape character: " + this.char));
+          }
+        }
+        parseUnicodeReturn(char) {
+          try {
+            const codePoint = parseInt(char, 16);
+            if (codePoint >= SURROGATE_FIRST && codePoint <= SURROGATE_LAST) {
+              throw this.error(new TomlError("Invalid unicode, character in range 0xD800 - 0xDFFF is reserved"));
+            }
+            return this.returnNow(String.fromCodePoint(codePoint));
+          } catch (err) {
+            throw this.error(TomlError.wrap(err));
+          }
+        }
+        parseSmallUnicode() {
+          if (!isHexit(this.char)) {
+            throw this.error(new TomlError("Invalid character in unicode sequence, expected hex"));
+          } else {
+            this.consume();
+            if (this.state.buf.length >= 4) return this.return();
+          }
+        }
+        parseLargeUnicode() {
+          if (!isHexit(this.char)) {
+            throw this.error(new TomlError("Invalid character in unicode sequence, expected hex"));
+          } else {
+            this.consume();
+            if (this.state.buf.length >= 8) return this.return();
+          }
+        }
+        /* NUMBERS */
+        parseNumberSign() {
+          this.consume();
+          return this.next(this.parseMaybeSignedInfOrNan);
+        }
+        parseMaybeSignedInfOrNan() {
+          if (this.char === CHAR_i) {
+            return this.next(this.parseInf);
+          } else if (this.char === CHAR_n) {
+            return this.next(this.parseNan);
+          } else {
+            return this.callNow(this.parseNoUnder, this.parseNumberIntegerStart);
+          }
+        }
+        parseNumberIntegerStart() {
+          if (this.char === CHAR_0) {
+            this.consume();
+            return this.next(this.parseNumberIntegerExponentOrDecimal);
+          } else {
+            return this.goto(this.parseNumberInteger);
+          }
+        }
+        parseNumberIntegerExponentOrDecimal() {
+          if (this.char === CHAR_PERIOD) {
+            this.consume();
+            return this.call(this.parseNoUnder, this.parseNumberFloat);
+          } else if (this.char === CHAR_E || this.char === CHAR_e) {
+            this.consume();
+            return this.next(this.parseNumberExponentSign);
+          } else {
+            return this.returnNow(Integer(this.state.buf));
+          }
+        }
+        parseNumberInteger() {
+          if (isDigit(this.char)) {
+            this.consume();
+          } else if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnder);
+          } else if (this.char === CHAR_E || this.char === CHAR_e) {
+            this.consume();
+            return this.next(this.parseNumberExponentSign);
+          } else if (this.char === CHAR_PERIOD) {
+            this.consume();
+            return this.call(this.parseNoUnder, this.parseNumberFloat);
+          } else {
+            const result = Integer(this.state.buf);
+            if (result.isNaN()) {
+              throw this.error(new TomlError("Invalid number"));
+            } else {
+              return this.returnNow(result);
+            }
+          }
+        }
+        parseNoUnder() {
+          if (this.char === CHAR_LOWBAR || this.char === CHAR_PERIOD || this.char === CHAR_E || this.char === CHAR_e) {
+            throw this.error(new TomlError("Unexpected character, expected digit"));
+          } else if (this.atEndOfWord()) {
+            throw this.error(new TomlError("Incomplete number"));
+          }
+          return this.returnNow();
+        }
+        parseNoUnderHexOctBinLiteral() {
+          if (this.char === CHAR_LOWBAR || this.char === CHAR_PERIOD) {
+            throw this.error(new TomlError("Unexpected character, expected digit"));
+          } else if (this.atEndOfWord()) {
+            throw this.error(new TomlError("Incomplete number"));
+          }
+          return this.returnNow();
+        }
+        parseNumberFloat() {
+          if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnder, this.parseNumberFloat);
+          } else if (isDigit(this.char)) {
+            this.consume();
+          } else if (this.char === CHAR_E || this.char === CHAR_e) {
+            this.consume();
+            return this.next(this.parseNumberExponentSign);
+          } else {
+            return this.returnNow(Float(this.state.buf));
+          }
+        }
+        parseNumberExponentSign() {
+          if (isDigit(this.char)) {
+            return this.goto(this.parseNumberExponent);
+          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+            this.consume();
+            this.call(this.parseNoUnder, this.parseNumberExponent);
+          } else {
+            throw this.error(new TomlError("Unexpected character, expected -, + or digit"));
+          }
+        }
+        parseNumberExponent() {
+          if (isDigit(this.char)) {
+            this.consume();
+          } else if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnder);
+          } else {
+            return this.returnNow(Float(this.state.buf));
+          }
+        }
+        /* NUMBERS or DATETIMES  */
+        parseNumberOrDateTime() {
+          if (this.char === CHAR_0) {
+            this.consume();
+            return this.next(this.parseNumberBaseOrDateTime);
+          } else {
+            return this.goto(this.parseNumberOrDateTimeOnly);
+          }
+        }
+        parseNumberOrDateTimeOnly() {
+          if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnder, this.parseNumberInteger);
+          } else if (isDigit(this.char)) {
+            this.consume();
+            if (this.state.buf.length > 4) this.next(this.parseNumberInteger);
+          } else if (this.char === CHAR_E || this.char === CHAR_e) {
+            this.consume();
+            return this.next(this.parseNumberExponentSign);
+          } else if (this.char === CHAR_PERIOD) {
+            this.consume();
+            return this.call(this.parseNoUnder, this.parseNumberFloat);
+          } else if (this.char === CHAR_HYPHEN) {
+            return this.goto(this.parseDateTime);
+          } else if (this.char === CHAR_COLON) {
+            return this.goto(this.parseOnlyTimeHour);
+          } else {
+            return this.returnNow(Integer(this.state.buf));
+          }
+        }
+        parseDateTimeOnly() {
+          if (this.state.buf.length < 4) {
+            if (isDigit(this.char)) {
+              return this.consume();
+            } else if (this.char === CHAR_COLON) {
+              return this.goto(this.parseOnlyTimeHour);
+            } else {
+              throw this.error(new TomlError("Expected digit while parsing year part of a date"));
+            }
+          } else {
+            if (this.char === CHAR_HYPHEN) {
+              return this.goto(this.parseDateTime);
+            } else {
+              throw this.error(new TomlError("Expected hyphen (-) while parsing year part of date"));
+            }
+          }
+        }
+        parseNumberBaseOrDateTime() {
+          if (this.char === CHAR_b) {
+            this.consume();
+            return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerBin);
+          } else if (this.char === CHAR_o) {
+            this.consume();
+            return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerOct);
+          } else if (this.char === CHAR_x) {
+            this.consume();
+            return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerHex);
+          } else if (this.char === CHAR_PERIOD) {
+            return this.goto(this.parseNumberInteger);
+          } else if (isDigit(this.char)) {
+            return this.goto(this.parseDateTimeOnly);
+          } else {
+            return this.returnNow(Integer(this.state.buf));
+          }
+        }
+        parseIntegerHex() {
+          if (isHexit(this.char)) {
+            this.consume();
+          } else if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnderHexOctBinLiteral);
+          } else {
+            const result = Integer(this.state.buf);
+            if (result.isNaN()) {
+              throw this.error(new TomlError("Invalid number"));
+            } else {
+              return this.returnNow(result);
+            }
+          }
+        }
+        parseIntegerOct() {
+          if (isOctit(this.char)) {
+            this.consume();
+          } else if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnderHexOctBinLiteral);
+          } else {
+            const result = Integer(this.state.buf);
+            if (result.isNaN()) {
+              throw this.error(new TomlError("Invalid number"));
+            } else {
+              return this.returnNow(result);
+            }
+          }
+        }
+        parseIntegerBin() {
+          if (isBit(this.char)) {
+            this.consume();
+          } else if (this.char === CHAR_LOWBAR) {
+            return this.call(this.parseNoUnderHexOctBinLiteral);
+          } else {
+            const result = Integer(this.state.buf);
+            if (result.isNaN()) {
+              throw this.error(new TomlError("Invalid number"));
+            } else {
+              return this.returnNow(result);
+            }
+          }
+        }
+        /* DATETIME */
+        parseDateTime() {
+          if (this.state.buf.length < 4) {
+            throw this.error(new TomlError("Years less than 1000 must be zero padded to four characters"));
+          }
+          this.state.result = this.state.buf;
+          this.state.buf = "";
+          return this.next(this.parseDateMonth);
+        }
+        parseDateMonth() {
+          if (this.char === CHAR_HYPHEN) {
+            if (this.state.buf.length < 2) {
+              throw this.error(new TomlError("Months less than 10 must be zero padded to two characters"));
+            }
+            this.state.result += "-" + this.state.buf;
+            this.state.buf = "";
+            return this.next(this.parseDateDay);
+          } else if (isDigit(this.char)) {
+            this.consume();
+          } else {
+            throw this.error(new TomlError("Incomplete datetime"));
+          }
+        }
+        parseDateDay() {
+          if (this.char === CHAR_T || this.char === CHAR_SP) {
+            if (this.state.buf.length < 2) {
+              throw this.error(new TomlError("Days less than 10 must be zero padded to two characters"));
+            }
+            this.state.result += "-" + this.state.buf;
+            this.state.buf = "";
+            return this.next(this.parseStartTimeHour);
+          } else if (this.atEndOfWord()) {
+            return this.returnNow(createDate(this.state.result + "-" + this.state.buf));
+          } else if (isDigit(this.char)) {
+            this.consume();
+          } else {
+            throw this.error(new TomlError("Incomplete datetime"));
+          }
+        }
+        parseStartTimeHour() {
+          if (this.atEndOfWord()) {
+            return this.returnNow(createDate(this.state.result));
+          } else {
+            return this.goto(this.parseTimeHour);
+          }
+        }
+        parseTimeHour() {
+          if (this.char === CHAR_COLON) {
+            if (this.state.buf.length < 2) {
+              throw this.error(new TomlError("Hours less than 10 must be zero padded to two characters"));
+            }
+            this.state.result += "T" + this.state.buf;
+            this.state.buf = "";
+            return this.next(this.parseTimeMin);
+          } else if (isDigit(this.char)) {
+            this.consume();
+          } else {
+            throw this.error(new TomlError("Incomplete datetime"));
+          }
+        }
+        parseTimeMin() {
+          if (this.state.buf.length < 2 && isDigit(this.char)) {
+            this.consume();
+          } else if (this.state.buf.length === 2 && this.char === CHAR_COLON) {
+            this.state.result += ":" + this.state.buf;
+            this.state.buf = "";
+            return this.next(this.parseTimeSec);
+          } else {
+            throw this.error(new TomlError("Incomplete datetime"));
+          }
+        }
+        parseTimeSec() {
+          if (isDigit(this.char)) {
+            this.consume();
+            if (this.state.buf.length === 2) {
+              this.state.result += ":" + this.state.buf;
+              this.state.buf = "";
+              return this.next(this.parseTimeZoneOrFraction);
+            }
+          } else {
+            throw this.error(new TomlError("Incomplete datetime"));
+          }
+        }
+        parseOnlyTimeHour() {
+          if (this.char === CHAR_COLON) {
+            if (this.state.buf.length < 2) {
+              throw this.error(new TomlError("Hours less than 10 must be zero padded to two characters"));
+            }
+            this.state.result = this.state.buf;
+            this.state.buf = "";
+            return this.next(this.parseOnlyTimeMin);
+          } else {
+            throw this.error(new TomlError("Incomplete time"));
+          }
+        }
+        parseOnlyTimeMin() {
+          if (this.state.buf.length < 2 && isDigit(this.char)) {
+            this.consume();
+          } else if (this.state.buf.length === 2 && this.char === CHAR_COLON) {
+            this.state.result += ":" + this.state.buf;
+            this.state.buf = "";
+            return this.next(this.parseOnlyTimeSec);
+          } else {
+            throw this.error(new TomlError("Incomplete time"));
+          }
+        }
+        parseOnlyTimeSec() {
+          if (isDigit(this.char)) {
+            this.consume();
+            if (this.state.buf.length === 2) {
+              return this.next(this.parseOnlyTimeFractionMaybe);
+            }
+          } else {
+            throw this.error(new TomlError("Incomplete time"));
+          }
+        }
+        parseOnlyTimeFractionMaybe() {
+          this.state.result += ":" + this.state.buf;
+          if (this.char === CHAR_PERIOD) {
+            this.state.buf = "";
+            this.next(this.parseOnlyTimeFraction);
+          } else {
+            return this.return(createTime(this.state.result));
+          }
+        }
+        parseOnlyTimeFraction() {
+          if (isDigit(this.char)) {
+            this.consume();
+          } else if (this.atEndOfWord()) {
+            if (this.state.buf.length === 0) throw this.error(new TomlError("Expected digit in milliseconds"));
+            return this.returnNow(createTime(this.state.result + "." + this.state.buf));
+          } else {
+            throw this.error(new TomlError("Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z"));
+          }
+        }
+        parseTimeZoneOrFraction() {
+          if (this.char === CHAR_PERIOD) {
+            this.consume();
+            this.next(this.parseDateTimeFraction);
+          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+            this.consume();
+            this.next(this.parseTimeZoneHour);
+          } else if (this.char === CHAR_Z) {
+            this.consume();
+            return this.return(createDateTime(this.state.result + this.state.buf));
+          } else if (this.atEndOfWord()) {
+            return this.returnNow(createDateTimeFloat(this.state.result + this.state.buf));
+          } else {
+            throw this.error(new TomlError("Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z"));
+          }
+        }
+        parseDateTimeFraction() {
+          if (isDigit(this.char)) {
+            this.consume();
+          } else if (this.state.buf.length === 1) {
+            throw this.error(new TomlError("Expected digit in milliseconds"));
+          } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+            this.consume();
+            this.next(this.parseTimeZoneHour);
+          } else if (this.char === CHAR_Z) {
+            this.consume();
+            return this.return(createDateTime(this.state.result + this.state.buf));
+          } else if (this.atEndOfWord()) {
+            return this.returnNow(createDateTimeFloat(this.state.result + this.state.buf));
+          } else {
+            throw this.error(new TomlError("Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z"));
+          }
+        }
+        parseTimeZoneHour() {
+          if (isDigit(this.char)) {
+            this.consume();
+            if (/\d\d$/.test(this.state.buf)) return this.next(this.parseTimeZoneSep);
+          } else {
+            throw this.error(new TomlError("Unexpected character in datetime, expected digit"));
+          }
+        }
+        parseTimeZoneSep() {
+          if (this.char === CHAR_COLON) {
+            this.consume();
+            this.next(this.parseTimeZoneMin);
+          } else {
+            throw this.error(new TomlError("Unexpected character in datetime, expected colon"));
+          }
+        }
+        parseTimeZoneMin() {
+          if (isDigit(this.char)) {
+            this.consume();
+            if (/\d\d$/.test(this.state.buf)) return this.return(createDateTime(this.state.result + this.state.buf));
+          } else {
+            throw this.error(new TomlError("Unexpected character in datetime, expected digit"));
+          }
+        }
+        /* BOOLEAN */
+        parseBoolean() {
+          if (this.char === CHAR_t) {
+            this.consume();
+            return this.next(this.parseTrue_r);
+          } else if (this.char === CHAR_f) {
+            this.consume();
+            return this.next(this.parseFalse_a);
+          }
+        }
+        parseTrue_r() {
+          if (this.char === CHAR_r) {
+            this.consume();
+            return this.next(this.parseTrue_u);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        parseTrue_u() {
+          if (this.char === CHAR_u) {
+            this.consume();
+            return this.next(this.parseTrue_e);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        parseTrue_e() {
+          if (this.char === CHAR_e) {
+            return this.return(true);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        parseFalse_a() {
+          if (this.char === CHAR_a) {
+            this.consume();
+            return this.next(this.parseFalse_l);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        parseFalse_l() {
+          if (this.char === CHAR_l) {
+            this.consume();
+            return this.next(this.parseFalse_s);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        parseFalse_s() {
+          if (this.char === CHAR_s) {
+            this.consume();
+            return this.next(this.parseFalse_e);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        parseFalse_e() {
+          if (this.char === CHAR_e) {
+            return this.return(false);
+          } else {
+            throw this.error(new TomlError("Invalid boolean, expected true or false"));
+          }
+        }
+        /* INLINE LISTS */
+        parseInlineList() {
+          if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M || this.char === CTRL_J) {
+            return null;
+          } else if (this.char === Parser.END) {
+            throw this.error(new TomlError("Unterminated inline array"));
+          } else if (this.char === CHAR_NUM) {
+            return this.call(this.parseComment);
+          } else if (this.char === CHAR_RSQB) {
+            return this.return(this.state.resultArr || InlineList());
+          } else {
+            return this.callNow(this.parseValue, this.recordInlineListValue);
+          }
+        }
+        recordInlineListValue(value) {
+          if (!this.state.resultArr) {
+            this.state.resultArr = InlineList(tomlType(value));
+          }
+          if (isFloat(value) || isInteger(value)) {
+            this.state.resultArr.push(value.valueOf());
+          } else {
+            this.state.resultArr.push(value);
+          }
+          return this.goto(this.parseInlineListNext);
+        }
+        parseInlineListNext() {
+          if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M || this.char === CTRL_J) {
+            return null;
+          } else if (this.char === CHAR_NUM) {
+            return this.call(this.parseComment);
+          } else if (this.char === CHAR_COMMA) {
+            return this.next(this.parseInlineList);
+          } else if (this.char === CHAR_RSQB) {
+            return this.goto(this.parseInlineList);
+          } else {
+            throw this.error(new TomlError("Invalid character, expected whitespace, comma (,) or close bracket (])"));
+          }
+        }
+        /* INLINE TABLE */
+        parseInlineTable() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
+            throw this.error(new TomlError("Unterminated inline array"));
+          } else if (this.char === CHAR_RCUB) {
+            return this.return(this.state.resultTable || InlineTable());
+          } else {
+            if (!this.state.resultTable) this.state.resultTable = InlineTable();
+            return this.callNow(this.parseAssign, this.recordInlineTableValue);
+          }
+        }
+        recordInlineTableValue(kv) {
+          let target = this.state.resultTable;
+          let finalKey = kv.key.pop();
+          for (let kw of kv.key) {
+            if (hasKey(target, kw) && (!isTable(target[kw]) || target[kw][_declared])) {
+              throw this.error(new TomlError("Can't redefine existing key"));
+            }
+            target = target[kw] = target[kw] || Table();
+          }
+          if (hasKey(target, finalKey)) {
+            throw this.error(new TomlError("Can't redefine existing key"));
+          }
+          if (isInteger(kv.value) || isFloat(kv.value)) {
+            target[finalKey] = kv.value.valueOf();
+          } else {
+            target[finalKey] = kv.value;
+          }
+          return this.goto(this.parseInlineTableNext);
+        }
+        parseInlineTableNext() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
+            throw this.error(new TomlError("Unterminated inline array"));
+          } else if (this.char === CHAR_COMMA) {
+            return this.next(this.parseInlineTablePostComma);
+          } else if (this.char === CHAR_RCUB) {
+            return this.goto(this.parseInlineTable);
+          } else {
+            throw this.error(new TomlError("Invalid character, expected whitespace, comma (,) or close bracket (])"));
+          }
+        }
+        parseInlineTablePostComma() {
+          if (this.char === CHAR_SP || this.char === CTRL_I) {
+            return null;
+          } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
+            throw this.error(new TomlError("Unterminated inline array"));
+          } else if (this.char === CHAR_COMMA) {
+            throw this.error(new TomlError("Empty elements in inline tables are not permitted"));
+          } else if (this.char === CHAR_RCUB) {
+            throw this.error(new TomlError("Trailing commas in inline tables are not permitted"));
+          } else {
+            return this.goto(this.parseInlineTable);
+          }
+        }
+      }
+      return TOMLParser2;
+    }
+  }
+});
+
+// node_modules/@iarna/toml/parse-pretty-error.js
+var require_parse_pretty_error = __commonJS({
+  "node_modules/@iarna/toml/parse-pretty-error.js"(exports2, module2) {
+    "use strict";
+    module2.exports = prettyError;
+    function prettyError(err, buf) {
+      if (err.pos == null || err.line == null) return err;
+      let msg = err.message;
+      msg += ` at row ${err.line + 1}, col ${err.col + 1}, pos ${err.pos}:
+`;
+      if (buf && buf.split) {
+        const lines = buf.split(/\n/);
+        const lineNumWidth = String(Math.min(lines.length, err.line + 3)).length;
+        let linePadding = " ";
+        while (linePadding.length < lineNumWidth) linePadding += " ";
+        for (let ii = Math.max(0, err.line - 1); ii < Math.min(lines.length, err.line + 2); ++ii) {
+          let lineNum = String(ii + 1);
+          if (lineNum.length < lineNumWidth) lineNum = " " + lineNum;
+          if (err.line === ii) {
+            msg += lineNum + "> " + lines[ii] + "\n";
+            msg += linePadding + "  ";
+            for (let hh = 0; hh < err.col; ++hh) {
+              msg += " ";
+            }
+            msg += "^\n";
+          } else {
+            msg += lineNum + ": " + lines[ii] + "\n";
+          }
+        }
+      }
+      err.message = msg + "\n";
+      return err;
+    }
+  }
+});
+
+// node_modules/@iarna/toml/parse-string.js
+var require_parse_string = __commonJS({
+  "node_modules/@iarna/toml/parse-string.js"(exports2, module2) {
+    "use strict";
+    module2.exports = parseString;
+    var TOMLParser2 = require_toml_parser();
+    var prettyError = require_parse_pretty_error();
+    function parseString(str) {
+      if (global.Buffer && global.Buffer.isBuffer(str)) {
+        str = str.toString("utf8");
+      }
+      const parser = new TOMLParser2();
+      try {
+        parser.parse(str);
+        return parser.finish();
+      } catch (err) {
+        throw prettyError(err, str);
+      }
+    }
+  }
+});
+
+// node_modules/@iarna/toml/parse-async.js
+var require_parse_async = __commonJS({
+  "node_modules/@iarna/toml/parse-async.js"(exports2, module2) {
+    "use strict";
+    module2.exports = parseAsync;
+    var TOMLParser2 = require_toml_parser();
+    var prettyError = require_parse_pretty_error();
+    function parseAsync(str, opts) {
+      if (!opts) opts = {};
+      const index = 0;
+      const blocksize = opts.blocksize || 40960;
+      const parser = new TOMLParser2();
+      return new Promise((resolve2, reject) => {
+        setImmediate(parseAsyncNext, index, blocksize, resolve2, reject);
+      });
+      function parseAsyncNext(index2, blocksize2, resolve2, reject) {
+        if (index2 >= str.length) {
+          try {
+            return resolve2(parser.finish());
+          } catch (err) {
+            return reject(prettyError(err, str));
+          }
+        }
+        try {
+          parser.parse(str.slice(index2, index2 + blocksize2));
+          setImmediate(parseAsyncNext, index2 + blocksize2, blocksize2, resolve2, reject);
+        } catch (err) {
+          reject(prettyError(err, str));
+        }
+      }
+    }
+  }
+});
+
+// node_modules/@iarna/toml/parse-stream.js
+var require_parse_stream = __commonJS({
+  "node_modules/@iarna/toml/parse-stream.js"(exports2, module2) {
+    "use strict";
+    module2.exports = parseStream;
+    var stream = __require("stream");
+    var TOMLParser2 = require_toml_parser();
+    function parseStream(stm) {
+      if (stm) {
+        return parseReadable(stm);
+      } else {
+        return parseTransform(stm);
+      }
+    }
+    function parseReadable(stm) {
+      const parser = new TOMLParser2();
+      stm.setEncoding("utf8");
+      return new Promise((resolve2, reject) => {
+        let readable;
+        let ended = false;
+        let errored = false;
+        function finish() {
+          ended = true;
+          if (readable) return;
+          try {
+            resolve2(parser.finish());
+          } catch (err) {
+            reject(err);
+          }
+        }
+        function error(err) {
+          errored = true;
+          reject(err);
+        }
+        stm.once("end", finish);
+        stm.once("error", error);
+        readNext();
+        function readNext() {
+          readable = true;
+          let data;
+          while ((data = stm.read()) !== null) {
+            try {
+              parser.parse(data);
+            } catch (err) {
+              return error(err);
+            }
+          }
+          readable = false;
+          if (ended) return finish();
+          if (errored) return;
+          stm.once("readable", readNext);
+        }
+      });
+    }
+    function parseTransform() {
+      const parser = new TOMLParser2();
+      return new stream.Transform({
+        objectMode: true,
+        transform(chunk, encoding, cb) {
+          try {
+            parser.parse(chunk.toString(encoding));
+          } catch (err) {
+            this.emit("error", err);
+          }
+          cb();
+        },
+        flush(cb) {
+          try {
+            this.push(parser.finish());
+          } catch (err) {
+            this.emit("error", err);
+          }
+          cb();
+        }
+      });
+    }
+  }
+});
+
+// node_modules/@iarna/toml/parse.js
+var require_parse = __commonJS({
+  "node_modules/@iarna/toml/parse.js"(exports2, module2) {
+    "use strict";
+    module2.exports = require_parse_string();
+    module2.exports.async = require_parse_async();
+    module2.exports.stream = require_parse_stream();
+    module2.exports.prettyError = require_parse_pretty_error();
+  }
+});
+
+// node_modules/@iarna/toml/stringify.js
+var require_stringify = __commonJS({
+  "node_modules/@iarna/toml/stringify.js"(exports2, module2) {
+    "use strict";
+    module2.exports = stringify;
+    module2.exports.value = stringifyInline;
+    function stringify(obj) {
+      if (obj === null) throw typeError("null");
+      if (obj === void 0) throw typeError("undefined");
+      if (typeof obj !== "object") throw typeError(typeof obj);
+      if (typeof obj.toJSON === "function") obj = obj.toJSON();
+      if (obj == null) return null;
+      const type = tomlType2(obj);
+      if (type !== "table") throw typeError(type);
+      return stringifyObject("", "", obj);
+    }
+    function typeError(type) {
+      return new Error("Can only stringify objects, not " + type);
+    }
+    function getInlineKeys(obj) {
+      return Object.keys(obj).filter((key) => isInline(obj[key]));
+    }
+    function getComplexKeys(obj) {
+      return Object.keys(obj).filter((key) => !isInline(obj[key]));
+    }
+    function toJSON(obj) {
+      let nobj = Array.isArray(obj) ? [] : Object.prototype.hasOwnProperty.call(obj, "__proto__") ? { ["__proto__"]: void 0 } : {};
+      for (let prop of Object.keys(obj)) {
+        if (obj[prop] && typeof obj[prop].toJSON === "function" && !("toISOString" in obj[prop])) {
+          nobj[prop] = obj[prop].toJSON();
+        } else {
+          nobj[prop] = obj[prop];
+        }
+      }
+      return nobj;
+    }
+    function stringifyObject(prefix, indent, obj) {
+      obj = toJSON(obj);
+      let inlineKeys;
+      let complexKeys;
+      inlineKeys = getInlineKeys(obj);
+      complexKeys = getComplexKeys(obj);
+      const result = [];
+      const inlineIndent = indent || "";
+      inlineKeys.forEach((key) => {
+        var type = tomlType2(obj[key]);
+        if (type !== "undefined" && type !== "null") {
+          result.push(inlineIndent + stringifyKey(key) + " = " + stringifyAnyInline(obj[key], true));
+        }
+      });
+      if (result.length > 0) result.push("");
+      const complexIndent = prefix && inlineKeys.length > 0 ? indent + "  " : "";
+      complexKeys.forEach((key) => {
+        result.push(stringifyComplex(prefix, complexIndent, key, obj[key]));
+      });
+      return result.join("\n");
+    }
+    function isInline(value) {
+      switch (tomlType2(value)) {
+        case "undefined":
+        case "null":
+        case "integer":
+        case "nan":
+        case "float":
+        case "boolean":
+        case "string":
+        case "datetime":
+          return true;
+        case "array":
+          return value.length === 0 || tomlType2(value[0]) !== "table";
+        case "table":
+          return Object.keys(value).length === 0;
+        /* istanbul ignore next */
+        default:
+          return false;
+      }
+    }
+    function tomlType2(value) {
+      if (value === void 0) {
+        return "undefined";
+      } else if (value === null) {
+        return "null";
+      } else if (typeof value === "bigint" || Number.isInteger(value) && !Object.is(value, -0)) {
+        return "integer";
+      } else if (typeof value === "number") {
+        return "float";
+      } else if (typeof value === "boolean") {
+        return "boolean";
+      } else if (typeof value === "string") {
+        return "string";
+      } else if ("toISOString" in value) {
+        return isNaN(value) ? "undefined" : "datetime";
+      } else if (Array.isArray(value)) {
+        return "array";
+      } else {
+        return "table";
+      }
+    }
+    function stringifyKey(key) {
+      const keyStr = String(key);
+      if (/^[-A-Za-z0-9_]+$/.test(keyStr)) {
+        return keyStr;
+      } else {
+        return stringifyBasicString(keyStr);
+      }
+    }
+    function stringifyBasicString(str) {
+      return '"' + escapeString(str).replace(/"/g, '\\"') + '"';
+    }
+    function stringifyLiteralString(str) {
+      return "'" + str + "'";
+    }
+    function numpad(num, str) {
+      while (str.length < num) str = "0" + str;
+      return str;
+    }
+    function escapeString(str) {
+      return str.replace(/\\/g, "\\\\").replace(/[\b]/g, "\\b").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\f/g, "\\f").replace(/\r/g, "\\r").replace(/([\u0000-\u001f\u007f])/, (c) => "\\u" + numpad(4, c.codePointAt(0).toString(16)));
+    }
+    function stringifyMultilineString(str) {
+      let escaped = str.split(/\n/).map((str2) => {
+        return escapeString(str2).replace(/"(?="")/g, '\\"');
+      }).join("\n");
+      if (escaped.slice(-1) === '"') escaped += "\\\n";
+      return '"""\n' + escaped + '"""';
+    }
+    function stringifyAnyInline(value, multilineOk) {
+      let type = tomlType2(value);
+      if (type === "string") {
+        if (multilineOk && /\n/.test(value)) {
+          type = "string-multiline";
+        } else if (!/[\b\t\n\f\r']/.test(value) && /"/.test(value)) {
+          type = "string-literal";
+        }
+      }
+      return stringifyInline(value, type);
+    }
+    function stringifyInline(value, type) {
+      if (!type) type = tomlType2(value);
+      switch (type) {
+        case "string-multiline":
+          return stringifyMultilineString(value);
+        case "string":
+          return stringifyBasicString(value);
+        case "string-literal":
+          return stringifyLiteralString(value);
+        case "integer":
+          return stringifyInteger(value);
+        case "float":
+          return stringifyFloat(value);
+        case "boolean":
+          return stringifyBoolean(value);
+        case "datetime":
+          return stringifyDatetime(value);
+        case "array":
+          return stringifyInlineArray(value.filter((_) => tomlType2(_) !== "null" && tomlType2(_) !== "undefined" && tomlType2(_) !== "nan"));
+        case "table":
+          return stringifyInlineTable(value);
+        /* istanbul ignore next */
+        default:
+          throw typeError(type);
+      }
+    }
+    function stringifyInteger(value) {
+      return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, "_");
+    }
+    function stringifyFloat(value) {
+      if (value === Infinity) {
+        return "inf";
+      } else if (value === -Infinity) {
+        return "-inf";
+      } else if (Object.is(value, NaN)) {
+        return "nan";
+      } else if (Object.is(value, -0)) {
+        return "-0.0";
+      }
+      const [int, dec] = String(value).split(".");
+      return stringifyInteger(int) + "." + dec;
+    }
+    function stringifyBoolean(value) {
+      return String(value);
+    }
+    function stringifyDatetime(value) {
+      return value.toISOString();
+    }
+    function stringifyInlineArray(values) {
+      values = toJSON(values);
+      let result = "[";
+      const stringified = values.map((_) => stringifyInline(_));
+      if (stringified.join(", ").length > 60 || /\n/.test(stringified)) {
+        result += "\n  " + stringified.join(",\n  ") + "\n";
+      } else {
+        result += " " + stringified.join(", ") + (stringified.length > 0 ? " " : "");
+      }
+      return result + "]";
+    }
+    function stringifyInlineTable(value) {
+      value = toJSON(value);
+      const result = [];
+      Object.keys(value).forEach((key) => {
+        result.push(stringifyKey(key) + " = " + stringifyAnyInline(value[key], false));
+      });
+      return "{ " + result.join(", ") + (result.length > 0 ? " " : "") + "}";
+    }
+    function stringifyComplex(prefix, indent, key, value) {
+      const valueType = tomlType2(value);
+      if (valueType === "array") {
+        return stringifyArrayOfTables(prefix, indent, key, value);
+      } else if (valueType === "table") {
+        return stringifyComplexTable(prefix, indent, key, value);
+      } else {
+        throw typeError(valueType);
+      }
+    }
+    function stringifyArrayOfTables(prefix, indent, key, values) {
+      values = toJSON(values);
+      const firstValueType = tomlType2(values[0]);
+      if (firstValueType !== "table") throw typeError(firstValueType);
+      const fullKey = prefix + stringifyKey(key);
+      let result = "";
+      values.forEach((table) => {
+        if (result.length > 0) result += "\n";
+        result += indent + "[[" + fullKey + "]]\n";
+        result += stringifyObject(fullKey + ".", indent, table);
+      });
+      return result;
+    }
+    function stringifyComplexTable(prefix, indent, key, value) {
+      const fullKey = prefix + stringifyKey(key);
+      let result = "";
+      if (getInlineKeys(value).length > 0) {
+        result += indent + "[" + fullKey + "]\n";
+      }
+      return result + stringifyObject(fullKey + ".", indent, value);
+    }
+  }
+});
+
+// node_modules/@iarna/toml/toml.js
+var require_toml = __commonJS({
+  "node_modules/@iarna/toml/toml.js"(exports2) {
+    "use strict";
+    exports2.parse = require_parse();
+    exports2.stringify = require_stringify();
   }
 });
 
@@ -18298,8 +18297,8 @@ var require_CronFileParser = __commonJS({
        * @throws If file cannot be read
        */
       static parseFileSync(filePath) {
-        const { readFileSync } = __require("fs");
-        const data = readFileSync(filePath, "utf8");
+        const { readFileSync: readFileSync2 } = __require("fs");
+        const data = readFileSync2(filePath, "utf8");
         return _CronFileParser.#parseContent(data);
       }
       /**
@@ -49634,92 +49633,13 @@ var require_websocket_server = __commonJS({
 });
 
 // action/src/cli.ts
-import { realpathSync as realpathSync2 } from "node:fs";
+import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 // action/src/config/index.ts
-import { readdirSync } from "node:fs";
-import { join as join3, posix as posix3, relative as relative2, sep } from "node:path";
-
-// action/src/report/escape.ts
-var CONTROL = new RegExp(
-  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
-  "g"
-);
-function escapeChar(char) {
-  switch (char) {
-    case "\n":
-      return "\\n";
-    case "\r":
-      return "\\r";
-    case "\x1B":
-      return "\\e";
-    case "\0":
-      return "\\0";
-    default: {
-      const code = char.charCodeAt(0);
-      return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-    }
-  }
-}
-function printable(text) {
-  const s = typeof text === "string" ? text : String(text);
-  const escaped = s.replace(/\r\n|[\n\r]/g, (m) => m === "\r\n" ? "\\r\\n" : escapeChar(m)).replace(CONTROL, escapeChar);
-  return escaped.replace(/^(\s*)(::|##\[)/, "$1\\$2");
-}
-function firstControlCharacter(text) {
-  const match = /[\n\r]/.exec(text) ?? new RegExp(CONTROL.source).exec(text);
-  return match ? `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}` : void 0;
-}
-function mapStrings(value, fn) {
-  if (typeof value === "string") return fn(value);
-  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out = {};
-    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, fn);
-    return out;
-  }
-  return value;
-}
-function printableDeep(value) {
-  return mapStrings(value, printable);
-}
-
-// action/src/config/format.ts
-var ansi = {
-  red: "\x1B[31m",
-  yellow: "\x1B[33m",
-  dim: "\x1B[2m",
-  bold: "\x1B[1m",
-  reset: "\x1B[0m"
-};
-function sortFindings(findings) {
-  return [...findings].sort(
-    (a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column || a.code.localeCompare(b.code)
-  );
-}
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
-function formatFindings(findings, options = {}) {
-  const paint = (code, text) => options.color ? `${code}${text}${ansi.reset}` : text;
-  const lines = sortFindings(findings).map((raw) => {
-    const finding2 = { ...raw, message: printable(raw.message), code: printable(raw.code) };
-    const { line, column } = finding2.location;
-    const file = printable(finding2.location.file);
-    const severity = paint(finding2.severity === "error" ? ansi.red : ansi.yellow, finding2.severity);
-    const suggestion = finding2.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding2.suggestion)})`);
-    return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding2.code}: ${finding2.message}${suggestion}`;
-  });
-  const errors = findings.filter((finding2) => finding2.severity === "error").length;
-  const warnings = findings.length - errors;
-  const files = new Set(findings.map((finding2) => finding2.location.file)).size;
-  lines.push(
-    findings.length === 0 ? "no problems found" : `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`
-  );
-  return lines.join("\n");
-}
+import { readdirSync, readFileSync } from "node:fs";
+import { join as join2, posix as posix2, relative, sep } from "node:path";
 
 // action/src/config/model.ts
 function isTable2(value) {
@@ -49785,8 +49705,687 @@ function environmentNames(data) {
   return [...names];
 }
 
-// action/src/config/parse.ts
-var import_toml = __toESM(require_toml(), 1);
+// action/src/report/escape.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function escapeChar(char) {
+  switch (char) {
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\x1B":
+      return "\\e";
+    case "\0":
+      return "\\0";
+    default: {
+      const code = char.charCodeAt(0);
+      return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    }
+  }
+}
+function printable(text) {
+  const s = typeof text === "string" ? text : String(text);
+  const escaped = s.replace(/\r\n|[\n\r]/g, (m) => m === "\r\n" ? "\\r\\n" : escapeChar(m)).replace(CONTROL, escapeChar);
+  return escaped.replace(/^(\s*)(::|##\[)/, "$1\\$2");
+}
+function firstControlCharacter(text) {
+  const match = /[\n\r]/.exec(text) ?? new RegExp(CONTROL.source).exec(text);
+  return match ? `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}` : void 0;
+}
+function mapStrings(value, fn) {
+  if (typeof value === "string") return fn(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, fn);
+    return out;
+  }
+  return value;
+}
+function printableDeep(value) {
+  return mapStrings(value, printable);
+}
+
+// action/src/config/quote.ts
+var MAX_QUOTED = 60;
+function quote(value) {
+  if (value.length <= MAX_QUOTED) return printable(JSON.stringify(value));
+  return `${printable(JSON.stringify(value.slice(0, MAX_QUOTED)))}\u2026 (${value.length} characters)`;
+}
+function clip(text) {
+  return printable(
+    text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}\u2026 (${text.length} characters)`
+  );
+}
+function worthSuggesting(key) {
+  return key.length <= MAX_QUOTED;
+}
+
+// action/src/config/schema-check.ts
+var import_ajv = __toESM(require_ajv(), 1);
+var import_fastest_levenshtein = __toESM(require_mod(), 1);
+
+// schemas/railway.schema.json
+var railway_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "Railyard railway.toml / railway.json",
+  description: "Railway Config as Code (build, deploy, environments) plus Railyard's extension tables (variables, services, databases). Railyard applies these settings through Railway's API. See docs/decisions/0001-config-format.md and 0010-config-schema.md.",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    $schema: {
+      description: "URL or path of the JSON Schema for editor support. Ignored by Railyard.",
+      type: "string"
+    },
+    build: {
+      $ref: "#/definitions/build",
+      description: "Build settings for every service this file configures (lowest precedence)."
+    },
+    deploy: {
+      $ref: "#/definitions/deploy",
+      description: "Deploy settings for every service this file configures (lowest precedence)."
+    },
+    environments: {
+      description: "Overrides per Railway environment name. `pr` applies to PR (ephemeral) environments. An environment block wins over the base and service blocks.",
+      type: "object",
+      additionalProperties: {
+        $ref: "#/definitions/environmentBlock"
+      },
+      propertyNames: {
+        pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
+      }
+    },
+    variables: {
+      $ref: "#/definitions/variables",
+      description: "Railyard: variables every service of this file needs (`required` names) or gets (`set` fixed values)."
+    },
+    services: {
+      description: "Railyard: the Railway services this file configures, keyed by Railway service name. Each inherits this file's build/deploy settings.",
+      type: "object",
+      propertyNames: {
+        minLength: 1,
+        pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
+      },
+      additionalProperties: {
+        $ref: "#/definitions/service"
+      }
+    },
+    databases: {
+      description: 'Railyard: the databases the project needs, keyed by Railway service name (e.g. "User Data DB"). Railyard creates a missing one (with its volume) through Railway\'s API; other services reach it by reference, e.g. `${{User Data DB.DATABASE_URL}}`. See docs/decisions/0130-declared-resources.md.',
+      type: "object",
+      propertyNames: {
+        minLength: 1
+      },
+      additionalProperties: {
+        $ref: "#/definitions/database"
+      }
+    }
+  },
+  definitions: {
+    build: {
+      description: "Railway build settings.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        builder: {
+          description: "Builder: RAILPACK (default), DOCKERFILE, NIXPACKS (deprecated), HEROKU or PAKETO. Any letter case.",
+          type: "string",
+          anyOf: [
+            {
+              enum: [
+                "RAILPACK",
+                "DOCKERFILE",
+                "NIXPACKS",
+                "HEROKU",
+                "PAKETO"
+              ]
+            },
+            {
+              enum: [
+                "railpack",
+                "dockerfile",
+                "nixpacks",
+                "heroku",
+                "paketo"
+              ]
+            },
+            {
+              pattern: "^(?:[Rr][Aa][Ii][Ll][Pp][Aa][Cc][Kk]|[Dd][Oo][Cc][Kk][Ee][Rr][Ff][Ii][Ll][Ee]|[Nn][Ii][Xx][Pp][Aa][Cc][Kk][Ss]|[Hh][Ee][Rr][Oo][Kk][Uu]|[Pp][Aa][Kk][Ee][Tt][Oo])$"
+            }
+          ]
+        },
+        watchPatterns: {
+          description: "Gitignore-style globs matched from the repository root; a deploy starts only when a changed file matches. `!` negates.",
+          type: [
+            "array",
+            "null"
+          ],
+          items: {
+            type: "string",
+            description: "One gitignore-style pattern, e.g. `/backend/**`."
+          }
+        },
+        buildCommand: {
+          description: "Build command passed to the builder.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        dockerfilePath: {
+          description: "Path of the Dockerfile, relative to the service root (the file's folder); a leading `/` means the repository root.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        railpackVersion: {
+          description: "Railpack version to build with.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        nixpacksConfigPath: {
+          description: "Path of a nixpacks.toml (Nixpacks builder, deprecated).",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        nixpacksPlan: {
+          description: "Full Nixpacks plan (Nixpacks builder, deprecated).",
+          type: [
+            "object",
+            "null"
+          ]
+        },
+        nixpacksVersion: {
+          description: "Nixpacks version to build with (deprecated).",
+          type: [
+            "string",
+            "null"
+          ]
+        }
+      }
+    },
+    deploy: {
+      description: "Railway deploy settings.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        startCommand: {
+          description: "Command that starts the service.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        preDeployCommand: {
+          description: "Commands run after the build and before the deploy (e.g. migrations). An array; a single string is accepted as one command.",
+          anyOf: [
+            {
+              type: "array",
+              items: {
+                type: "string",
+                description: "One command."
+              }
+            },
+            {
+              type: "string"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        multiRegionConfig: {
+          description: 'Replicas per region, e.g. `{ "us-west2" = { numReplicas = 2 } }`; null removes a region.',
+          type: [
+            "object",
+            "null"
+          ],
+          additionalProperties: {
+            description: "Replica settings for one region.",
+            type: [
+              "object",
+              "null"
+            ],
+            additionalProperties: false,
+            required: [
+              "numReplicas"
+            ],
+            properties: {
+              numReplicas: {
+                description: "Replicas in this region.",
+                type: "integer",
+                minimum: 0
+              }
+            }
+          }
+        },
+        numReplicas: {
+          description: "Number of replicas.",
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 0
+        },
+        region: {
+          description: "Region to deploy in, e.g. `us-west2`.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        healthcheckPath: {
+          description: "HTTP path Railway polls before switching traffic to a new deployment; starts with `/`.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        healthcheckTimeout: {
+          description: "Seconds to wait for the health check to pass (default 300).",
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 1
+        },
+        restartPolicyType: {
+          description: "When to restart the service: ON_FAILURE, ALWAYS or NEVER. Any letter case.",
+          type: "string",
+          anyOf: [
+            {
+              enum: [
+                "ON_FAILURE",
+                "ALWAYS",
+                "NEVER"
+              ]
+            },
+            {
+              enum: [
+                "on_failure",
+                "always",
+                "never"
+              ]
+            },
+            {
+              pattern: "^(?:[Oo][Nn]_[Ff][Aa][Ii][Ll][Uu][Rr][Ee]|[Aa][Ll][Ww][Aa][Yy][Ss]|[Nn][Ee][Vv][Ee][Rr])$"
+            }
+          ]
+        },
+        restartPolicyMaxRetries: {
+          description: "Restarts before giving up (with ON_FAILURE).",
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 0
+        },
+        cronSchedule: {
+          description: "Cron expression (5 fields, UTC) to run the service as a cron job.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        sleepApplication: {
+          description: "Serverless: sleep the service when it receives no traffic.",
+          type: [
+            "boolean",
+            "null"
+          ]
+        },
+        overlapSeconds: {
+          description: "Seconds the old and new deployments overlap.",
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 0
+        },
+        drainingSeconds: {
+          description: "Seconds between SIGTERM and SIGKILL when a deployment stops.",
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 0
+        },
+        preDeployTimeoutSeconds: {
+          description: "Seconds the pre-deploy command may run.",
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 1
+        },
+        runtime: {
+          description: "Deployment runtime: V2, LEGACY or UNSPECIFIED. Any letter case.",
+          type: [
+            "string"
+          ],
+          anyOf: [
+            {
+              enum: [
+                "V2",
+                "LEGACY",
+                "UNSPECIFIED"
+              ]
+            },
+            {
+              enum: [
+                "v2",
+                "legacy",
+                "unspecified"
+              ]
+            },
+            {
+              pattern: "^(?:[Vv]2|[Ll][Ee][Gg][Aa][Cc][Yy]|[Uu][Nn][Ss][Pp][Ee][Cc][Ii][Ff][Ii][Ee][Dd])$"
+            }
+          ]
+        },
+        registryCredentials: {
+          description: "Credentials for a private image registry.",
+          type: [
+            "object",
+            "null"
+          ],
+          additionalProperties: false,
+          required: [
+            "username",
+            "password"
+          ],
+          properties: {
+            username: {
+              description: "Registry user name.",
+              type: "string"
+            },
+            password: {
+              description: "Registry password; use a Railway variable reference, never a literal secret.",
+              type: "string"
+            }
+          }
+        },
+        limitOverride: {
+          description: "Per-replica resource limits.",
+          type: [
+            "object",
+            "null"
+          ],
+          additionalProperties: false,
+          properties: {
+            containers: {
+              description: "Container limits.",
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                cpu: {
+                  description: "vCPUs per replica.",
+                  type: "number",
+                  exclusiveMinimum: 0
+                },
+                memoryBytes: {
+                  description: "Memory per replica, in bytes.",
+                  type: "number",
+                  exclusiveMinimum: 0
+                }
+              }
+            }
+          }
+        },
+        requiredMountPath: {
+          description: "Path where a volume must be mounted for the deployment to start.",
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        ipv6EgressEnabled: {
+          description: "Allow outbound IPv6 traffic.",
+          type: [
+            "boolean",
+            "null"
+          ]
+        }
+      }
+    },
+    environmentBlock: {
+      description: "Settings for one Railway environment; only `build` and `deploy` may appear here.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        build: {
+          $ref: "#/definitions/build",
+          description: "Build settings in this environment."
+        },
+        deploy: {
+          $ref: "#/definitions/deploy",
+          description: "Deploy settings in this environment."
+        }
+      }
+    },
+    variableName: {
+      description: "A variable name.",
+      type: "string",
+      pattern: "^[A-Za-z_][A-Za-z0-9_]*$"
+    },
+    variables: {
+      description: "Railyard variable declarations. Values of secrets never belong here.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        required: {
+          description: "Names of variables that must exist in Railway and render non-empty before a deploy.",
+          type: "array",
+          items: {
+            $ref: "#/definitions/variableName"
+          }
+        },
+        set: {
+          description: 'Variables Railyard sets on the service: fixed, non-secret values (`CONTAINER_ROLE = "api"`), references Railway renders (`"${{User Data DB.DATABASE_URL}}"`, `"https://${{api.RAILWAY_PUBLIC_DOMAIN}}"`), or `"${{ secret(32) }}"`: a secret Railway generates once when the variable is missing, never stored here, never printed, never regenerated.',
+          type: "object",
+          propertyNames: {
+            $ref: "#/definitions/variableName"
+          },
+          additionalProperties: {
+            description: "The value: text, `${{Service.VARIABLE}}` references, or `${{ secret(N) }}` alone.",
+            type: "string"
+          }
+        }
+      }
+    },
+    service: {
+      description: "One Railway service. Its settings override this file's base `build`/`deploy`.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        build: {
+          $ref: "#/definitions/build",
+          description: "Build settings for this service (override the file's [build])."
+        },
+        deploy: {
+          $ref: "#/definitions/deploy",
+          description: "Deploy settings for this service (override the file's [deploy])."
+        },
+        environments: {
+          description: "This service's overrides per environment (highest precedence).",
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/environmentBlock"
+          },
+          propertyNames: {
+            pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
+          }
+        },
+        variables: {
+          $ref: "#/definitions/variables",
+          description: "Variables this service needs (`required`) or gets (`set`), added to the file's [variables]."
+        },
+        dependsOn: {
+          description: "Services that must be deployed and healthy before this one.",
+          type: "array",
+          items: {
+            description: "A Railway service name defined in some railway.toml.",
+            type: "string",
+            minLength: 1,
+            pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
+          }
+        },
+        smoke: {
+          description: "This service's role in Railyard's smoke test: `api` or `frontend`.",
+          type: "object",
+          required: [
+            "role"
+          ],
+          properties: {
+            role: {
+              description: "`api` or `frontend`.",
+              type: "string",
+              enum: [
+                "api",
+                "frontend"
+              ]
+            }
+          },
+          discriminator: {
+            propertyName: "role"
+          },
+          oneOf: [
+            {
+              description: "The API: Railyard fetches versionPath and checks the deployed commit.",
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "role",
+                "versionPath"
+              ],
+              properties: {
+                role: {
+                  description: "This service is the API.",
+                  const: "api"
+                },
+                versionPath: {
+                  description: "Path that answers with the deployed version (commit), e.g. `/version`.",
+                  type: "string"
+                },
+                healthPath: {
+                  description: "Optional path that must answer 2xx, e.g. `/ready`.",
+                  type: "string"
+                }
+              }
+            },
+            {
+              description: "The frontend: Railyard reads its build info and checks it points at the API.",
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "role",
+                "buildInfoPath",
+                "apiUrlVariable"
+              ],
+              properties: {
+                role: {
+                  description: "This service is the frontend.",
+                  const: "frontend"
+                },
+                buildInfoPath: {
+                  description: "Path that answers with the frontend's build info, e.g. `/healthz`.",
+                  type: "string"
+                },
+                apiUrlVariable: {
+                  description: "Name of the variable holding the API's URL, e.g. `NEXT_PUBLIC_API_URL`.",
+                  type: "string",
+                  pattern: "^[A-Za-z_][A-Za-z0-9_]*$"
+                }
+              }
+            }
+          ]
+        },
+        source: {
+          description: 'Railyard: where Railway takes the service from when Railyard creates it: a GitHub repository and branch (`{ repo = "owner/name", branch = "main" }`) or an image (`{ image = "nginx:1" }`). Without it the service is created empty and deployed from an upload of the repository.',
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            repo: {
+              description: "GitHub repository, `owner/name`.",
+              type: "string",
+              pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+            },
+            branch: {
+              description: "Branch Railway follows (with `repo`).",
+              type: "string",
+              minLength: 1
+            },
+            image: {
+              description: "Docker image, e.g. `ghcr.io/owner/app:1`.",
+              type: "string",
+              minLength: 1
+            }
+          }
+        },
+        domains: {
+          description: "Railyard: the service's domains. Railyard creates the missing ones and prints the DNS records a custom domain needs; the smoke test uses the Railway domain until the custom one is verified.",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            railway: {
+              description: "`true`: the service gets a Railway-generated domain (`*.up.railway.app`).",
+              type: "boolean"
+            },
+            custom: {
+              description: 'Custom domains, e.g. `["app.example.com"]`.',
+              type: "array",
+              items: {
+                description: "A host name.",
+                type: "string",
+                pattern: "^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$"
+              }
+            }
+          }
+        }
+      }
+    },
+    database: {
+      description: "A database Railway runs as a service of its own, from Railway's template image for its kind.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "kind"
+      ],
+      properties: {
+        kind: {
+          description: "`postgres` (exposes DATABASE_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE...) or `redis` (REDIS_URL, REDISHOST, REDISPORT, REDISUSER, REDISPASSWORD...).",
+          type: "string",
+          enum: [
+            "postgres",
+            "redis"
+          ]
+        },
+        image: {
+          description: "Image to run instead of Railway's template image for the kind.",
+          type: "string",
+          minLength: 1
+        },
+        volume: {
+          description: "The volume that keeps the data. Default: one at the kind's data path (`/var/lib/postgresql/data`, `/data`).",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            mountPath: {
+              description: "Absolute path the volume is mounted at.",
+              type: "string",
+              pattern: "^/"
+            }
+          }
+        }
+      }
+    }
+  }
+};
 
 // node_modules/eslint-visitor-keys/lib/visitor-keys.js
 var KEYS = {
@@ -52046,794 +52645,6 @@ function parseJsonWithPositions(text) {
   return { data, positions, duplicateKeys };
 }
 
-// action/src/config/parse.ts
-function tooDeep(file) {
-  return {
-    data: void 0,
-    positions: /* @__PURE__ */ new Map(),
-    findings: [
-      {
-        severity: "error",
-        code: "too-deep",
-        message: "the file nests tables or arrays too deeply to be read",
-        location: { file, line: 1, column: 1 }
-      }
-    ]
-  };
-}
-function isJsonPath(path) {
-  return path.toLowerCase().endsWith(".json");
-}
-function toPlain(value) {
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Date) return value;
-  if (typeof value === "bigint") return Number(value);
-  if (value !== null && typeof value === "object") {
-    const plain = {};
-    for (const [key, entry] of Object.entries(value)) plain[key] = toPlain(entry);
-    return plain;
-  }
-  return value;
-}
-function tomlSyntaxMessage(raw) {
-  const firstLine = raw.split("\n")[0] ?? raw;
-  return firstLine.replace(/ at row \d+, col \d+, pos \d+:?$/, "").trim();
-}
-function parseConfigText(file, rawText) {
-  const text = rawText.charCodeAt(0) === 65279 ? rawText.slice(1) : rawText;
-  if (isJsonPath(file)) {
-    try {
-      const parsed = parseJsonWithPositions(text);
-      const findings = parsed.duplicateKeys.map((duplicate) => ({
-        severity: "error",
-        code: "duplicate-key",
-        message: `key \`${duplicate.key}\` appears twice in the same object; only the last one would count`,
-        location: { file, line: duplicate.position.line, column: duplicate.position.column }
-      }));
-      return { data: parsed.data, positions: parsed.positions, findings };
-    } catch (error) {
-      if (error instanceof RangeError) return tooDeep(file);
-      const syntax = error instanceof JsonSyntaxError ? error : void 0;
-      return {
-        data: void 0,
-        positions: /* @__PURE__ */ new Map(),
-        findings: [
-          {
-            severity: "error",
-            code: "json-syntax",
-            message: `JSON syntax error: ${syntax?.message ?? "the file could not be read as JSON"}`,
-            location: { file, line: syntax?.line ?? 1, column: syntax?.column ?? 1 }
-          }
-        ]
-      };
-    }
-  }
-  let data;
-  try {
-    data = toPlain(import_toml.default.parse(text));
-  } catch (error) {
-    if (error instanceof RangeError) return tooDeep(file);
-    const details = error;
-    let line = typeof details.line === "number" ? details.line + 1 : 1;
-    let column = typeof details.col === "number" ? details.col + 1 : 1;
-    try {
-      parseTOML(text);
-    } catch (positioned) {
-      if (positioned instanceof ParseError) {
-        line = positioned.lineNumber;
-        column = positioned.column + 1;
-      }
-    }
-    const message = typeof details.message === "string" ? tomlSyntaxMessage(details.message) : "the file could not be read as TOML";
-    return {
-      data: void 0,
-      positions: /* @__PURE__ */ new Map(),
-      findings: [
-        {
-          severity: "error",
-          code: "toml-syntax",
-          message: `TOML syntax error: ${message}`,
-          location: { file, line, column }
-        }
-      ]
-    };
-  }
-  return { data, positions: tomlPositions(text) ?? /* @__PURE__ */ new Map(), findings: [] };
-}
-
-// action/src/config/read-file.ts
-import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
-var MAX_CONFIG_BYTES = 1024 * 1024;
-function finding(path, code, message, line = 1, column = 1) {
-  return { severity: "error", code, message, location: { file: path, line, column } };
-}
-function inside(root, inner) {
-  const rel = relative(root, inner);
-  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
-}
-function invalidUtf8Offset(bytes) {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i];
-    let need;
-    let min;
-    if (b < 128) {
-      i++;
-      continue;
-    } else if (b >= 194 && b <= 223) {
-      need = 1;
-      min = 128;
-    } else if (b >= 224 && b <= 239) {
-      need = 2;
-      min = 2048;
-    } else if (b >= 240 && b <= 244) {
-      need = 3;
-      min = 65536;
-    } else return i;
-    if (i + need >= bytes.length) return i;
-    let code = b & 63 >> need;
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === void 0 || (c & 192) !== 128) return i;
-      code = code << 6 | c & 63;
-    }
-    if (code < min || code > 1114111 || code >= 55296 && code <= 57343) return i;
-    i += need + 1;
-  }
-  return -1;
-}
-function positionOf(bytes, offset) {
-  const before = Buffer.from(bytes.subarray(0, offset)).toString("utf8");
-  const lines = before.split("\n");
-  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
-}
-function readConfigFile(repoDir, path) {
-  const full = join(repoDir, path);
-  let link = false;
-  try {
-    link = lstatSync(full).isSymbolicLink();
-  } catch {
-    return { finding: finding(path, "file-not-found", `cannot read ${path}`) };
-  }
-  let real;
-  try {
-    real = realpathSync(full);
-  } catch (error) {
-    const code = error.code;
-    const why = code === "ELOOP" ? "a symlink loop" : "a symlink to a file that does not exist";
-    return { finding: finding(path, "file-not-found", `cannot read ${path}: it is ${why}`) };
-  }
-  let root;
-  try {
-    root = realpathSync(repoDir);
-  } catch {
-    root = repoDir;
-  }
-  if (!inside(root, real)) {
-    return {
-      finding: finding(
-        path,
-        "file-outside-repository",
-        `${path} leads outside the repository (through a symlink); Railyard reads config files only inside it`
-      )
-    };
-  }
-  const stats = statSync(real);
-  if (!stats.isFile()) {
-    const kind = stats.isDirectory() ? "a folder" : stats.isCharacterDevice() || stats.isBlockDevice() ? "a device" : stats.isFIFO() ? "a named pipe" : stats.isSocket() ? "a socket" : "not a regular file";
-    return {
-      finding: finding(
-        path,
-        "not-a-file",
-        `${path} is ${kind}${link ? " (through a symlink)" : ""}, not a config file`
-      )
-    };
-  }
-  if (stats.size > MAX_CONFIG_BYTES) {
-    return {
-      finding: finding(
-        path,
-        "file-too-large",
-        `${path} is ${stats.size} bytes; a config file may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`
-      )
-    };
-  }
-  const fd = openSync(real, "r");
-  let bytes;
-  try {
-    if (!fstatSync(fd).isFile())
-      return { finding: finding(path, "not-a-file", `${path} is not a regular file`) };
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let length = 0;
-    for (; ; ) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > MAX_CONFIG_BYTES) {
-        return {
-          finding: finding(
-            path,
-            "file-too-large",
-            `${path} is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB)`
-          )
-        };
-      }
-    }
-    bytes = buffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
-  }
-  const bad = invalidUtf8Offset(bytes);
-  if (bad !== -1) {
-    const { line, column } = positionOf(bytes, bad);
-    return {
-      finding: finding(
-        path,
-        "invalid-utf8",
-        `${path} is not valid UTF-8: byte 0x${bytes[bad].toString(16).padStart(2, "0")} at byte offset ${bad}`,
-        line,
-        column
-      )
-    };
-  }
-  return { text: bytes.toString("utf8") };
-}
-
-// action/src/config/schema-check.ts
-var import_ajv = __toESM(require_ajv(), 1);
-var import_fastest_levenshtein = __toESM(require_mod(), 1);
-
-// schemas/railway.schema.json
-var railway_schema_default = {
-  $schema: "http://json-schema.org/draft-07/schema#",
-  title: "Railyard railway.toml / railway.json",
-  description: "Railway Config as Code (build, deploy, environments) plus Railyard's extension tables (variables, services). Railyard applies these settings through Railway's API. See docs/decisions/0001-config-format.md and 0010-config-schema.md.",
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    $schema: {
-      description: "URL or path of the JSON Schema for editor support. Ignored by Railyard.",
-      type: "string"
-    },
-    build: {
-      $ref: "#/definitions/build",
-      description: "Build settings for every service this file configures (lowest precedence)."
-    },
-    deploy: {
-      $ref: "#/definitions/deploy",
-      description: "Deploy settings for every service this file configures (lowest precedence)."
-    },
-    environments: {
-      description: "Overrides per Railway environment name. `pr` applies to PR (ephemeral) environments. An environment block wins over the base and service blocks.",
-      type: "object",
-      additionalProperties: {
-        $ref: "#/definitions/environmentBlock"
-      },
-      propertyNames: {
-        pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
-      }
-    },
-    variables: {
-      $ref: "#/definitions/variables",
-      description: "Railyard: variables every service of this file needs (`required` names) or gets (`set` fixed values)."
-    },
-    services: {
-      description: "Railyard: the Railway services this file configures, keyed by Railway service name. Each inherits this file's build/deploy settings.",
-      type: "object",
-      propertyNames: {
-        minLength: 1,
-        pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
-      },
-      additionalProperties: {
-        $ref: "#/definitions/service"
-      }
-    }
-  },
-  definitions: {
-    build: {
-      description: "Railway build settings.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        builder: {
-          description: "Builder: RAILPACK (default), DOCKERFILE, NIXPACKS (deprecated), HEROKU or PAKETO. Any letter case.",
-          type: "string",
-          anyOf: [
-            {
-              enum: [
-                "RAILPACK",
-                "DOCKERFILE",
-                "NIXPACKS",
-                "HEROKU",
-                "PAKETO"
-              ]
-            },
-            {
-              enum: [
-                "railpack",
-                "dockerfile",
-                "nixpacks",
-                "heroku",
-                "paketo"
-              ]
-            },
-            {
-              pattern: "^(?:[Rr][Aa][Ii][Ll][Pp][Aa][Cc][Kk]|[Dd][Oo][Cc][Kk][Ee][Rr][Ff][Ii][Ll][Ee]|[Nn][Ii][Xx][Pp][Aa][Cc][Kk][Ss]|[Hh][Ee][Rr][Oo][Kk][Uu]|[Pp][Aa][Kk][Ee][Tt][Oo])$"
-            }
-          ]
-        },
-        watchPatterns: {
-          description: "Gitignore-style globs matched from the repository root; a deploy starts only when a changed file matches. `!` negates.",
-          type: [
-            "array",
-            "null"
-          ],
-          items: {
-            type: "string",
-            description: "One gitignore-style pattern, e.g. `/backend/**`."
-          }
-        },
-        buildCommand: {
-          description: "Build command passed to the builder.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        dockerfilePath: {
-          description: "Path of the Dockerfile, relative to the service root (the file's folder); a leading `/` means the repository root.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        railpackVersion: {
-          description: "Railpack version to build with.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        nixpacksConfigPath: {
-          description: "Path of a nixpacks.toml (Nixpacks builder, deprecated).",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        nixpacksPlan: {
-          description: "Full Nixpacks plan (Nixpacks builder, deprecated).",
-          type: [
-            "object",
-            "null"
-          ]
-        },
-        nixpacksVersion: {
-          description: "Nixpacks version to build with (deprecated).",
-          type: [
-            "string",
-            "null"
-          ]
-        }
-      }
-    },
-    deploy: {
-      description: "Railway deploy settings.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        startCommand: {
-          description: "Command that starts the service.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        preDeployCommand: {
-          description: "Commands run after the build and before the deploy (e.g. migrations). An array; a single string is accepted as one command.",
-          anyOf: [
-            {
-              type: "array",
-              items: {
-                type: "string",
-                description: "One command."
-              }
-            },
-            {
-              type: "string"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        multiRegionConfig: {
-          description: 'Replicas per region, e.g. `{ "us-west2" = { numReplicas = 2 } }`; null removes a region.',
-          type: [
-            "object",
-            "null"
-          ],
-          additionalProperties: {
-            description: "Replica settings for one region.",
-            type: [
-              "object",
-              "null"
-            ],
-            additionalProperties: false,
-            required: [
-              "numReplicas"
-            ],
-            properties: {
-              numReplicas: {
-                description: "Replicas in this region.",
-                type: "integer",
-                minimum: 0
-              }
-            }
-          }
-        },
-        numReplicas: {
-          description: "Number of replicas.",
-          type: [
-            "integer",
-            "null"
-          ],
-          minimum: 0
-        },
-        region: {
-          description: "Region to deploy in, e.g. `us-west2`.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        healthcheckPath: {
-          description: "HTTP path Railway polls before switching traffic to a new deployment; starts with `/`.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        healthcheckTimeout: {
-          description: "Seconds to wait for the health check to pass (default 300).",
-          type: [
-            "integer",
-            "null"
-          ],
-          minimum: 1
-        },
-        restartPolicyType: {
-          description: "When to restart the service: ON_FAILURE, ALWAYS or NEVER. Any letter case.",
-          type: "string",
-          anyOf: [
-            {
-              enum: [
-                "ON_FAILURE",
-                "ALWAYS",
-                "NEVER"
-              ]
-            },
-            {
-              enum: [
-                "on_failure",
-                "always",
-                "never"
-              ]
-            },
-            {
-              pattern: "^(?:[Oo][Nn]_[Ff][Aa][Ii][Ll][Uu][Rr][Ee]|[Aa][Ll][Ww][Aa][Yy][Ss]|[Nn][Ee][Vv][Ee][Rr])$"
-            }
-          ]
-        },
-        restartPolicyMaxRetries: {
-          description: "Restarts before giving up (with ON_FAILURE).",
-          type: [
-            "integer",
-            "null"
-          ],
-          minimum: 0
-        },
-        cronSchedule: {
-          description: "Cron expression (5 fields, UTC) to run the service as a cron job.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        sleepApplication: {
-          description: "Serverless: sleep the service when it receives no traffic.",
-          type: [
-            "boolean",
-            "null"
-          ]
-        },
-        overlapSeconds: {
-          description: "Seconds the old and new deployments overlap.",
-          type: [
-            "integer",
-            "null"
-          ],
-          minimum: 0
-        },
-        drainingSeconds: {
-          description: "Seconds between SIGTERM and SIGKILL when a deployment stops.",
-          type: [
-            "integer",
-            "null"
-          ],
-          minimum: 0
-        },
-        preDeployTimeoutSeconds: {
-          description: "Seconds the pre-deploy command may run.",
-          type: [
-            "integer",
-            "null"
-          ],
-          minimum: 1
-        },
-        runtime: {
-          description: "Deployment runtime: V2, LEGACY or UNSPECIFIED. Any letter case.",
-          type: [
-            "string"
-          ],
-          anyOf: [
-            {
-              enum: [
-                "V2",
-                "LEGACY",
-                "UNSPECIFIED"
-              ]
-            },
-            {
-              enum: [
-                "v2",
-                "legacy",
-                "unspecified"
-              ]
-            },
-            {
-              pattern: "^(?:[Vv]2|[Ll][Ee][Gg][Aa][Cc][Yy]|[Uu][Nn][Ss][Pp][Ee][Cc][Ii][Ff][Ii][Ee][Dd])$"
-            }
-          ]
-        },
-        registryCredentials: {
-          description: "Credentials for a private image registry.",
-          type: [
-            "object",
-            "null"
-          ],
-          additionalProperties: false,
-          required: [
-            "username",
-            "password"
-          ],
-          properties: {
-            username: {
-              description: "Registry user name.",
-              type: "string"
-            },
-            password: {
-              description: "Registry password; use a Railway variable reference, never a literal secret.",
-              type: "string"
-            }
-          }
-        },
-        limitOverride: {
-          description: "Per-replica resource limits.",
-          type: [
-            "object",
-            "null"
-          ],
-          additionalProperties: false,
-          properties: {
-            containers: {
-              description: "Container limits.",
-              type: "object",
-              additionalProperties: false,
-              properties: {
-                cpu: {
-                  description: "vCPUs per replica.",
-                  type: "number",
-                  exclusiveMinimum: 0
-                },
-                memoryBytes: {
-                  description: "Memory per replica, in bytes.",
-                  type: "number",
-                  exclusiveMinimum: 0
-                }
-              }
-            }
-          }
-        },
-        requiredMountPath: {
-          description: "Path where a volume must be mounted for the deployment to start.",
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        ipv6EgressEnabled: {
-          description: "Allow outbound IPv6 traffic.",
-          type: [
-            "boolean",
-            "null"
-          ]
-        }
-      }
-    },
-    environmentBlock: {
-      description: "Settings for one Railway environment; only `build` and `deploy` may appear here.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        build: {
-          $ref: "#/definitions/build",
-          description: "Build settings in this environment."
-        },
-        deploy: {
-          $ref: "#/definitions/deploy",
-          description: "Deploy settings in this environment."
-        }
-      }
-    },
-    variableName: {
-      description: "A variable name.",
-      type: "string",
-      pattern: "^[A-Za-z_][A-Za-z0-9_]*$"
-    },
-    variables: {
-      description: "Railyard variable declarations. Values of secrets never belong here.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        required: {
-          description: "Names of variables that must exist in Railway and render non-empty before a deploy.",
-          type: "array",
-          items: {
-            $ref: "#/definitions/variableName"
-          }
-        },
-        set: {
-          description: 'Fixed, non-secret variables Railyard sets on the service, e.g. `{ CONTAINER_ROLE = "api" }`.',
-          type: "object",
-          propertyNames: {
-            $ref: "#/definitions/variableName"
-          },
-          additionalProperties: {
-            description: "The variable's value (not a secret).",
-            type: "string"
-          }
-        }
-      }
-    },
-    service: {
-      description: "One Railway service. Its settings override this file's base `build`/`deploy`.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        build: {
-          $ref: "#/definitions/build",
-          description: "Build settings for this service (override the file's [build])."
-        },
-        deploy: {
-          $ref: "#/definitions/deploy",
-          description: "Deploy settings for this service (override the file's [deploy])."
-        },
-        environments: {
-          description: "This service's overrides per environment (highest precedence).",
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/environmentBlock"
-          },
-          propertyNames: {
-            pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
-          }
-        },
-        variables: {
-          $ref: "#/definitions/variables",
-          description: "Variables this service needs (`required`) or gets (`set`), added to the file's [variables]."
-        },
-        dependsOn: {
-          description: "Services that must be deployed and healthy before this one.",
-          type: "array",
-          items: {
-            description: "A Railway service name defined in some railway.toml.",
-            type: "string",
-            minLength: 1,
-            pattern: "^[^\0-\x7F-\x9F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]*$"
-          }
-        },
-        smoke: {
-          description: "This service's role in Railyard's smoke test: `api` or `frontend`.",
-          type: "object",
-          required: [
-            "role"
-          ],
-          properties: {
-            role: {
-              description: "`api` or `frontend`.",
-              type: "string",
-              enum: [
-                "api",
-                "frontend"
-              ]
-            }
-          },
-          discriminator: {
-            propertyName: "role"
-          },
-          oneOf: [
-            {
-              description: "The API: Railyard fetches versionPath and checks the deployed commit.",
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "role",
-                "versionPath"
-              ],
-              properties: {
-                role: {
-                  description: "This service is the API.",
-                  const: "api"
-                },
-                versionPath: {
-                  description: "Path that answers with the deployed version (commit), e.g. `/version`.",
-                  type: "string"
-                },
-                healthPath: {
-                  description: "Optional path that must answer 2xx, e.g. `/ready`.",
-                  type: "string"
-                }
-              }
-            },
-            {
-              description: "The frontend: Railyard reads its build info and checks it points at the API.",
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "role",
-                "buildInfoPath",
-                "apiUrlVariable"
-              ],
-              properties: {
-                role: {
-                  description: "This service is the frontend.",
-                  const: "frontend"
-                },
-                buildInfoPath: {
-                  description: "Path that answers with the frontend's build info, e.g. `/healthz`.",
-                  type: "string"
-                },
-                apiUrlVariable: {
-                  description: "Name of the variable holding the API's URL, e.g. `NEXT_PUBLIC_API_URL`.",
-                  type: "string",
-                  pattern: "^[A-Za-z_][A-Za-z0-9_]*$"
-                }
-              }
-            }
-          ]
-        }
-      }
-    }
-  }
-};
-
-// action/src/config/quote.ts
-var MAX_QUOTED = 60;
-function quote(value) {
-  if (value.length <= MAX_QUOTED) return printable(JSON.stringify(value));
-  return `${printable(JSON.stringify(value.slice(0, MAX_QUOTED)))}\u2026 (${value.length} characters)`;
-}
-function clip(text) {
-  return printable(
-    text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}\u2026 (${text.length} characters)`
-  );
-}
-function worthSuggesting(key) {
-  return key.length <= MAX_QUOTED;
-}
-
 // action/src/config/schema-check.ts
 var compiled;
 function validator() {
@@ -52953,21 +52764,10 @@ function locate(context, segments, prefer) {
 function sectionName(segments) {
   return segments.length === 0 ? "at the top level" : `in [${displayPath(segments)}]`;
 }
-var VARIABLES_IN_RAILWAY = "Railway never read variables from this file: set them in the service's Variables in Railway (dashboard or `railway variables --set`); Railyard's [variables] `required` lists names that must exist there";
-function foreignTableHint(key, parent) {
-  const lower = key.toLowerCase();
-  if (["env", "envvars", "environment_variables", "envs"].includes(lower) && parent.length <= 1)
-    return VARIABLES_IN_RAILWAY;
-  if (lower === "networking" || lower === "domains" || lower === "ports")
-    return "Railway never read networking from this file: domains and ports live in the service's Settings \u2192 Networking in Railway";
-  return void 0;
-}
 function unknownKeySuggestion(key, parent, allowed) {
   if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
-    return `Railway never read variable values from this file: set ${key} in the service's Variables in Railway; a fixed, non-secret value may go under \`set\` (set = { ${key} = "..." }), and \`required\` lists names that must exist in Railway`;
+    return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
   }
-  const foreign = foreignTableHint(key, parent);
-  if (foreign !== void 0) return foreign;
   if (!worthSuggesting(key)) return void 0;
   const alias = knownAliases[key];
   if (alias !== void 0 && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
@@ -52982,7 +52782,7 @@ function unknownKeySuggestion(key, parent, allowed) {
       return `did you mean \`${nested}\` in [${displayPath([...parent, section])}]?`;
     }
     if (allowed.length === 2) {
-      return /^[A-Z_][A-Z0-9_]*$/.test(key) ? `an environment block holds only [build] and [deploy]; Railway never read variables from this file: set ${key} in that environment's Variables in Railway` : "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
+      return "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
     }
   }
   return void 0;
@@ -53179,28 +52979,344 @@ function schemaFindings(file, data, positions) {
   for (const error of errors) {
     if (error.schemaPath.includes("/propertyNames/") || error.propertyName !== void 0)
       continue;
-    const finding2 = errorToFinding(error, context);
-    if (finding2 === void 0) continue;
-    const identity = `${finding2.location.line}:${finding2.location.column}:${finding2.code}:${finding2.message}`;
+    const finding = errorToFinding(error, context);
+    if (finding === void 0) continue;
+    const identity = `${finding.location.line}:${finding.location.column}:${finding.code}:${finding.message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    findings.push(finding2);
+    findings.push(finding);
   }
   return findings;
+}
+
+// action/src/config/declare.ts
+var DEFAULT_MOUNT_PATH = {
+  postgres: "/var/lib/postgresql/data",
+  redis: "/data"
+};
+var DEFAULT_IMAGE = {
+  postgres: "ghcr.io/railwayapp-templates/postgres-ssl:18",
+  redis: "redis:8"
+};
+var GENERATED = /^\s*\$\{\{\s*(secret\(\s*\d+\s*(?:,\s*"[^"]*"\s*)?\))\s*\}\}\s*$/;
+var ANY_SECRET_CALL = /\$\{\{\s*secret\s*\(/;
+function generatorOf(value) {
+  const match = GENERATED.exec(value);
+  if (!match?.[1]) return void 0;
+  return match[1].replace(/\s+/g, "").replace(/,"/, ', "');
+}
+function databasesOf(file) {
+  const table = tableAt(file.data, ["databases"]);
+  if (!table) return [];
+  const out = [];
+  for (const [name, value] of Object.entries(table)) {
+    if (!isTable2(value) || value.kind !== "postgres" && value.kind !== "redis") continue;
+    const mountPath = tableAt(value, ["volume"])?.mountPath;
+    out.push({
+      name,
+      kind: value.kind,
+      ...typeof value.image === "string" ? { image: value.image } : {},
+      mountPath: typeof mountPath === "string" ? mountPath : DEFAULT_MOUNT_PATH[value.kind],
+      file: file.path,
+      location: locateIn(file.path, file.positions, ["databases", name], "key")
+    });
+  }
+  return out;
+}
+function serviceDeclarationOf(service, setValues) {
+  const out = {};
+  const source = tableAt(service, ["source"]);
+  if (source) {
+    const picked = {};
+    for (const key of ["repo", "branch", "image"])
+      if (typeof source[key] === "string") picked[key] = source[key];
+    out.source = picked;
+  }
+  const domains = tableAt(service, ["domains"]);
+  if (domains) {
+    out.domains = {
+      railway: domains.railway === true,
+      custom: Array.isArray(domains.custom) ? domains.custom.filter((d) => typeof d === "string").map((d) => d.toLowerCase()) : []
+    };
+  }
+  const generated = {};
+  for (const [name, value] of Object.entries(setValues)) {
+    const generator = generatorOf(value);
+    if (generator) generated[name] = generator;
+  }
+  if (Object.keys(generated).length > 0) out.generatedVariables = generated;
+  return out;
+}
+function declarationFindings(files, services, databases) {
+  const findings = [];
+  const serviceNames = new Set(services.map((s) => s.name));
+  const seen = /* @__PURE__ */ new Map();
+  for (const database of databases) {
+    const first = seen.get(database.name);
+    if (first) {
+      findings.push({
+        severity: "error",
+        code: "duplicate-database",
+        message: `database \`${database.name}\` is already declared in ${first.file}:${first.location.line}`,
+        location: database.location
+      });
+    } else seen.set(database.name, database);
+    if (serviceNames.has(database.name)) {
+      findings.push({
+        severity: "error",
+        code: "database-is-service",
+        message: `\`${database.name}\` is declared both as a database and as a service; Railway names each service once`,
+        location: database.location
+      });
+    }
+  }
+  const known = [...serviceNames, ...seen.keys()];
+  const domainOwners = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    const table = tableAt(file.data, ["services"]) ?? {};
+    const fileSet = tableAt(file.data, ["variables", "set"]) ?? {};
+    for (const [name, service] of Object.entries(table)) {
+      if (!isTable2(service)) continue;
+      const source = tableAt(service, ["source"]);
+      if (source && typeof source.image === "string" && typeof source.repo === "string") {
+        findings.push({
+          severity: "error",
+          code: "source-repo-and-image",
+          message: `service \`${name}\` has both a repo and an image as its source; Railway takes one`,
+          suggestion: "keep `repo` (with `branch`) or `image`",
+          location: locateIn(file.path, file.positions, ["services", name, "source"], "key")
+        });
+      }
+      if (source && typeof source.branch === "string" && typeof source.repo !== "string") {
+        findings.push({
+          severity: "error",
+          code: "source-branch-without-repo",
+          message: `service \`${name}\` names a branch but no repo`,
+          location: locateIn(file.path, file.positions, ["services", name, "source", "branch"], "key")
+        });
+      }
+      const custom = tableAt(service, ["domains"])?.custom;
+      if (Array.isArray(custom)) {
+        custom.forEach((domain, index) => {
+          if (typeof domain !== "string") return;
+          const owner = domainOwners.get(domain.toLowerCase());
+          if (owner && owner !== name) {
+            findings.push({
+              severity: "error",
+              code: "duplicate-domain",
+              message: `custom domain \`${clip(domain)}\` is already claimed by service \`${owner}\``,
+              location: locateIn(
+                file.path,
+                file.positions,
+                ["services", name, "domains", "custom", String(index)],
+                "value"
+              )
+            });
+          } else domainOwners.set(domain.toLowerCase(), name);
+        });
+      }
+      const own = tableAt(service, ["variables", "set"]) ?? {};
+      for (const [segments, set2] of [
+        [["variables", "set"], fileSet],
+        [["services", name, "variables", "set"], own]
+      ]) {
+        for (const [variable, value] of Object.entries(set2)) {
+          if (typeof value !== "string") continue;
+          const location = locateIn(file.path, file.positions, [...segments, variable], "value");
+          findings.push(...valueFindings(variable, value, location, known));
+        }
+      }
+    }
+  }
+  const unique = /* @__PURE__ */ new Map();
+  for (const finding of findings)
+    unique.set(
+      `${finding.code}@${finding.location.file}:${finding.location.line}:${finding.location.column}`,
+      finding
+    );
+  return [...unique.values()];
+}
+function valueFindings(variable, value, location, known) {
+  const findings = [];
+  if (ANY_SECRET_CALL.test(value) && generatorOf(value) === void 0) {
+    findings.push({
+      severity: "error",
+      code: "bad-secret",
+      message: `\`${variable}\`: a generated secret must be the whole value, written \`\${{ secret(32) }}\` (length 1 to 256, optionally an alphabet in double quotes)`,
+      location
+    });
+    return findings;
+  }
+  const length = Number(/secret\(\s*(\d+)/.exec(value)?.[1] ?? 32);
+  if (generatorOf(value) && (length < 1 || length > 256)) {
+    findings.push({
+      severity: "error",
+      code: "bad-secret",
+      message: `\`${variable}\`: secret(${length}) is out of range (1 to 256)`,
+      location
+    });
+  }
+  for (const match of value.matchAll(/\$\{\{\s*([^}]*?)\s*\}\}/g)) {
+    const reference = match[1] ?? "";
+    const dot = reference.lastIndexOf(".");
+    if (dot === -1) continue;
+    const owner = reference.slice(0, dot).trim();
+    if (owner === "shared" || known.includes(owner) || owner.startsWith("secret(")) continue;
+    const near = closest(owner, known);
+    findings.push({
+      severity: "warning",
+      code: "unknown-reference",
+      message: `\`${variable}\` references \`${clip(owner)}\`, which no railway.toml declares as a service or database; Railway renders a reference to nothing as empty`,
+      ...near === void 0 ? {} : { suggestion: `did you mean \`${near}\`?` },
+      location
+    });
+  }
+  return findings;
+}
+
+// action/src/config/format.ts
+var ansi = {
+  red: "\x1B[31m",
+  yellow: "\x1B[33m",
+  dim: "\x1B[2m",
+  bold: "\x1B[1m",
+  reset: "\x1B[0m"
+};
+function sortFindings(findings) {
+  return [...findings].sort(
+    (a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column || a.code.localeCompare(b.code)
+  );
+}
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+function formatFindings(findings, options = {}) {
+  const paint = (code, text) => options.color ? `${code}${text}${ansi.reset}` : text;
+  const lines = sortFindings(findings).map((raw) => {
+    const finding = { ...raw, message: printable(raw.message), code: printable(raw.code) };
+    const { line, column } = finding.location;
+    const file = printable(finding.location.file);
+    const severity = paint(finding.severity === "error" ? ansi.red : ansi.yellow, finding.severity);
+    const suggestion = finding.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding.suggestion)})`);
+    return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding.code}: ${finding.message}${suggestion}`;
+  });
+  const errors = findings.filter((finding) => finding.severity === "error").length;
+  const warnings = findings.length - errors;
+  const files = new Set(findings.map((finding) => finding.location.file)).size;
+  lines.push(
+    findings.length === 0 ? "no problems found" : `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`
+  );
+  return lines.join("\n");
+}
+
+// action/src/config/parse.ts
+var import_toml = __toESM(require_toml(), 1);
+function tooDeep(file) {
+  return {
+    data: void 0,
+    positions: /* @__PURE__ */ new Map(),
+    findings: [
+      {
+        severity: "error",
+        code: "too-deep",
+        message: "the file nests tables or arrays too deeply to be read",
+        location: { file, line: 1, column: 1 }
+      }
+    ]
+  };
+}
+function isJsonPath(path) {
+  return path.toLowerCase().endsWith(".json");
+}
+function toPlain(value) {
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (value instanceof Date) return value;
+  if (typeof value === "bigint") return Number(value);
+  if (value !== null && typeof value === "object") {
+    const plain = {};
+    for (const [key, entry] of Object.entries(value)) plain[key] = toPlain(entry);
+    return plain;
+  }
+  return value;
+}
+function tomlSyntaxMessage(raw) {
+  const firstLine = raw.split("\n")[0] ?? raw;
+  return firstLine.replace(/ at row \d+, col \d+, pos \d+:?$/, "").trim();
+}
+function parseConfigText(file, rawText) {
+  const text = rawText.charCodeAt(0) === 65279 ? rawText.slice(1) : rawText;
+  if (isJsonPath(file)) {
+    try {
+      const parsed = parseJsonWithPositions(text);
+      const findings = parsed.duplicateKeys.map((duplicate) => ({
+        severity: "error",
+        code: "duplicate-key",
+        message: `key \`${duplicate.key}\` appears twice in the same object; only the last one would count`,
+        location: { file, line: duplicate.position.line, column: duplicate.position.column }
+      }));
+      return { data: parsed.data, positions: parsed.positions, findings };
+    } catch (error) {
+      if (error instanceof RangeError) return tooDeep(file);
+      const syntax = error instanceof JsonSyntaxError ? error : void 0;
+      return {
+        data: void 0,
+        positions: /* @__PURE__ */ new Map(),
+        findings: [
+          {
+            severity: "error",
+            code: "json-syntax",
+            message: `JSON syntax error: ${syntax?.message ?? "the file could not be read as JSON"}`,
+            location: { file, line: syntax?.line ?? 1, column: syntax?.column ?? 1 }
+          }
+        ]
+      };
+    }
+  }
+  let data;
+  try {
+    data = toPlain(import_toml.default.parse(text));
+  } catch (error) {
+    if (error instanceof RangeError) return tooDeep(file);
+    const details = error;
+    let line = typeof details.line === "number" ? details.line + 1 : 1;
+    let column = typeof details.col === "number" ? details.col + 1 : 1;
+    try {
+      parseTOML(text);
+    } catch (positioned) {
+      if (positioned instanceof ParseError) {
+        line = positioned.lineNumber;
+        column = positioned.column + 1;
+      }
+    }
+    const message = typeof details.message === "string" ? tomlSyntaxMessage(details.message) : "the file could not be read as TOML";
+    return {
+      data: void 0,
+      positions: /* @__PURE__ */ new Map(),
+      findings: [
+        {
+          severity: "error",
+          code: "toml-syntax",
+          message: `TOML syntax error: ${message}`,
+          location: { file, line, column }
+        }
+      ]
+    };
+  }
+  return { data, positions: tomlPositions(text) ?? /* @__PURE__ */ new Map(), findings: [] };
 }
 
 // action/src/config/semantic.ts
 var import_cron_parser = __toESM(require_dist(), 1);
 var import_ignore = __toESM(require_ignore(), 1);
-import { existsSync, statSync as statSync2 } from "node:fs";
-import { join as join2, posix } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { join, posix } from "node:path";
 var CRON_MIN_INTERVAL_MS = 5 * 60 * 1e3;
 function at(file, segments, prefer = "value") {
   return locateIn(file.path, file.positions, segments, prefer);
 }
 function isFile(path) {
   try {
-    return existsSync(path) && statSync2(path).isFile();
+    return existsSync(path) && statSync(path).isFile();
   } catch {
     return false;
   }
@@ -53208,71 +53324,6 @@ function isFile(path) {
 function dockerfileRepoPath(rootDirectory, dockerfilePath) {
   const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
   return posix.normalize(joined).replace(/^\/+/, "");
-}
-function climbsAboveRoot(rootDirectory, path) {
-  let depth = 0;
-  const start = path.startsWith("/") ? "" : rootDirectory;
-  for (const segment of `${start}/${path}`.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    depth += segment === ".." ? -1 : 1;
-    if (depth < 0) return true;
-  }
-  return false;
-}
-function environmentTypoFindings(files, runEnvironment) {
-  const uses = /* @__PURE__ */ new Map();
-  for (const file of files) {
-    const tables = [["environments"]];
-    for (const service of Object.keys(tableAt(file.data, ["services"]) ?? {}))
-      tables.push(["services", service, "environments"]);
-    for (const segments of tables)
-      for (const name of Object.keys(tableAt(file.data, segments) ?? {})) {
-        const list2 = uses.get(name) ?? [];
-        list2.push({ file, segments: [...segments, name] });
-        uses.set(name, list2);
-      }
-  }
-  const anchors = /* @__PURE__ */ new Set(["pr", ...runEnvironment ? [runEnvironment] : []]);
-  const findings = [];
-  for (const [name, where] of uses) {
-    if (anchors.has(name)) continue;
-    const candidates = [.../* @__PURE__ */ new Set([...uses.keys(), ...anchors])].filter(
-      (other) => other !== name && (anchors.has(other) || (uses.get(other)?.length ?? 0) > where.length)
-    );
-    const near = closest(name, candidates);
-    if (near === void 0) continue;
-    for (const { file, segments } of where) {
-      findings.push({
-        severity: "warning",
-        code: "unknown-environment",
-        message: `environment \`${clip(name)}\` is not used anywhere else${runEnvironment ? ` and is not the run's environment (\`${clip(runEnvironment)}\`)` : ""}`,
-        suggestion: `did you mean \`${clip(near)}\`?`,
-        location: at(file, segments, "key")
-      });
-    }
-  }
-  return findings;
-}
-function isPlain(file) {
-  return isTable2(file.data) && !isTable2(file.data.services);
-}
-function dockerfileRoots(file, options) {
-  if (!isPlain(file)) return [file.rootDirectory];
-  if (options.liveRootDirectory !== void 0) return [options.liveRootDirectory];
-  return [.../* @__PURE__ */ new Set(["/", file.rootDirectory])];
-}
-function missingDockerfile(file, options, dockerfilePath) {
-  const looked = dockerfileRoots(file, options).map((root) => dockerfileRepoPath(root, dockerfilePath));
-  if (dockerfilePath.trim() !== "" && looked.some((path) => isFile(join2(options.repoDir, path))))
-    return void 0;
-  return { looked: [...new Set(looked)] };
-}
-function dockerfileSuggestion(file, options) {
-  if (!isPlain(file))
-    return "paths are relative to the folder of the config file; a leading `/` starts at the repository root";
-  if (options.liveRootDirectory !== void 0)
-    return `Railway reads the path from the service's root directory (${options.liveRootDirectory}); a leading \`/\` starts at the repository root`;
-  return "Railway reads the path from the service's root directory: the repository root, or the file's folder when the service's root directory is set to it";
 }
 function checkCommand(file, segments, value, findings) {
   if (typeof value === "string" && value.trim() === "") {
@@ -53364,19 +53415,6 @@ function watchPatternProblem(pattern) {
     };
   }
   if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
-  const segments = body.split("/");
-  if (segments.includes(".."))
-    return { message: "climbs above the repository root (`..`), so it can never match a changed file" };
-  if (segments.slice(1).includes("."))
-    return {
-      message: "has a `.` path segment, which never occurs in the paths it is matched against",
-      suggestion: `did you mean \`${clip(body.replace(/\/\.(?=\/|$)/g, ""))}\`?`
-    };
-  if (/\\[A-Za-z0-9_-]/.test(body))
-    return {
-      message: "uses `\\` as a path separator; gitignore syntax reads it as an escape, so the pattern never matches the folder meant",
-      suggestion: `did you mean \`${clip(body.replace(/\\(?=[A-Za-z0-9_*?-])/g, "/"))}\`?`
-    };
   const unclosed = /\[(?![^\]]*\])/.exec(body.replace(/\\./g, ""));
   if (unclosed !== null) return { message: "has a `[` without a closing `]`" };
   try {
@@ -53391,16 +53429,6 @@ function watchPatternProblem(pattern) {
 }
 function checkWatchPatterns(file, segments, value, findings) {
   if (!Array.isArray(value)) return;
-  const strings = value.filter((pattern) => typeof pattern === "string");
-  if (strings.length > 0 && strings.every((pattern) => pattern.startsWith("!"))) {
-    findings.push({
-      severity: "error",
-      code: "bad-watch-pattern",
-      message: "every watch pattern is a negation (`!`), so no changed file can ever match",
-      suggestion: "add the pattern the negations carve out of, e.g. `/backend/**` before `!/backend/test/**`",
-      location: at(file, segments)
-    });
-  }
   value.forEach((pattern, index) => {
     if (typeof pattern !== "string") return;
     const problem = watchPatternProblem(pattern);
@@ -53430,23 +53458,14 @@ function checkBlocks(file, options, findings) {
   for (const { segments, block } of allBlocks(file.data, "build")) {
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
-    if (typeof dockerfilePath === "string" && climbsAboveRoot(file.rootDirectory, dockerfilePath)) {
-      findings.push({
-        severity: "error",
-        code: "dockerfile-outside-repository",
-        message: `Dockerfile path ${quote(dockerfilePath)} climbs above the repository root; Railway builds only from files inside the repository`,
-        suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
-        location: at(file, [...segments, "dockerfilePath"])
-      });
-    } else if (typeof dockerfilePath === "string" && options.checkFilesystem) {
-      const missing = missingDockerfile(file, options, dockerfilePath);
-      if (missing !== void 0) {
-        const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));
+    if (typeof dockerfilePath === "string" && options.checkFilesystem) {
+      const repoPath = dockerfileRepoPath(file.rootDirectory, dockerfilePath);
+      if (dockerfilePath.trim() === "" || !isFile(join(options.repoDir, repoPath))) {
         findings.push({
           severity: "error",
           code: "dockerfile-not-found",
-          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${looked.length > 0 ? looked.join(" and ") : "an empty path"})`,
-          suggestion: dockerfileSuggestion(file, options),
+          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${repoPath ? clip(repoPath) : "an empty path"})`,
+          suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
           location: at(file, [...segments, "dockerfilePath"])
         });
       }
@@ -53466,8 +53485,8 @@ function checkDefaultDockerfile(file, options, findings) {
       if (typeof builder?.value !== "string" || builder.value.toUpperCase() !== "DOCKERFILE") continue;
       const path = merged.get("dockerfilePath")?.value;
       if (typeof path === "string") continue;
-      const missing = missingDockerfile(file, options, "Dockerfile");
-      if (missing === void 0) continue;
+      const repoPath = dockerfileRepoPath(file.rootDirectory, "Dockerfile");
+      if (isFile(join(options.repoDir, repoPath))) continue;
       const location = at(file, builder.segments);
       const identity = `${location.line}:${location.column}`;
       if (reported.has(identity)) continue;
@@ -53475,7 +53494,7 @@ function checkDefaultDockerfile(file, options, findings) {
       findings.push({
         severity: "error",
         code: "dockerfile-not-found",
-        message: `builder is DOCKERFILE but there is no Dockerfile at ${missing.looked.join(" or ")}`,
+        message: `builder is DOCKERFILE but there is no Dockerfile at ${repoPath}`,
         suggestion: "add the Dockerfile, or set `dockerfilePath`",
         location
       });
@@ -53514,10 +53533,12 @@ function checkServiceTables(file, findings) {
       }
     }
     const serviceVariables = tableAt(service, ["variables"]);
-    const setNames = /* @__PURE__ */ new Set([
-      ...Object.keys(tableAt(fileVariables, ["set"]) ?? {}),
-      ...Object.keys(tableAt(serviceVariables, ["set"]) ?? {})
-    ]);
+    const setNames = new Set(
+      [
+        ...Object.entries(tableAt(fileVariables, ["set"]) ?? {}),
+        ...Object.entries(tableAt(serviceVariables, ["set"]) ?? {})
+      ].filter(([, value]) => !(typeof value === "string" && value.includes("${{"))).map(([key]) => key)
+    );
     const seen = /* @__PURE__ */ new Set();
     const scopes = [
       [["variables", "required"], fileVariables?.required],
@@ -53600,29 +53621,17 @@ function crossFileFindings(services, dependsOnLocations) {
   }
   const state = /* @__PURE__ */ new Map();
   const reportedCycles = /* @__PURE__ */ new Set();
-  for (const root of names) {
-    if (state.get(root) !== void 0) continue;
-    const stack = [{ name: root, next: 0 }];
-    state.set(root, "visiting");
-    while (stack.length > 0) {
-      const frame = stack[stack.length - 1];
-      const name = frame.name;
-      const service = firstByName.get(name);
-      const dependsOn = service?.dependsOn ?? [];
-      if (frame.next >= dependsOn.length) {
-        state.set(name, "done");
-        stack.pop();
-        continue;
-      }
-      const index = frame.next++;
-      const dependency = dependsOn[index];
+  const visit = (name, trail) => {
+    state.set(name, "visiting");
+    const service = firstByName.get(name);
+    for (const dependency of service?.dependsOn ?? []) {
       if (dependency === name || !firstByName.has(dependency)) continue;
       if (state.get(dependency) === "visiting") {
-        const trail = stack.map((f) => f.name);
-        const cycle = [...trail.slice(trail.indexOf(dependency)), dependency];
+        const cycle = [...trail.slice(trail.indexOf(dependency)), name, dependency];
         const identity = [...new Set(cycle)].sort().join(",");
         if (reportedCycles.has(identity)) continue;
         reportedCycles.add(identity);
+        const index = service?.dependsOn.indexOf(dependency) ?? 0;
         findings.push({
           severity: "error",
           code: "dependency-cycle",
@@ -53630,11 +53639,12 @@ function crossFileFindings(services, dependsOnLocations) {
           location: (service && dependsOnLocations.get(service)?.[index]) ?? service?.location ?? { file: "", line: 1, column: 1 }
         });
       } else if (state.get(dependency) === void 0) {
-        state.set(dependency, "visiting");
-        stack.push({ name: dependency, next: 0 });
+        visit(dependency, [...trail, name]);
       }
     }
-  }
+    state.set(name, "done");
+  };
+  for (const name of names) if (state.get(name) === void 0) visit(name, []);
   for (const role of ["api", "frontend"]) {
     const withRole = services.filter((service) => service.smoke?.role === role);
     for (const extra of withRole.slice(1)) {
@@ -53648,145 +53658,6 @@ function crossFileFindings(services, dependsOnLocations) {
     }
   }
   return findings;
-}
-
-// action/src/config/mapping.ts
-import { posix as posix2 } from "node:path";
-var CONFIG_FILE_VARIABLE = "RAILYARD_CONFIG_FILE";
-var LinkError = class extends Error {
-  name = "LinkError";
-};
-function repoPath(path) {
-  return posix2.normalize(path.trim().replace(/\\/g, "/")).replace(/^(\.\/)+/, "").replace(/^\/+/, "");
-}
-function isPlainFile(file) {
-  return isTable2(file.data) && !isTable2(file.data.services);
-}
-function unlinkedFiles(config) {
-  const linked = new Set(config.services.map((service) => service.file));
-  return config.files.filter((file) => isPlainFile(file) && !linked.has(file.path)).map((file) => file.path);
-}
-function parseServiceConfigs(text) {
-  const links = /* @__PURE__ */ new Map();
-  for (const entry of text.split(/[\n,]/)) {
-    const item = entry.trim();
-    if (item === "") continue;
-    const at2 = item.lastIndexOf("=");
-    const service = item.slice(0, at2).trim();
-    const file = item.slice(at2 + 1).trim();
-    if (at2 <= 0 || service === "" || file === "") {
-      throw new LinkError(
-        `${JSON.stringify(item.slice(0, 80))} is not a link: write <service>=<path of its railway.toml>, e.g. web=apps/web/railway.toml`
-      );
-    }
-    const path = repoPath(file);
-    if (path.startsWith("../") || path === "..") {
-      throw new LinkError(`${JSON.stringify(file.slice(0, 80))} must be a path inside the repository`);
-    }
-    const before = links.get(service);
-    if (before !== void 0 && before !== path) {
-      throw new LinkError(`service ${service} is linked to two files: ${before} and ${path}`);
-    }
-    links.set(service, path);
-  }
-  return links;
-}
-function plainService(name, file, via, rootDirectory) {
-  return {
-    name,
-    file: file.path,
-    rootDirectory: rootDirectory ?? file.rootDirectory,
-    requiredVariables: [],
-    // Railyard remembers the link in Railway: Railway's IaC clears railwayConfigFile.
-    fixedVariables: { [CONFIG_FILE_VARIABLE]: `/${file.path}` },
-    dependsOn: [],
-    plainFile: { via, ...rootDirectory === void 0 ? {} : { liveRootDirectory: rootDirectory } },
-    location: { file: file.path, line: 1, column: 1 }
-  };
-}
-function liveRoot(service) {
-  if (service === void 0 || service.rootDirectory === void 0) return void 0;
-  const root = repoPath(service.rootDirectory ?? "");
-  return root === "" || root === "." ? "/" : `/${root}`;
-}
-function linkPlainFiles(config, mapping, railway) {
-  const services = config.services.filter((service) => service.plainFile === void 0);
-  const byPath = new Map(config.files.map((file) => [file.path, file]));
-  const tableServices = new Map(services.map((service) => [service.name, service]));
-  const liveByName = new Map((railway ?? []).map((service) => [service.name, service]));
-  const notes = [];
-  const linkedFile = /* @__PURE__ */ new Map();
-  for (const [name, path] of mapping) {
-    const file = byPath.get(path);
-    if (file === void 0) {
-      const known = config.files.map((f) => f.path).join(", ") || "none";
-      throw new LinkError(
-        `service-configs: ${name}=${path}: no such config file was read (config files: ${known})`
-      );
-    }
-    if (!isPlainFile(file)) {
-      throw new LinkError(
-        `service-configs: ${name}=${path}: that file declares its services in [services] tables; a link is only for a plain railway.toml`
-      );
-    }
-    const declared = tableServices.get(name);
-    if (declared !== void 0) {
-      throw new LinkError(
-        `service-configs: ${name}=${path}: ${name} is already declared in ${declared.file}:${declared.location.line}`
-      );
-    }
-    const other = linkedFile.get(path);
-    if (other !== void 0) {
-      throw new LinkError(`service-configs: ${path} is linked to two services, ${other} and ${name}`);
-    }
-    if (railway !== void 0 && !liveByName.has(name)) {
-      const names = [...liveByName.keys()].join(", ") || "none";
-      throw new LinkError(
-        `service-configs: ${name}=${path}: the Railway project has no service named ${name} (services: ${names})`
-      );
-    }
-    linkedFile.set(path, name);
-    services.push(plainService(name, file, "service-configs", liveRoot(liveByName.get(name))));
-  }
-  if (railway !== void 0) {
-    for (const via of ["railway-config-file", "railyard-variable"]) {
-      for (const file of config.files) {
-        if (!isPlainFile(file) || linkedFile.has(file.path)) continue;
-        const named = (service2) => {
-          const value = via === "railway-config-file" ? service2.railwayConfigFile : service2.rememberedConfigFile;
-          return typeof value === "string" && value !== "" && repoPath(value) === file.path;
-        };
-        const taken = /* @__PURE__ */ new Set([...linkedFile.values(), ...tableServices.keys(), ...mapping.keys()]);
-        const free = railway.filter((service2) => named(service2) && !taken.has(service2.name));
-        if (free.length > 1) {
-          throw new LinkError(
-            `${file.path} is named by ${free.length} services (${free.map((s) => s.name).join(", ")}): a plain file configures one service; link it with service-configs (e.g. ${free[0]?.name}=${file.path})`
-          );
-        }
-        const service = free[0];
-        if (service === void 0) continue;
-        linkedFile.set(file.path, service.name);
-        services.push(plainService(service.name, file, via, liveRoot(service)));
-        notes.push(
-          via === "railway-config-file" ? `${service.name}: configured by ${file.path} (its Railway Config File setting names it)` : `${service.name}: configured by ${file.path} (remembered in its ${CONFIG_FILE_VARIABLE} variable)`
-        );
-      }
-    }
-  }
-  for (const [name, path] of mapping) {
-    const live = liveByName.get(name);
-    const before = live?.rememberedConfigFile || live?.railwayConfigFile;
-    notes.push(
-      before && repoPath(before) !== path ? `${name}: configured by ${path} (service-configs); the link moves from ${before} to /${path}` : `${name}: configured by ${path} (service-configs)`
-    );
-  }
-  return { services, unlinked: unlinkedFiles({ files: config.files, services }), notes };
-}
-function unlinkedMessage(files, railwayServices) {
-  const first = files[0] ?? "railway.toml";
-  const list2 = files.length === 1 ? first : `${files.length} files (${files.join(", ")})`;
-  const candidates = railwayServices && railwayServices.length > 0 ? ` (Railway services: ${railwayServices.join(", ")})` : "";
-  return `no Railway service is linked to ${list2}${candidates}. Link it in one of three ways: set the service's "Railway Config File" setting in Railway to /${first}; or pass service-configs: <service>=${first} (CLI: --service-configs); or give the file a [services.<service>] table`;
 }
 
 // action/src/config/resolve.ts
@@ -53867,7 +53738,7 @@ function resolveServiceSettings(config, serviceName, environmentName) {
   else if (isTable2(credentials) && typeof credentials.username === "string" && typeof credentials.password === "string") {
     settings.registryCredentials = { username: credentials.username, password: credentials.password };
   }
-  if (service.plainFile === void 0) settings.rootDirectory = service.rootDirectory;
+  settings.rootDirectory = service.rootDirectory;
   return settings;
 }
 
@@ -53876,30 +53747,30 @@ var CONFIG_NAMES = /* @__PURE__ */ new Set(["railway.toml", "railway.json"]);
 var SKIPPED_DIRECTORIES = /* @__PURE__ */ new Set(["node_modules", ".git", "fixtures", "__fixtures__"]);
 function discoverConfigFiles(repoDir) {
   const found = [];
-  const pending = [repoDir];
-  for (let directory = pending.pop(); directory !== void 0; directory = pending.pop()) {
+  const walk = (directory) => {
     let entries;
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch {
-      continue;
+      return;
     }
     for (const entry of entries) {
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) pending.push(join3(directory, entry.name));
-      } else if (CONFIG_NAMES.has(entry.name)) {
-        found.push(relative2(repoDir, join3(directory, entry.name)).split(sep).join("/"));
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(join2(directory, entry.name));
+      } else if (entry.isFile() && CONFIG_NAMES.has(entry.name)) {
+        found.push(relative(repoDir, join2(directory, entry.name)).split(sep).join("/"));
       }
     }
-  }
+  };
+  walk(repoDir);
   return found.sort();
 }
 function rootDirectoryOf(path) {
-  const folder = posix3.dirname(path);
+  const folder = posix2.dirname(path);
   return folder === "." ? "/" : `/${folder}`;
 }
 function normalizeRepoPath(path) {
-  return posix3.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
+  return posix2.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
 }
 function smokeOf(value) {
   if (!isTable2(value)) return void 0;
@@ -53938,11 +53809,15 @@ function servicesOf(file, dependsOnLocations) {
         });
       }
     }
-    const fixedVariables = {};
+    const setValues = {};
     for (const set2 of [tableAt(fileVariables, ["set"]), tableAt(variables, ["set"])]) {
       for (const [key, value] of Object.entries(set2 ?? {}))
-        if (typeof value === "string") fixedVariables[key] = value;
+        if (typeof value === "string") setValues[key] = value;
     }
+    const declaration = serviceDeclarationOf(table, setValues);
+    const fixedVariables = Object.fromEntries(
+      Object.entries(setValues).filter(([key]) => declaration.generatedVariables?.[key] === void 0)
+    );
     const dependsOn = stringList(table.dependsOn);
     const smoke = smokeOf(table.smoke);
     const service = {
@@ -53953,6 +53828,7 @@ function servicesOf(file, dependsOnLocations) {
       fixedVariables,
       dependsOn: dependsOn.map((entry) => entry.value),
       ...smoke === void 0 ? {} : { smoke },
+      ...declaration,
       location: locateIn(file.path, file.positions, ["services", name], "key")
     };
     dependsOnLocations.set(
@@ -53993,12 +53869,11 @@ function validateParsedText(path, text, options) {
   };
   const findings = [...parsed.findings];
   if (parsed.data !== void 0) {
-    for (const finding2 of schemaFindings(path, parsed.data, parsed.positions)) findings.push(finding2);
+    findings.push(...schemaFindings(path, parsed.data, parsed.positions));
     findings.push(
       ...fileFindings(file, {
         repoDir: options.repoDir ?? ".",
         checkFilesystem: options.checkFilesystem ?? options.repoDir !== void 0,
-        ...options.liveRootDirectory === void 0 ? {} : { liveRootDirectory: options.liveRootDirectory },
         ...options.environments === void 0 ? {} : { environments: options.environments }
       })
     );
@@ -54008,37 +53883,38 @@ function validateParsedText(path, text, options) {
 async function loadConfig(options) {
   const paths = (options.files ?? discoverConfigFiles(options.repoDir)).map(normalizeRepoPath);
   const files = [];
-  const parsedFiles = [];
   const services = [];
+  const databases = [];
+  const parsedFiles = [];
   const findings = [];
   const dependsOnLocations = /* @__PURE__ */ new Map();
   for (const path of [...new Set(paths)]) {
-    const read = readConfigFile(options.repoDir, path);
-    if ("finding" in read) {
-      findings.push(read.finding);
+    let text;
+    try {
+      text = readFileSync(join2(options.repoDir, path), "utf8");
+    } catch {
+      findings.push({
+        severity: "error",
+        code: "file-not-found",
+        message: `cannot read ${path}`,
+        location: { file: path, line: 1, column: 1 }
+      });
       continue;
     }
-    const { text } = read;
     const { file, findings: fileProblems } = validateConfigText(path, text, {
       repoDir: options.repoDir,
       checkFilesystem: options.checkFilesystem ?? true,
-      ...options.liveRootDirectories?.has(path) ? { liveRootDirectory: options.liveRootDirectories.get(path) } : {},
       ...options.environments === void 0 ? {} : { environments: options.environments }
     });
-    for (const finding2 of fileProblems) findings.push(finding2);
+    findings.push(...fileProblems);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
+    services.push(...servicesOf(file, dependsOnLocations));
+    databases.push(...databasesOf(file));
     parsedFiles.push(file);
-    for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
   }
-  for (const finding2 of crossFileFindings(services, dependsOnLocations)) findings.push(finding2);
-  if (options.environments === void 0)
-    for (const finding2 of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding2);
-  const printed = findings.map((finding2) => ({
-    ...finding2,
-    message: printable(finding2.message),
-    ...finding2.suggestion === void 0 ? {} : { suggestion: printable(finding2.suggestion) }
-  }));
-  return { files, services, findings: sortFindings(printed) };
+  findings.push(...crossFileFindings(services, dependsOnLocations));
+  findings.push(...declarationFindings(parsedFiles, services, databases));
+  return { files, services, databases, findings: sortFindings(findings) };
 }
 
 // action/src/inputs.ts
@@ -54136,18 +54012,6 @@ function readSettings(read) {
       throw new InputError("config-files", `${JSON.stringify(file)} must be a path inside the repository`);
     }
   }
-  let serviceConfigs;
-  try {
-    const links = parseServiceConfigs(get("service-configs"));
-    if (links.size > 0) serviceConfigs = Object.fromEntries(links);
-  } catch (error) {
-    if (error instanceof LinkError) throw new InputError("service-configs", error.message);
-    throw error;
-  }
-  for (const name of Object.keys(serviceConfigs ?? {})) {
-    if (!SERVICE_NAME.test(name))
-      throw new InputError("service-configs", `${JSON.stringify(name.slice(0, 64))} is not a service name`);
-  }
   const commitSha = get("commit-sha") || void 0;
   if (commitSha && !COMMIT.test(commitSha))
     throw new InputError("commit-sha", "expected a commit sha (7 to 40 hex digits)");
@@ -54176,7 +54040,6 @@ function readSettings(read) {
     environment,
     services,
     configFiles,
-    serviceConfigs,
     apiUrl: url("api-url", get("api-url")),
     frontendUrl: url("frontend-url", get("frontend-url")),
     endpoint,
@@ -54187,6 +54050,7 @@ function readSettings(read) {
     }),
     concurrency: number("concurrency", get("concurrency"), 4, { min: 1, max: 64, integer: true }),
     rollback: bool("rollback", get("rollback"), true),
+    deleteUndeclared: bool("delete-undeclared", get("delete-undeclared"), false),
     smoke: bool("smoke", get("smoke"), true),
     browserPath,
     stabilitySeconds: number("stability-seconds", get("stability-seconds"), 20, { min: 0, max: 600 }),
@@ -54210,13 +54074,13 @@ function pipelineOptions(settings, repoDir, branch) {
     commitSha: settings.commitSha,
     branch,
     configFiles: settings.configFiles,
-    serviceConfigs: settings.serviceConfigs,
     projectId: settings.projectId,
     environment: settings.environment,
     services: settings.services,
     timeoutMs: settings.timeoutMinutes * 6e4,
     concurrency: settings.concurrency,
     rollback: settings.rollback,
+    deleteUndeclared: settings.deleteUndeclared,
     smoke: settings.smoke,
     smokeTimeoutMs: settings.smokeTimeoutMinutes * 6e4,
     stabilityMs: settings.stabilitySeconds * 1e3,
@@ -54316,15 +54180,6 @@ var RailwayNotFoundError = class extends RailwayError {
     this.ids = ids;
   }
 };
-var RailwayDeployUnknownError = class extends RailwayError {
-  name = "RailwayDeployUnknownError";
-  /** The service's most recent deployments when the client gave up looking, newest first. */
-  recent;
-  constructor(message, operation, recent) {
-    super(message, operation);
-    this.recent = recent;
-  }
-};
 var RailwayConflictError = class extends RailwayApiError {
   name = "RailwayConflictError";
 };
@@ -54401,41 +54256,27 @@ query ServiceInstance($environmentId: String!, $serviceId: String!) {
   }
 }
 ${DEPLOYMENT_FIELDS}`;
-var LIVE_INSTANCE_FIELDS = `
-fragment LiveInstanceFields on ServiceInstance {
-  serviceId
-  source { repo image }
-  latestDeployment { ...DeploymentFields }
-  domains {
-    serviceDomains { domain }
-    customDomains { domain status { verified certificateStatus } }
-  }
-}`;
-var INSTANCES_PAGE_SIZE = 500;
 var EnvironmentStateQuery = `
-query EnvironmentState($environmentId: String!, $first: Int) {
+query EnvironmentState($environmentId: String!) {
   environment(id: $environmentId) {
     id
     configEtag
     config(decryptVariables: false)
-    serviceInstances(first: $first) {
-      edges { node { ...LiveInstanceFields } }
-      pageInfo { hasNextPage endCursor }
+    serviceInstances {
+      edges {
+        node {
+          serviceId
+          source { repo image }
+          latestDeployment { ...DeploymentFields }
+          domains {
+            serviceDomains { domain }
+            customDomains { domain status { verified certificateStatus } }
+          }
+        }
+      }
     }
   }
 }
-${LIVE_INSTANCE_FIELDS}
-${DEPLOYMENT_FIELDS}`;
-var EnvironmentInstancesPageQuery = `
-query EnvironmentInstancesPage($environmentId: String!, $first: Int, $after: String) {
-  environment(id: $environmentId) {
-    serviceInstances(first: $first, after: $after) {
-      edges { node { ...LiveInstanceFields } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-${LIVE_INSTANCE_FIELDS}
 ${DEPLOYMENT_FIELDS}`;
 var CHANGE_SET_APPLY_FIELDS = `
 fragment ChangeSetApplyFields on ChangeSetApplyResult {
@@ -54523,14 +54364,6 @@ query DeploymentEvents($id: String!, $first: Int) {
     }
   }
 }`;
-var DeploymentInstanceExecutionsQuery = `
-query DeploymentInstanceExecutions($input: DeploymentInstanceExecutionListInput!, $first: Int) {
-  deploymentInstanceExecutions(input: $input, first: $first) {
-    edges {
-      node { id deploymentId status createdAt updatedAt completedAt }
-    }
-  }
-}`;
 var BuildLogsQuery = `
 query BuildLogs($deploymentId: String!, $limit: Int) {
   buildLogs(deploymentId: $deploymentId, limit: $limit) { message severity timestamp }
@@ -54575,36 +54408,6 @@ query DeploymentStatuses(${params.join(", ")}) {
 ${fields.join("\n")}
 }
 ${DEPLOYMENT_FIELDS}`;
-}
-var SERVICE_BATCH = 50;
-function serviceBatch(name, count, field) {
-  const params = ["$projectId: String!", "$environmentId: String!"];
-  const fields = [];
-  for (let i = 0; i < count; i++) {
-    params.push(`$s${i}: String!`);
-    fields.push(field(`s${i}`));
-  }
-  return `
-query ${name}(${params.join(", ")}) {
-${fields.join("\n")}
-}`;
-}
-function variablesForDeploymentsQuery(count, withUserNames = () => true) {
-  return serviceBatch("VariablesForServiceDeployments", count, (s) => {
-    const i = Number(s.slice(1));
-    const rendered = `  r${i}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})`;
-    return withUserNames(i) ? `${rendered}
-  u${i}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)` : rendered;
-  });
-}
-function deploymentTriggersManyQuery(count) {
-  return serviceBatch(
-    "DeploymentTriggersMany",
-    count,
-    (s) => `  t${s.slice(1)}: deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}) {
-    edges { node { id branch repository checkSuites } }
-  }`
-  );
 }
 
 // action/src/railway/secrets.ts
@@ -54693,7 +54496,7 @@ function secretPieces(value) {
         while (stack.length > 0) {
           const node = stack.pop();
           if (typeof node === "string") push(node);
-          else if (node && typeof node === "object") for (const item of Object.values(node)) stack.push(item);
+          else if (node && typeof node === "object") stack.push(...Object.values(node));
         }
       } catch {
       }
@@ -54864,8 +54667,6 @@ function escapeRegExp(text) {
 
 // action/src/railway/transport.ts
 var import_undici = __toESM(require_undici(), 1);
-var PACING_WINDOW_MS = 1200;
-var MAX_LOW_BUDGET_SPACING_MS = 3e4;
 var UNSENT_CODES = /* @__PURE__ */ new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
@@ -54883,9 +54684,7 @@ var Transport = class {
       maxAttempts: retry2.maxAttempts ?? 5,
       baseDelayMs: retry2.baseDelayMs ?? 500,
       maxDelayMs: retry2.maxDelayMs ?? 2e4,
-      maxRetryAfterMs: retry2.maxRetryAfterMs ?? 12e4,
-      maxPerSecond: retry2.maxPerSecond ?? 10,
-      lowBudgetShare: retry2.lowBudgetShare ?? 0.05
+      maxRetryAfterMs: retry2.maxRetryAfterMs ?? 12e4
     };
   }
   secrets;
@@ -54895,55 +54694,17 @@ var Transport = class {
   requestCount = 0;
   #agent = new import_undici.Agent({ keepAliveTimeout: 1e4, connect: { timeout: 1e4 } });
   #retry;
-  /** Start times of the last maxPerSecond requests, in order (pacing). */
-  #recent = [];
-  /** Every request waits until then: set by a 429's Retry-After, shared by all. */
-  #pausedUntil = 0;
-  /** When the last request started (low-budget spacing). */
-  #lastStart = 0;
-  /** Requests delayed by pacing, and for how long in all (diagnostics, tests, benchmarks). */
-  pacing = { delayedRequests: 0, delayedMs: 0 };
-  /**
-   * Waits until this request may start: after a shared 429 pause, within the per-second
-   * limit, and spaced out while the hourly budget runs low. Requests reserve their slot
-   * synchronously, so parallel callers queue instead of racing.
-   */
-  async #pace() {
-    const now = Date.now();
-    let at2 = Math.max(now, this.#pausedUntil);
-    const { limit, remaining } = this.rateLimit;
-    const resetMs = this.rateLimit.resetAt ? Date.parse(this.rateLimit.resetAt) : Number.NaN;
-    if (limit !== void 0 && remaining !== void 0 && remaining <= limit * this.#retry.lowBudgetShare && Number.isFinite(resetMs) && resetMs > now) {
-      const spacing = Math.min(MAX_LOW_BUDGET_SPACING_MS, (resetMs - now) / Math.max(1, remaining));
-      at2 = Math.max(at2, this.#lastStart + spacing);
-    }
-    const perSecond = this.#retry.maxPerSecond;
-    if (perSecond > 0) {
-      at2 = Math.max(at2, this.#recent.at(-1) ?? 0);
-      const nth = this.#recent.length >= perSecond ? this.#recent[this.#recent.length - perSecond] : void 0;
-      if (nth !== void 0) at2 = Math.max(at2, nth + PACING_WINDOW_MS);
-      this.#recent.push(at2);
-      if (this.#recent.length > perSecond) this.#recent.splice(0, this.#recent.length - perSecond);
-    }
-    this.#lastStart = at2;
-    if (at2 > now) {
-      this.pacing.delayedRequests++;
-      this.pacing.delayedMs += at2 - now;
-      await sleep(at2 - now);
-    }
-  }
   async close() {
     await this.#agent.close();
   }
   /** Sends a POST and returns status and body text; retries per `replay`. */
   async post(url2, operation, headers, body, replay) {
     const { maxAttempts } = this.#retry;
-    for (let attempt2 = 1; ; attempt2++) {
-      const last2 = attempt2 >= maxAttempts;
+    for (let attempt = 1; ; attempt++) {
+      const last2 = attempt >= maxAttempts;
       let status;
       let text;
       try {
-        await this.#pace();
         this.requestCount++;
         const res = await (0, import_undici.request)(url2, {
           method: "POST",
@@ -54966,10 +54727,9 @@ var Transport = class {
               seconds2
             );
           }
-          const delay = (waitMs ?? this.#backoff(attempt2)) + Math.random() * 250;
-          this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
+          const delay = (waitMs ?? this.#backoff(attempt)) + Math.random() * 250;
           this.log(
-            `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
+            `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
           );
           await sleep(delay);
           continue;
@@ -54977,15 +54737,15 @@ var Transport = class {
         if (status >= 500) {
           const mayRepeat = replay === "always";
           if (!last2 && mayRepeat) {
-            const delay = this.#backoff(attempt2);
+            const delay = this.#backoff(attempt);
             this.log(
-              `Railway answered HTTP ${status} to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
+              `Railway answered HTTP ${status} to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
             );
             await sleep(delay);
             continue;
           }
           throw new RailwayNetworkError(
-            `Railway answered HTTP ${status} to ${operation}${mayRepeat ? ` after ${attempt2} attempts` : ""}. Railway may be having an outage: check https://status.railway.com and run the job again.`,
+            `Railway answered HTTP ${status} to ${operation}${mayRepeat ? ` after ${attempt} attempts` : ""}. Railway may be having an outage: check https://status.railway.com and run the job again.`,
             { operation, ambiguous: true, httpStatus: status }
           );
         }
@@ -54995,9 +54755,9 @@ var Transport = class {
         const code = errorCode(error);
         const unsent = UNSENT_CODES.has(code);
         if (!last2 && (unsent || replay === "always")) {
-          const delay = this.#backoff(attempt2);
+          const delay = this.#backoff(attempt);
           this.log(
-            `Request ${operation} failed (${code}); retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
+            `Request ${operation} failed (${code}); retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
           );
           await sleep(delay);
           continue;
@@ -55041,8 +54801,8 @@ var Transport = class {
     }
     return { data: parsed.data ?? null, errors };
   }
-  #backoff(attempt2) {
-    const exp = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt2 - 1));
+  #backoff(attempt) {
+    const exp = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
     return exp / 2 + Math.random() * (exp / 2);
   }
   #readRateLimit(headers) {
@@ -55810,7 +55570,6 @@ var wrapper_default = import_websocket.default;
 
 // action/src/railway/watch.ts
 var IDLE_SOCKET_MS = 5e3;
-var SUBSCRIPTION_LINGER_MS = 2e3;
 var NOT_VISIBLE_FIRST_RETRY_MS = 250;
 var NOT_VISIBLE_MAX_RETRY_MS = 2e3;
 function isNotFoundMessage(message) {
@@ -55829,15 +55588,10 @@ var DeploymentWatcher = class {
   #watches = /* @__PURE__ */ new Set();
   /** Ids added since the last read: read at once, whatever the interval. */
   #unread = /* @__PURE__ */ new Set();
-  /** When each unread id was added, and the ids a subscription reported since. */
-  #unreadSince = /* @__PURE__ */ new Map();
-  #reported = /* @__PURE__ */ new Set();
-  #addedReadGrace;
   #loop;
   #wake;
   #socket;
   #idleTimer;
-  #lingerTimer;
   /** When each id was first watched, and how often it was found missing since. */
   #firstWatched = /* @__PURE__ */ new Map();
   #notVisible = /* @__PURE__ */ new Map();
@@ -55851,7 +55605,6 @@ var DeploymentWatcher = class {
     this.#safetyRead = options.safetyReadMs ?? 6e4;
     this.#maxBatch = options.maxBatch ?? 100;
     this.#freshGrace = options.freshGraceMs ?? 15e3;
-    this.#addedReadGrace = options.addedReadGraceMs ?? 3e3;
   }
   watch(ids, call) {
     const unique = [...new Set(ids)];
@@ -55872,15 +55625,11 @@ var DeploymentWatcher = class {
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
       clearTimeout(this.#idleTimer);
-      const known = unique.filter(
-        (id) => this.#socket?.has(id) && !this.#socket.failed && this.#latest.has(id)
-      );
       for (const id of unique) {
-        if (!known.includes(id)) this.#markUnread(id);
+        this.#unread.add(id);
         if (!this.#firstWatched.has(id)) this.#firstWatched.set(id, Date.now());
       }
       if (this.#mode !== "poll") this.#subscribe(unique);
-      for (const id of known) this.#observe(this.#latest.get(id));
       this.#loop ??= this.#run().finally(() => {
         this.#loop = void 0;
       });
@@ -55890,7 +55639,6 @@ var DeploymentWatcher = class {
   /** Ends every watch with what it has seen and closes the socket. */
   close() {
     clearTimeout(this.#idleTimer);
-    clearTimeout(this.#lingerTimer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
     for (const watch of [...this.#watches]) this.#finish(watch);
@@ -55929,14 +55677,14 @@ var DeploymentWatcher = class {
     const since = this.#firstWatched.get(id);
     if (since === void 0 || Date.now() - since >= this.#freshGrace) return false;
     if (!this.#pendingIds().has(id)) return true;
-    const attempt2 = this.#notVisible.get(id) ?? 0;
-    this.#notVisible.set(id, attempt2 + 1);
-    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt2);
+    const attempt = this.#notVisible.get(id) ?? 0;
+    this.#notVisible.set(id, attempt + 1);
+    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt);
     const timer = setTimeout(() => {
       this.#retryTimers.delete(timer);
       if (!this.#pendingIds().has(id)) return;
       if (resubscribe) this.#subscribe([id]);
-      else this.#markUnread(id);
+      else this.#unread.add(id);
       this.#wake?.();
     }, delay);
     this.#retryTimers.add(timer);
@@ -55948,7 +55696,6 @@ var DeploymentWatcher = class {
     return ids;
   }
   #observe(d) {
-    if (this.#unread.has(d.id)) this.#reported.add(d.id);
     const previous = this.#latest.get(d.id);
     const changed = previous?.status !== d.status;
     this.#latest.set(d.id, d);
@@ -55977,7 +55724,7 @@ var DeploymentWatcher = class {
         const notYetVisible = new Set((notFound ?? []).filter((id) => this.#retryWhileFresh(id, false)));
         const missing = notFound ? new Set(notFound.filter((id) => !notYetVisible.has(id))) : void 0;
         if (missing?.size === 0) {
-          for (const id of chunk) if (!notYetVisible.has(id)) this.#markUnread(id);
+          for (const id of chunk) if (!notYetVisible.has(id)) this.#unread.add(id);
           continue;
         }
         for (const watch of [...this.#watches]) {
@@ -55993,18 +55740,13 @@ var DeploymentWatcher = class {
     let interval = this.#minInterval;
     let announced = false;
     while (this.#watches.size > 0) {
-      const socket2 = this.#socket;
       if (this.#unread.size > 0) {
-        const ids = this.#dueUnread(socket2 !== void 0 && !socket2.failed);
-        if (typeof ids === "number") {
-          await this.#sleep(ids);
-          continue;
-        }
-        if (ids.length > 0) {
-          await this.#read(ids.filter((id) => this.#pendingIds().has(id)));
-          continue;
-        }
+        const ids = [...this.#unread].filter((id) => this.#pendingIds().has(id));
+        this.#unread.clear();
+        await this.#read(ids);
+        continue;
       }
+      const socket2 = this.#socket;
       if (socket2?.failed && !announced) {
         announced = true;
         if (this.#mode === "subscribe") {
@@ -56042,36 +55784,6 @@ var DeploymentWatcher = class {
       this.#socket = void 0;
     }
   }
-  #markUnread(id) {
-    this.#unread.add(id);
-    this.#unreadSince.set(id, Date.now());
-    this.#reported.delete(id);
-  }
-  /**
-   * The unread ids to read now. Without a healthy socket: all of them. With one: those its
-   * subscription has not reported within the grace, or else how long to sleep until the next
-   * one is due (a report wakes the sleep early, and the caller looks again).
-   */
-  #dueUnread(subscribed) {
-    const all = [...this.#unread];
-    const take = (ids) => {
-      for (const id of ids) {
-        this.#unread.delete(id);
-        this.#unreadSince.delete(id);
-      }
-      return ids;
-    };
-    if (!subscribed || this.#addedReadGrace <= 0) return take(all);
-    for (const id of all) if (this.#reported.has(id)) take([id]);
-    const now = Date.now();
-    const due = [...this.#unread].filter(
-      (id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace
-    );
-    if (due.length > 0) return take(due);
-    if (this.#unread.size === 0) return [];
-    const next = Math.min(...[...this.#unread].map((id) => this.#unreadSince.get(id) ?? now));
-    return Math.max(1, next + this.#addedReadGrace - now);
-  }
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
   #sleep(ms) {
     return new Promise((resolve2) => {
@@ -56097,20 +55809,10 @@ var DeploymentWatcher = class {
     );
     for (const id of ids) this.#socket.add(id);
   }
-  /**
-   * Ends the subscriptions no watch needs, after a short linger: a deployment followed again
-   * right away (the stability window after SUCCESS) keeps its subscription instead of
-   * starting a new one, which Railway counts as a request (issue 14).
-   */
   #unsubscribeUnwatched() {
     if (!this.#socket) return;
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = setTimeout(() => {
-      if (!this.#socket) return;
-      const pending = this.#pendingIds();
-      for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
-    }, SUBSCRIPTION_LINGER_MS);
-    this.#lingerTimer.unref();
+    const pending = this.#pendingIds();
+    for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
   }
 };
 var Socket = class {
@@ -56128,9 +55830,6 @@ var Socket = class {
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
     this.#onNotFound = onNotFound;
-  }
-  has(id) {
-    return this.#subscriptions.has(id);
   }
   ids() {
     return [...this.#subscriptions.keys()];
@@ -56240,8 +55939,6 @@ var RailwayClient = class {
   #log;
   #watcher;
   #skewMs;
-  #reconcileMs;
-  #pageSize;
   #kind;
   #scope;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -56271,18 +55968,12 @@ var RailwayClient = class {
     this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5e3;
-    this.#reconcileMs = options.deployReconcileMs ?? 6e4;
-    this.#pageSize = options.instancesPageSize ?? INSTANCES_PAGE_SIZE;
   }
   get rateLimit() {
     return this.#transport.rateLimit;
   }
   get requestCount() {
     return this.#transport.requestCount;
-  }
-  /** Requests held back to stay within the rate limits, and for how long in all. */
-  get pacing() {
-    return this.#transport.pacing;
   }
   /** Releases the HTTP connection pool. */
   async close() {
@@ -56460,30 +56151,13 @@ var RailwayClient = class {
     };
   }
   async environmentState(environmentId) {
-    const first = this.#pageSize;
     const { data } = await this.#call(
       "EnvironmentState",
       EnvironmentStateQuery,
-      { environmentId, first },
+      { environmentId },
       { environmentId }
     );
     const env = data?.environment;
-    const nodes = [...env.serviceInstances.edges.map((e) => e.node)];
-    let page = env.serviceInstances.pageInfo;
-    const seen = /* @__PURE__ */ new Set();
-    while (page?.hasNextPage && page.endCursor && !seen.has(page.endCursor)) {
-      seen.add(page.endCursor);
-      const next = await this.#call(
-        "EnvironmentInstancesPage",
-        EnvironmentInstancesPageQuery,
-        { environmentId, first, after: page.endCursor },
-        { environmentId }
-      );
-      const instances = next.data?.environment?.serviceInstances;
-      if (!instances) break;
-      nodes.push(...instances.edges.map((e) => e.node));
-      page = instances.pageInfo;
-    }
     const config = env.config ?? {};
     this.#maskConfigSecrets(config);
     for (const [serviceId, entry] of Object.entries(config.services ?? {}))
@@ -56492,7 +56166,7 @@ var RailwayClient = class {
       id: env.id,
       configEtag: env.configEtag,
       config,
-      instances: nodes.map((node) => ({
+      instances: env.serviceInstances.edges.map(({ node }) => ({
         serviceId: String(node.serviceId),
         source: node.source ?? null,
         latestDeployment: node.latestDeployment ? toDeployment(node.latestDeployment) : null,
@@ -56518,14 +56192,14 @@ var RailwayClient = class {
   }
   /** Values a change set writes are secrets unless the repository itself declares them. */
   #maskChangeSetSecrets(changeSet) {
-    for (const change of changeSet.changes) {
-      if (change.kind === "variable.set") {
-        if (change.after.type !== "literal") continue;
-        const value = change.after.value;
-        if (value !== "" && !this.#publicValues.has(publicKey(change.variable, value)))
+    for (const change2 of changeSet.changes) {
+      if (change2.kind === "variable.set") {
+        if (change2.after.type !== "literal") continue;
+        const value = change2.after.value;
+        if (value !== "" && !this.#publicValues.has(publicKey(change2.variable, value)))
           this.secrets.add(value);
-      } else if (change.kind === "resource.update" && change.field === "deploy") {
-        const credentials = change.after.registryCredentials;
+      } else if (change2.kind === "resource.update" && change2.field === "deploy") {
+        const credentials = change2.after.registryCredentials;
         if (typeof credentials?.password === "string") this.secrets.add(credentials.password);
       }
     }
@@ -56626,38 +56300,6 @@ var RailwayClient = class {
     return this.#secretMap(rendered, userNames ?? /* @__PURE__ */ new Set());
   }
   /**
-   * variablesForDeployment of many services: one request per 50 services, each service's
-   * rendered variables and, in the same request, the names the user set (for the metadata rule).
-   */
-  async variablesForDeployments(projectId, environmentId, serviceIds2) {
-    const out = /* @__PURE__ */ new Map();
-    const unique = [...new Set(serviceIds2)];
-    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + SERVICE_BATCH);
-      const variables = { projectId, environmentId };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const unknown = (i) => !this.#userVariables.has(`${environmentId}/${chunk[i]}`);
-      const { data } = await this.#call(
-        "VariablesForServiceDeployments",
-        variablesForDeploymentsQuery(chunk.length, unknown),
-        variables,
-        { projectId, environmentId }
-      );
-      chunk.forEach((serviceId, i) => {
-        const key = `${environmentId}/${serviceId}`;
-        let userNames = this.#userVariables.get(key);
-        if (userNames === void 0) {
-          userNames = new Set(Object.keys(data?.[`u${i}`] ?? {}));
-          this.#userVariables.set(key, userNames);
-        }
-        out.set(serviceId, this.#secretMap(data?.[`r${i}`], userNames));
-      });
-    }
-    return out;
-  }
-  /**
    * The names of the variables a user set on a service (from a read the caller already made, such
    * as the environment's config): saves the extra query variablesForDeployment otherwise makes to
    * tell Railway's metadata from a user's variable of the same name.
@@ -56719,99 +56361,36 @@ var RailwayClient = class {
       checkSuites: e.node.checkSuites
     }));
   }
-  /** deploymentTriggers of many services: one request per 50 services (aliased fields). */
-  async deploymentTriggersMany(projectId, environmentId, serviceIds2) {
-    const out = /* @__PURE__ */ new Map();
-    const unique = [...new Set(serviceIds2)];
-    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + SERVICE_BATCH);
-      const variables = { projectId, environmentId };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "DeploymentTriggersMany",
-        deploymentTriggersManyQuery(chunk.length),
-        variables,
-        { projectId, environmentId }
-      );
-      chunk.forEach((serviceId, i) => {
-        const conn = data?.[`t${i}`];
-        out.set(
-          serviceId,
-          (conn?.edges ?? []).map((e) => ({
-            id: e.node.id,
-            branch: e.node.branch,
-            repository: e.node.repository,
-            checkSuites: e.node.checkSuites
-          }))
-        );
-      });
-    }
-    return out;
-  }
-  /**
-   * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
-   * connection, 5xx), the deployment it may have created is looked for instead
-   * (docs/decisions/0120-ambiguous-deploy-requests.md).
-   */
-  async deployCommit(environmentId, serviceId, commitSha, options = {}) {
-    const existing = new Set(
-      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
-    );
-    const startedAt = Date.now();
-    try {
-      const { data } = await this.#call(
-        "ServiceInstanceDeployV2",
-        ServiceInstanceDeployV2Mutation,
-        { environmentId, serviceId, commitSha },
-        { environmentId, replay: "unsent-only" }
-      );
-      return String(data?.serviceInstanceDeployV2);
-    } catch (error) {
-      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-      const what = `The deploy request for ${commitSha.slice(0, 7)}`;
-      return this.#reconcile(
-        error,
-        what,
-        { environmentId, serviceId },
-        options.signal,
-        (d) => !existing.has(d.id) && d.meta?.commitHash === commitSha && createdSince(d, startedAt - this.#skewMs)
-      );
-    }
-  }
-  /**
-   * After an ambiguous deploy request: looks for the deployment it created, for as long as
-   * Railway may take to record it; never sends the request again.
-   */
-  async #reconcile(error, what, where, signal, isOurs) {
-    const deadline = Date.now() + this.#reconcileMs;
-    this.#log(
-      `${what} got no clear answer (${error.message.split(". ")[0]}); looking for the deployment it may have created`
-    );
-    let recent = [];
-    for (let attempt2 = 0; ; attempt2++) {
+  async deployCommit(environmentId, serviceId, commitSha) {
+    const maxSends = 3;
+    for (let send = 1; ; send++) {
+      const startedAt = Date.now();
       try {
-        recent = await this.#recentDeployments(where, 10);
-        const created = recent.filter(isOurs).at(-1);
+        const { data } = await this.#call(
+          "ServiceInstanceDeployV2",
+          ServiceInstanceDeployV2Mutation,
+          { environmentId, serviceId, commitSha },
+          { environmentId, replay: "unsent-only" }
+        );
+        return String(data?.serviceInstanceDeployV2);
+      } catch (error) {
+        if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+        const recent = await this.#recentDeployments({ environmentId, serviceId }, 10);
+        const created = recent.find(
+          (d) => d.meta?.commitHash === commitSha && d.createdAt !== void 0 && Date.parse(d.createdAt) >= startedAt - this.#skewMs
+        );
         if (created) {
-          this.#log(`${what} created deployment ${created.id}; not sending it again.`);
+          this.#log(
+            `The deploy request for ${commitSha.slice(0, 7)} was interrupted but created deployment ${created.id}; not sending it again.`
+          );
           return created.id;
         }
-      } catch (lookupError) {
-        if (lookupError instanceof RailwayAuthError) throw lookupError;
+        if (send >= maxSends) throw error;
+        this.#log(
+          `The deploy request for ${commitSha.slice(0, 7)} was interrupted and created no deployment; sending it again.`
+        );
       }
-      const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) break;
-      await sleep(Math.min(left, Math.min(this.#reconcileMs / 10, 500 * 2 ** attempt2, 5e3)), signal);
     }
-    const seconds2 = Math.round(this.#reconcileMs / 1e3);
-    const listed = recent.slice(0, 3).map((d) => `${d.id} (${d.status}${d.createdAt ? `, created ${d.createdAt}` : ""})`).join(", ");
-    throw new RailwayDeployUnknownError(
-      `${what} got no clear answer from Railway (${error.message.split(". ")[0]}) and no deployment of it appeared ${signal?.aborted ? "before the run was interrupted" : `within ${seconds2} s`}. It may still have been deployed: check the service's deployments in Railway (${listed ? `most recent: ${listed}` : "none listed yet"}). It was not sent again, so as not to deploy twice.`,
-      error.operation ?? "deploy",
-      recent.slice(0, 3).map((d) => ({ id: d.id, status: d.status, ...d.createdAt ? { createdAt: d.createdAt } : {} }))
-    );
   }
   async redeployService(environmentId, serviceId) {
     await this.#call(
@@ -56830,38 +56409,21 @@ var RailwayClient = class {
     );
     return toDeployment(data?.deploymentRedeploy);
   }
-  async uploadSource(projectId, environmentId, serviceId, tarball, options = {}) {
+  async uploadSource(projectId, environmentId, serviceId, tarball) {
     const operation = "source upload";
     await this.#checkScope(projectId, environmentId, operation);
-    const existing = new Set(
-      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
-    );
-    const startedAt = Date.now();
     const url2 = new URL(
       `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
       this.endpoint
     );
     url2.searchParams.set("serviceId", serviceId);
-    let answer;
-    try {
-      answer = await this.#transport.post(
-        url2.toString(),
-        operation,
-        { "content-type": "application/gzip", ...await this.authHeaders() },
-        tarball,
-        "unsent-only"
-      );
-    } catch (error) {
-      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-      return this.#reconcile(
-        error,
-        "The source upload",
-        { environmentId, serviceId },
-        options.signal,
-        (d) => !existing.has(d.id) && createdSince(d, startedAt - this.#skewMs)
-      );
-    }
-    const { status, text } = answer;
+    const { status, text } = await this.#transport.post(
+      url2.toString(),
+      operation,
+      { "content-type": "application/gzip", ...await this.authHeaders() },
+      tarball,
+      "unsent-only"
+    );
     let body = {};
     try {
       body = JSON.parse(text);
@@ -56949,22 +56511,6 @@ var RailwayClient = class {
       };
     });
   }
-  async instanceExecutions(environmentId, serviceId, first = 50) {
-    const { data } = await this.#call(
-      "DeploymentInstanceExecutions",
-      DeploymentInstanceExecutionsQuery,
-      { input: { environmentId, serviceId }, first },
-      { environmentId }
-    );
-    const conn = data?.deploymentInstanceExecutions;
-    return conn.edges.map(({ node }) => ({
-      id: node.id,
-      deploymentId: node.deploymentId,
-      status: node.status,
-      createdAt: node.createdAt,
-      completedAt: node.completedAt ?? null
-    })).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  }
   async buildLogs(deploymentId, limit = 500) {
     const { data } = await this.#call("BuildLogs", BuildLogsQuery, { deploymentId, limit });
     return this.#logLines(data?.buildLogs);
@@ -57019,9 +56565,6 @@ var RailwayClient = class {
     });
   }
 };
-function createdSince(d, since) {
-  return d.createdAt !== void 0 && Date.parse(d.createdAt) >= since;
-}
 function toDomains(d) {
   return {
     serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
@@ -57365,7 +56908,7 @@ function changeSetOf(services) {
 function confirmByPreview(services, confirmed) {
   const keys = new Set(confirmed.map(changeKey));
   return services.map((service) => {
-    const changes = service.changes.filter((change) => keys.has(changeKey(change)));
+    const changes = service.changes.filter((change2) => keys.has(changeKey(change2)));
     const kept = new Set(changes.flatMap(rowFieldsOf));
     return {
       ...service,
@@ -57374,18 +56917,18 @@ function confirmByPreview(services, confirmed) {
     };
   });
 }
-function changeKey(change) {
-  return `${change.kind} ${change.path}`;
+function changeKey(change2) {
+  return `${change2.kind} ${change2.path}`;
 }
-function rowFieldsOf(change) {
-  switch (change.kind) {
+function rowFieldsOf(change2) {
+  switch (change2.kind) {
     case "resource.update":
-      return change.details ?? [];
+      return change2.details ?? [];
     case "variable.set":
     case "variable.delete":
-      return [`variables.${change.variable}`];
+      return [`variables.${change2.variable}`];
     case "domain.create":
-      return [`domains.${change.domain}`];
+      return [`domains.${change2.domain}`];
     case "resource.create":
       return [];
   }
@@ -57393,41 +56936,41 @@ function rowFieldsOf(change) {
 function inverseChanges(applied, live, serviceIds2) {
   const changes = [];
   const skipped = [];
-  for (const change of applied) {
-    const serviceId = serviceIds2.get(change.address);
+  for (const change2 of applied) {
+    const serviceId = serviceIds2.get(change2.address);
     const entry = serviceId ? live.services?.[serviceId] ?? {} : {};
-    if (change.kind === "resource.update") {
-      const now = entry[change.field] ?? null;
-      if (!sameSection(now, change.after)) {
-        skipped.push(`${change.address} ${change.field} (changed again since this run applied it)`);
+    if (change2.kind === "resource.update") {
+      const now = entry[change2.field] ?? null;
+      if (!sameSection(now, change2.after)) {
+        skipped.push(`${change2.address} ${change2.field} (changed again since this run applied it)`);
         continue;
       }
       changes.push({
-        ...change,
+        ...change2,
         before: now,
-        after: change.before ?? {},
-        summary: `Restore ${change.address} ${change.field}`
+        after: change2.before ?? {},
+        summary: `Restore ${change2.address} ${change2.field}`
       });
-    } else if (change.kind === "variable.set") {
-      if (change.before === void 0) {
+    } else if (change2.kind === "variable.set") {
+      if (change2.before === void 0) {
         changes.push({
           kind: "variable.delete",
-          address: change.address,
-          variable: change.variable,
-          path: change.path,
-          summary: `Delete variable ${change.address}.${change.variable} (this run created it)`,
+          address: change2.address,
+          variable: change2.variable,
+          path: change2.path,
+          summary: `Delete variable ${change2.address}.${change2.variable} (this run created it)`,
           severity: "destructive",
           deployEffect: "deploy"
         });
-      } else if (change.before.type === "literal" && change.after.type === "literal") {
-        changes.push({ ...change, after: change.before, before: change.after });
+      } else if (change2.before.type === "literal" && change2.after.type === "literal") {
+        changes.push({ ...change2, after: change2.before, before: change2.after });
       } else {
         skipped.push(
-          `${change.address} variable ${change.variable} (its earlier value is not readable without decrypting it)`
+          `${change2.address} variable ${change2.variable} (its earlier value is not readable without decrypting it)`
         );
       }
     } else {
-      skipped.push(`${change.address} ${change.kind} (not undone: ${change.summary})`);
+      skipped.push(`${change2.address} ${change2.kind} (not undone: ${change2.summary})`);
     }
   }
   return { changes, skipped };
@@ -57472,12 +57015,6 @@ function normalize(section, key, value) {
 // action/src/pipeline/types.ts
 var PipelineError = class extends Error {
   name = "PipelineError";
-  /** True for usage problems (exit 2), false for config errors and failed runs (exit 1). */
-  usage;
-  constructor(message, options = {}) {
-    super(message);
-    this.usage = options.usage ?? false;
-  }
 };
 
 // action/src/pipeline/apply.ts
@@ -57497,7 +57034,7 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
     outcome.clearedConfigFiles.push(service.service);
   }
   let current = withFile.length > 0 ? await replan() : plan;
-  for (let attempt2 = 1; ; attempt2++) {
+  for (let attempt = 1; ; attempt++) {
     const changeSet = changeSetOf(current.services);
     if (changeSet.changes.length === 0) break;
     try {
@@ -57522,7 +57059,7 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
       break;
     } catch (error) {
       if (!(error instanceof RailwayConflictError)) throw error;
-      if (attempt2 >= 2) {
+      if (attempt >= 2) {
         throw new PipelineError(
           "the environment's config changed again while this run applied its settings (someone else is changing it: another run or the dashboard); nothing was deployed. Run again once the other change is done"
         );
@@ -57566,62 +57103,6 @@ async function restoreSettings(api, environmentId, outcome) {
   }
 }
 
-// action/src/pipeline/budget.ts
-var REQUESTS = {
-  /** serviceInstanceDeployV2, or the source upload. */
-  deployPerService: 1,
-  /** The deployment(id) subscription that follows it to its outcome. */
-  followPerService: 1,
-  /** Following it again through the stability window, when there is one. */
-  stabilityPerService: 1,
-  /** Applying the change set and reading its outcome. */
-  applyChangeSet: 2,
-  /** The environment read after deploying (URLs). */
-  urls: 1
-};
-var SAFETY_READ_EVERY_MS = 6e4;
-function estimateRequests(input) {
-  const perService = REQUESTS.deployPerService + REQUESTS.followPerService + (input.stabilityMs > 0 ? REQUESTS.stabilityPerService : 0);
-  const safetyReads = Math.ceil(input.timeoutMs / SAFETY_READ_EVERY_MS);
-  const deploying = new Set(input.deploying);
-  const applies = input.plan.services.some((s) => deploying.has(s.service) && s.rows.length > 0);
-  const apply = applies ? REQUESTS.applyChangeSet : 0;
-  const constant = apply + REQUESTS.urls + safetyReads;
-  const n = input.deploying.length;
-  const parts = [
-    `${n} \xD7 ${perService} to deploy and follow${input.stabilityMs > 0 ? " (stability window included)" : ""}`,
-    ...apply > 0 ? [`${apply} to apply the settings`] : [],
-    `${REQUESTS.urls} to read the URLs`,
-    `up to ${safetyReads} safety reads over the ${Math.round(input.timeoutMs / 6e4)}-minute timeout`
-  ];
-  return { requests: n * perService + constant, perService, constant, breakdown: parts.join(", ") };
-}
-function when(resetAt) {
-  if (!resetAt) return "the budget resets";
-  const date = new Date(resetAt);
-  return Number.isNaN(date.getTime()) ? "the budget resets" : `${date.toISOString().slice(11, 16)} UTC`;
-}
-function checkBudget(api, input) {
-  const estimate = estimateRequests(input);
-  const { remaining, limit, resetAt } = api.rateLimit;
-  if (remaining === void 0 || input.deploying.length === 0) return { estimate, remaining, notes: [] };
-  const of = limit === void 0 ? "" : ` of ${limit}`;
-  if (estimate.requests > remaining) {
-    const fits = Math.max(0, Math.floor((remaining - estimate.constant) / estimate.perService));
-    const suggestion = fits > 0 ? `Deploy at most ${fits} service${fits === 1 ? "" : "s"} now with the services input (for example: ${input.deploying.slice(0, fits).join(", ")}) and the rest after ${when(resetAt)}, or run again after ${when(resetAt)}` : `Run again after ${when(resetAt)}`;
-    throw new PipelineError(
-      `Railway's request budget cannot finish this run: deploying ${input.deploying.length} service${input.deploying.length === 1 ? "" : "s"} needs up to ${estimate.requests} requests (${estimate.breakdown}), and this token has ${remaining}${of} left until ${when(resetAt)} (X-RateLimit-Remaining). Nothing was changed or deployed. ${suggestion}; the concurrency input does not change the count.`
-    );
-  }
-  const notes = estimate.requests > remaining / 2 ? [
-    `request budget: this run needs up to ${estimate.requests} of the ${remaining}${of} requests left until ${when(resetAt)}; requests slow down rather than run out if it gets close`
-  ] : [];
-  return { estimate, remaining, notes };
-}
-
-// action/src/pipeline/changes.ts
-import { posix as posix4 } from "node:path";
-
 // action/src/git/watch.ts
 var import_ignore2 = __toESM(require_ignore(), 1);
 function watchMatcher(patterns) {
@@ -57632,11 +57113,11 @@ function watchMatcher(patterns) {
   });
   return {
     matches(path) {
-      const relative3 = path.replace(/^\/+/, "");
-      if (relative3.length === 0) return false;
+      const relative2 = path.replace(/^\/+/, "");
+      if (relative2.length === 0) return false;
       let matched = false;
       for (const rule of rules) {
-        if (rule.matcher.ignores(relative3)) matched = !rule.negated;
+        if (rule.matcher.ignores(relative2)) matched = !rule.negated;
       }
       return matched;
     }
@@ -57646,30 +57127,6 @@ function triggeringFiles(changed, patterns) {
   if (!patterns || patterns.length === 0) return [...changed];
   const matcher = watchMatcher(patterns);
   return changed.filter((path) => matcher.matches(path));
-}
-function folderOf(path) {
-  const at2 = path.lastIndexOf("/");
-  return at2 <= 0 ? "" : path.slice(0, at2);
-}
-function watchScope(patterns, service) {
-  if (patterns && patterns.length > 0)
-    return { patterns: [...patterns], implicit: false, description: "its watchPatterns" };
-  const fileFolder = folderOf(service.file.replace(/^\/+/, ""));
-  const root = fileFolder || service.rootDirectory.replace(/^\/+|\/+$/g, "");
-  if (root === "")
-    return {
-      patterns: [],
-      implicit: true,
-      description: "the whole repository (no watchPatterns, root directory /)"
-    };
-  const scope = [`/${root}/**`];
-  const dockerfile = service.dockerfile?.replace(/^\/+/, "");
-  if (dockerfile && !dockerfile.startsWith(`${root}/`)) scope.push(`/${dockerfile}`);
-  return {
-    patterns: scope,
-    implicit: true,
-    description: `its folder /${root} (no watchPatterns${scope.length > 1 ? `; and /${dockerfile}` : ""})`
-  };
 }
 
 // action/src/pipeline/changes.ts
@@ -57753,33 +57210,26 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       changed = await changedFiles(repoDir, liveCommit, commitSha);
       diffCache.set(liveCommit, changed);
     }
-    const dockerfilePath = service.wanted.dockerfilePath;
-    const scope = watchScope(service.wanted.watchPatterns, {
-      file: service.config.file,
-      rootDirectory: service.config.rootDirectory,
-      ...typeof dockerfilePath === "string" && dockerfilePath !== "" ? { dockerfile: posix4.join(service.config.rootDirectory, dockerfilePath) } : {}
-    });
-    const watched = scope.implicit ? `; watched by ${scope.description}` : "";
-    const triggering = triggeringFiles(changed, scope.patterns);
+    const triggering = triggeringFiles(changed, service.wanted.watchPatterns);
     if (triggering.length > 0) {
       const sample = triggering.slice(0, 3).join(", ") + (triggering.length > 3 ? `, +${triggering.length - 3} more` : "");
       plans.push({
         ...base,
         deploy: true,
         changedFiles: triggering,
-        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${watched}${settingsNote}`
+        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${settingsNote}`
       });
     } else if (service.settingsDiffer) {
       plans.push({
         ...base,
         deploy: true,
-        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`
+        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)})`
       });
     } else {
       plans.push({
         ...base,
         deploy: false,
-        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere${watched})`
+        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere)`
       });
     }
   }
@@ -57809,10 +57259,6 @@ function outcomeMessage(record, timeoutMinutes) {
       return record.failure?.message ?? "the run was interrupted";
     case "NOT_STARTED":
       return record.failure?.message ?? "not started";
-    case "CANCELLED":
-      return record.failure?.message ?? "cancelled when the run was interrupted";
-    case "UNKNOWN":
-      return record.failure?.message ?? "the outcome of the deploy request is unknown";
     default:
       return record.status.toLowerCase();
   }
@@ -57865,47 +57311,6 @@ async function follow(ctx, service, id, signal, isDone, knownStatus) {
     return last2;
   }
 }
-function interruptedReason(records, rollbacks) {
-  const names = (keep) => records.filter(keep).map((d) => d.service).join(", ") || "none";
-  const parts = [
-    `live on the new commit: ${names((d) => d.status === "SUCCESS")}`,
-    `cancelled: ${names((d) => d.status === "CANCELLED")}`,
-    `still deploying in Railway or unknown: ${names((d) => d.status === "INTERRUPTED" || d.status === "UNKNOWN")}`,
-    `not started: ${names((d) => d.status === "NOT_STARTED")}`
-  ];
-  const failed = records.filter(
-    (d) => ["FAILED", "CRASHED", "REMOVED", "SKIPPED", "TIMED_OUT", "WAITING_FOR_CI", "NEEDS_APPROVAL"].includes(
-      d.status
-    )
-  );
-  if (failed.length > 0) parts.push(`failed: ${failed.map((d) => d.service).join(", ")}`);
-  const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
-  if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
-  return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
-}
-async function instanceRestarts(api, environmentId, serviceId, deploymentId, options = {}) {
-  if (!api.instanceExecutions) return void 0;
-  let executions;
-  try {
-    executions = await api.instanceExecutions(environmentId, serviceId, 50);
-  } catch {
-    return void 0;
-  }
-  const since = options.sinceMs ?? 0;
-  const bad = executions.filter(
-    (e) => e.deploymentId === deploymentId && (e.status === "CRASHED" || e.status === "RESTARTING" || e.status === "EXITED" && !options.expectsExit) && Date.parse(e.completedAt ?? e.createdAt) >= since
-  );
-  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
-}
-var NOT_YET_BUILDING = /* @__PURE__ */ new Set([
-  "QUEUED",
-  "WAITING",
-  "INITIALIZING",
-  "NEEDS_APPROVAL"
-]);
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
-}
 async function runDeployments(jobs, ctx) {
   const now = ctx.now ?? Date.now;
   const records = new Map(
@@ -57916,193 +57321,110 @@ async function runDeployments(jobs, ctx) {
   const ended = /* @__PURE__ */ new Set();
   const pending = [...jobs];
   const stability = [];
-  const active = /* @__PURE__ */ new Set();
-  let limited;
-  const rateLimitMessage = (error) => {
-    const started = jobs.map((job) => records.get(job.service)).filter((record) => record.deploymentId).map((record) => record.service);
-    return `not started: Railway's rate limit was reached${error.retryAfterSeconds === void 0 ? "" : ` (retry after ${error.retryAfterSeconds} s)`}; started before it: ${started.join(", ") || "none"}`;
-  };
-  const notStarted = (job, message) => {
-    ended.add(job.service);
-    const record = records.get(job.service);
-    record.failure = { message, logTail: [] };
-  };
-  const follow1 = async (job, record, id) => {
-    const final = await follow(
-      ctx,
-      job.service,
-      id,
-      ctx.deadline,
-      (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
-      "QUEUED"
-    );
-    record.durationMs = now() - (record.startedAt ?? now());
-    if (final?.url) record.url = final.url;
-    if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
-      const last2 = await ctx.api.deployment(id).then(
-        (d) => d.status,
-        () => final?.status ?? "QUEUED"
-      );
-      if (TERMINAL_STATUSES.has(last2)) {
-        record.status = last2;
-        if (last2 === "SUCCESS") succeeded.add(job.service);
-        else record.failure = await explainFailure(ctx.api, id, last2);
-        return;
+  let running = 0;
+  return new Promise((resolveAll, rejectAll) => {
+    const finishIfDone = () => {
+      if (pending.length === 0 && running === 0) {
+        Promise.all(stability).then(
+          () => resolveAll(jobs.map((job) => records.get(job.service))),
+          rejectAll
+        );
       }
-      if (NOT_YET_BUILDING.has(last2) || ctx.cancelInFlightOnInterrupt) {
-        try {
-          await ctx.api.cancel(id);
-          record.status = "CANCELLED";
+    };
+    const schedule = () => {
+      for (let index = 0; index < pending.length; ) {
+        const job = pending[index];
+        const deps = job.dependsOn.filter((dep) => inRun.has(dep));
+        const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
+        if (blocked || ctx.deadline.aborted) {
+          pending.splice(index, 1);
+          ended.add(job.service);
+          const record = records.get(job.service);
           record.failure = {
-            message: `cancelled: it was ${last2} when the run was interrupted`,
+            message: blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first",
             logTail: []
           };
-          ctx.emit({ kind: "info", message: `${job.service}: cancelled deployment ${id} (it was ${last2})` });
-          return;
-        } catch (error) {
-          record.status = "INTERRUPTED";
-          record.failure = {
-            message: `still ${last2} when the run was interrupted, and cancelling it failed (${messageOf(error)}); Railway may go on with deployment ${id}`,
-            logTail: []
-          };
-          return;
+          continue;
         }
+        if (running < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
+          pending.splice(index, 1);
+          running += 1;
+          deployOne(job).then(
+            () => {
+              running -= 1;
+              schedule();
+            },
+            (error) => rejectAll(error)
+          );
+          continue;
+        }
+        index += 1;
       }
-      record.status = "INTERRUPTED";
-      record.failure = {
-        message: `still ${last2} when the run was interrupted; Railway goes on with deployment ${id}`,
-        logTail: []
-      };
-      return;
-    }
-    if (!final || !TERMINAL_STATUSES.has(final.status)) {
-      record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
-      record.failure = {
-        message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
-        logTail: []
-      };
-      if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => void 0);
-      return;
-    }
-    record.status = final.status;
-    if (final.status !== "SUCCESS") {
-      record.failure = await explainFailure(ctx.api, id, final.status);
-      if (final.status !== "FAILED" && final.status !== "CRASHED") {
-        record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
-      }
-      return;
-    }
-    succeeded.add(job.service);
-    if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
-  };
-  const deployOne = async (job) => {
-    const record = records.get(job.service);
-    record.startedAt = now();
-    let id;
-    try {
-      const options = ctx.interrupted ? { signal: ctx.interrupted } : {};
-      id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha, options) : await ctx.api.uploadSource(
-        ctx.projectId,
-        ctx.environmentId,
-        job.serviceId,
-        await ctx.tarball(),
-        options
+      finishIfDone();
+    };
+    const deployOne = async (job) => {
+      const record = records.get(job.service);
+      record.startedAt = now();
+      const id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha) : await ctx.api.uploadSource(ctx.projectId, ctx.environmentId, job.serviceId, await ctx.tarball());
+      record.deploymentId = id;
+      record.status = "QUEUED";
+      ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
+      const final = await follow(
+        ctx,
+        job.service,
+        id,
+        ctx.deadline,
+        (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
+        "QUEUED"
       );
-    } catch (error) {
       record.durationMs = now() - record.startedAt;
-      if (error instanceof RailwayDeployUnknownError) {
-        record.status = "UNKNOWN";
-        record.failure = { message: error.message, logTail: [] };
-      } else if (error instanceof RailwayRateLimitError) {
-        limited = error;
-        record.failure = { message: rateLimitMessage(error), logTail: [] };
-      } else {
+      if (final?.url) record.url = final.url;
+      if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
+        record.status = "INTERRUPTED";
         record.failure = {
-          message: `not started: the deploy request failed: ${messageOf(error)}`,
+          message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
           logTail: []
         };
+        ended.add(job.service);
+        return;
       }
-      return;
-    }
-    record.deploymentId = id;
-    record.status = "QUEUED";
-    ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
-    try {
-      await follow1(job, record, id);
-    } catch (error) {
-      record.status = "UNKNOWN";
-      record.durationMs = now() - record.startedAt;
-      record.failure = { message: `could not follow deployment ${id}: ${messageOf(error)}`, logTail: [] };
-    }
-  };
-  const watchStability = async (job, id, record) => {
-    const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
-    let after;
-    try {
-      after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
-    } catch {
-      return;
-    }
-    const seconds2 = Math.round(ctx.stabilityMs / 1e3);
-    if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
-      record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
-      const failure = await explainFailure(ctx.api, id, after.status);
-      record.failure = {
-        ...failure,
-        message: `reached SUCCESS, then ${after.status} within the ${seconds2}-second stability window (${failure.message})`
-      };
-      return;
-    }
-    if (ctx.interrupted?.aborted) return;
-    const loop = await instanceRestarts(ctx.api, ctx.environmentId, job.serviceId, id, {
-      expectsExit: job.expectsExit
-    });
-    if (loop && loop.restarts > 0) {
-      record.status = "CRASHED";
-      const failure = await explainFailure(ctx.api, id, "CRASHED");
-      record.failure = {
-        ...failure,
-        message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} within the ${seconds2}-second stability window: a crash loop (Railway still shows the deployment SUCCESS)`
-      };
-    }
-  };
-  const schedule = () => {
-    for (let index = 0; index < pending.length; ) {
-      const job = pending[index];
-      const deps = job.dependsOn.filter((dep) => inRun.has(dep));
-      const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-      if (blocked || ctx.deadline.aborted || limited) {
-        pending.splice(index, 1);
-        notStarted(
-          job,
-          limited ? rateLimitMessage(limited) : blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
-        );
-        continue;
+      if (!final || !TERMINAL_STATUSES.has(final.status)) {
+        record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
+        record.failure = {
+          message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
+          logTail: []
+        };
+        if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => void 0);
+        ended.add(job.service);
+        return;
       }
-      if (active.size < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
-        pending.splice(index, 1);
-        const running = deployOne(job).catch((error) => {
-          const record = records.get(job.service);
-          record.status = "UNKNOWN";
-          record.failure = { message: `unexpected error: ${messageOf(error)}`, logTail: [] };
-        }).finally(() => {
-          ended.add(job.service);
-          active.delete(running);
-        });
-        active.add(running);
-        continue;
+      record.status = final.status;
+      if (final.status !== "SUCCESS") {
+        record.failure = await explainFailure(ctx.api, id, final.status);
+        if (final.status !== "FAILED" && final.status !== "CRASHED") {
+          record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
+        }
+        ended.add(job.service);
+        return;
       }
-      index += 1;
-    }
-  };
-  schedule();
-  while (active.size > 0) {
-    await Promise.race(active);
+      succeeded.add(job.service);
+      ended.add(job.service);
+      if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
+    };
+    const watchStability = async (job, id, record) => {
+      const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
+      const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
+      if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
+        record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
+        const failure = await explainFailure(ctx.api, id, after.status);
+        record.failure = {
+          ...failure,
+          message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
+        };
+      }
+    };
     schedule();
-  }
-  for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
-  await Promise.all(stability);
-  return jobs.map((job) => records.get(job.service));
+  });
 }
 
 // action/src/pipeline/desired.ts
@@ -58174,66 +57496,6 @@ function serviceEntry(service, settings, rawBuild = /* @__PURE__ */ new Map(), r
   return { entry, unsupported };
 }
 
-// action/src/pipeline/link.ts
-function asUsage(error) {
-  if (error instanceof LinkError) throw new PipelineError(error.message, { usage: true });
-  throw error;
-}
-function linkByMapping(config, mapping) {
-  try {
-    return linkPlainFiles(config, new Map(Object.entries(mapping ?? {})));
-  } catch (error) {
-    asUsage(error);
-  }
-}
-async function linkByRailway(api, config, mapping, project) {
-  const links = new Map(Object.entries(mapping ?? {}));
-  const declared = new Set(config.services.filter((s) => s.plainFile === void 0).map((s) => s.name));
-  const candidates = config.files.some(isPlainFile) ? project.services.filter((service) => !declared.has(service.name)) : [];
-  const state = candidates.length > 0 ? await api.environmentState(project.environment.id) : void 0;
-  const live = candidates.map((service) => {
-    const entry = state?.config.services?.[service.id];
-    return {
-      id: service.id,
-      name: service.name,
-      railwayConfigFile: entry?.configFile ?? null,
-      rootDirectory: entry?.source?.rootDirectory ?? null
-    };
-  });
-  let result = attempt(config, links, live);
-  if (result.unlinked.length > 0) {
-    const linked = new Set(result.services.map((service) => service.name));
-    await Promise.all(
-      live.filter((service) => !linked.has(service.name)).map(async (service) => {
-        const variables = await api.variablesForDeployment(
-          project.projectId,
-          project.environment.id,
-          service.id
-        );
-        service.rememberedConfigFile = variables[CONFIG_FILE_VARIABLE] ?? null;
-      })
-    );
-    result = attempt(config, links, live);
-  }
-  if (result.unlinked.length > 0) {
-    throw new PipelineError(
-      unlinkedMessage(
-        result.unlinked,
-        candidates.map((service) => service.name)
-      ),
-      { usage: true }
-    );
-  }
-  return { services: result.services, notes: result.notes };
-}
-function attempt(config, links, live) {
-  try {
-    return linkPlainFiles(config, links, live);
-  } catch (error) {
-    asUsage(error);
-  }
-}
-
 // action/src/pipeline/live.ts
 var HEALTHY = /* @__PURE__ */ new Set(["SUCCESS", "SLEEPING"]);
 async function readLiveState(api, projectId, environmentId, serviceIds2) {
@@ -58286,12 +57548,258 @@ function describeDiagnostic(diagnostic) {
   return `Railway's preview: ${String(diagnostic)}`;
 }
 
+// action/src/pipeline/provision.ts
+var change = (fields) => fields;
+function planResources(declared, live, options) {
+  const rows = [];
+  const changes = [];
+  const byName = new Map(live.services.map((s) => [s.name, s]));
+  const variablesOf = (name) => {
+    const id = byName.get(name)?.id;
+    return new Set(Object.keys(id && live.config.services?.[id]?.variables || {}));
+  };
+  const instanceOf2 = (name) => live.instances.find((i) => i.serviceId === byName.get(name)?.id);
+  for (const database of declared.databases) {
+    if (byName.has(database.name)) continue;
+    const address = `database.${database.name}`;
+    rows.push({
+      action: "create",
+      type: "database",
+      name: database.name,
+      detail: `${database.kind} (${database.image ?? DEFAULT_IMAGE[database.kind]})`,
+      severity: "safe"
+    });
+    rows.push({
+      action: "create",
+      type: "volume",
+      name: `${database.name}-volume`,
+      detail: `mounted at ${database.mountPath} on ${database.name}`,
+      severity: "safe"
+    });
+    changes.push(
+      change({
+        kind: "resource.create",
+        address,
+        resource: {
+          address,
+          type: "database",
+          engine: database.kind,
+          name: database.name,
+          image: database.image ?? DEFAULT_IMAGE[database.kind],
+          defaultMountPath: database.mountPath
+        },
+        path: `resources.${address}`,
+        summary: `Create database ${database.name}`,
+        severity: "safe",
+        deployEffect: "deploy"
+      })
+    );
+  }
+  for (const service of declared.services) {
+    const address = `service.${service.name}`;
+    const exists = byName.has(service.name);
+    if (!exists) {
+      const source = service.source;
+      rows.push({
+        action: "create",
+        type: "service",
+        name: service.name,
+        detail: source?.image ? `image ${source.image}` : source?.repo ? `from ${source.repo}${source.branch ? `@${source.branch}` : ""}` : "empty (deployed from an upload of the repository)",
+        severity: "safe"
+      });
+      const variables = {};
+      for (const [name, value] of Object.entries(service.fixedVariables)) {
+        variables[name] = { type: "literal", value };
+        rows.push({
+          action: "create",
+          type: "variable",
+          name: `${service.name}.${name}`,
+          detail: value,
+          severity: "safe"
+        });
+      }
+      changes.push(
+        change({
+          kind: "resource.create",
+          address,
+          resource: {
+            address,
+            type: "service",
+            name: service.name,
+            ...source ? {
+              source: source.image ? { type: "image", image: source.image } : {
+                type: "github",
+                repo: source.repo,
+                ...source.branch ? { branch: source.branch } : {}
+              }
+            } : {},
+            variables
+          },
+          path: `resources.${address}`,
+          summary: `Create service ${service.name}`,
+          severity: "safe",
+          deployEffect: "deploy"
+        })
+      );
+    }
+    const present = exists ? variablesOf(service.name) : /* @__PURE__ */ new Set();
+    for (const [variable, generator] of Object.entries(service.generatedVariables ?? {})) {
+      if (present.has(variable)) continue;
+      rows.push({
+        action: "create",
+        type: "variable",
+        name: `${service.name}.${variable}`,
+        detail: `generated by Railway: ${generator} (never printed)`,
+        severity: "safe"
+      });
+      changes.push(
+        change({
+          kind: "variable.set",
+          address,
+          variable,
+          after: { type: "raw", value: { generator } },
+          path: `resources.${address}.variables.${variable}`,
+          summary: `Generate secret ${service.name}.${variable}`,
+          severity: "safe",
+          deployEffect: "deploy"
+        })
+      );
+    }
+    const instance = exists ? instanceOf2(service.name) : void 0;
+    if (service.domains?.railway && (instance?.domains.serviceDomains.length ?? 0) === 0) {
+      rows.push({
+        action: "create",
+        type: "domain",
+        name: service.name,
+        detail: "Railway-generated domain",
+        severity: "safe"
+      });
+      changes.push(
+        change({
+          kind: "domain.create",
+          address,
+          domain: "",
+          domainKind: "service",
+          path: `resources.${address}.networking.serviceDomains`,
+          summary: `Create a Railway domain for ${service.name}`,
+          severity: "safe",
+          deployEffect: "none"
+        })
+      );
+    }
+    for (const domain of service.domains?.custom ?? []) {
+      if (instance?.domains.customDomains.some((d) => d.domain.toLowerCase() === domain)) continue;
+      rows.push({
+        action: "create",
+        type: "domain",
+        name: domain,
+        detail: `custom domain of ${service.name}`,
+        severity: "safe"
+      });
+      changes.push(
+        change({
+          kind: "domain.create",
+          address,
+          domain,
+          domainKind: "custom",
+          path: `resources.${address}.networking.customDomains.${domain}`,
+          summary: `Create custom domain ${domain} for ${service.name}`,
+          severity: "safe",
+          deployEffect: "none"
+        })
+      );
+    }
+  }
+  const declaredNames = /* @__PURE__ */ new Set([
+    ...declared.services.map((s) => s.name),
+    ...declared.databases.map((d) => d.name)
+  ]);
+  for (const service of live.services) {
+    if (declaredNames.has(service.name)) continue;
+    const isDatabase = live.config.services?.[service.id]?.source?.image !== void 0 && !live.config.services?.[service.id]?.source?.repo;
+    const type = isDatabase ? "database" : "service";
+    if (!options.deleteUndeclared) {
+      rows.push({
+        action: "keep",
+        type,
+        name: service.name,
+        detail: "exists in Railway but no railway.toml declares it: left alone (delete-undeclared would delete it)",
+        severity: "safe"
+      });
+      continue;
+    }
+    rows.push({
+      action: "delete",
+      type,
+      name: service.name,
+      detail: "not declared in any railway.toml, and delete-undeclared is on: deleted with its volumes and data",
+      severity: "destructive"
+    });
+    changes.push(
+      change({
+        kind: "resource.delete",
+        address: `service.${service.name}`,
+        path: `resources.service.${service.name}`,
+        summary: `Delete ${type} ${service.name}`,
+        severity: "destructive",
+        deployEffect: "none"
+      })
+    );
+  }
+  return { rows, changeSet: { version: 1, changes } };
+}
+async function provision(api, projectId, environmentId, declared, options) {
+  const [project, environment] = await Promise.all([
+    api.project(projectId),
+    api.environmentState(environmentId)
+  ]);
+  const plan = planResources(
+    declared,
+    { services: project.services, config: environment.config, instances: environment.instances },
+    { deleteUndeclared: options.deleteUndeclared }
+  );
+  const notes = [];
+  if (!options.apply || plan.changeSet.changes.length === 0) return { plan, applied: false, notes };
+  if (options.signal?.aborted) throw new PipelineError("interrupted before anything was created");
+  const result = await api.applyChangeSet(environmentId, plan.changeSet, {
+    baseConfigEtag: environment.configEtag,
+    commitMessage: "Railyard: create what the railway.toml files declare",
+    ...options.signal ? { signal: options.signal } : {}
+  });
+  if (result.status !== "applied") {
+    const diagnostics = Array.isArray(result.diagnostics) ? result.diagnostics : [];
+    const first = diagnostics[0];
+    throw new PipelineError(
+      `Railway did not create what the files declare (change set ${result.id} ${result.status}${first?.message ? `: ${String(first.message)}` : ""})`
+    );
+  }
+  for (const row of plan.rows)
+    if (row.action === "delete") notes.push(`deleted ${row.type} ${row.name} (delete-undeclared is on)`);
+  const custom = plan.rows.filter(
+    (row) => row.action === "create" && row.type === "domain" && row.name.includes(".")
+  );
+  if (custom.length > 0) {
+    const after = await api.environmentState(environmentId);
+    const names = new Map((await api.project(projectId)).services.map((s) => [s.id, s.name]));
+    for (const instance of after.instances) {
+      const target = instance.domains.serviceDomains[0]?.domain;
+      for (const domain of instance.domains.customDomains) {
+        if (!custom.some((row) => row.name === domain.domain) || domain.verified) continue;
+        notes.push(
+          `${names.get(instance.serviceId) ?? instance.serviceId}: custom domain ${domain.domain} needs a DNS record: CNAME ${domain.domain} \u2192 ${target ?? "the service's Railway domain"}; until Railway verifies it the smoke test uses the Railway domain`
+        );
+      }
+    }
+  }
+  return { plan, applied: true, notes };
+}
+
 // action/src/pipeline/smoke.ts
 import { execFile as execFile2 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join3 } from "node:path";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile2);
 var BROWSER_ARGS = [
@@ -58319,20 +57827,10 @@ function sameCommit(reported, expected) {
 function sameUrl(a, b) {
   return typeof a === "string" && a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 }
-var COMMIT_KEYS = ["commit", "commitSha", "sha", "gitCommit", "gitSha"];
-function shortCommit(commit) {
-  return typeof commit === "string" && /^[0-9a-f]{7,64}$/i.test(commit) ? commit.slice(0, 12) : String(commit);
-}
-function clipWords(text, max) {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max + 1);
-  const space = cut.lastIndexOf(" ");
-  return `${(space > max / 2 ? cut.slice(0, space) : text.slice(0, max)).trimEnd()}\u2026`;
-}
 function reportedCommit(body) {
   if (!body || typeof body !== "object") return void 0;
   const doc = body;
-  for (const key of COMMIT_KEYS) {
+  for (const key of ["commit", "commitSha", "sha", "gitCommit", "gitSha"]) {
     if (typeof doc[key] === "string") return doc[key];
   }
   if (doc.commit && typeof doc.commit === "object") return doc.commit.sha;
@@ -58351,22 +57849,18 @@ async function getJson(url2) {
   }
 }
 var describe2 = (error) => error instanceof CheckFailed ? error.message : `request failed: ${error.cause?.code ?? error.message}`;
-async function retry(name, { deadline, signal }, intervalMs, attempt2) {
+async function retry(name, deadline, intervalMs, attempt) {
   let detail = "not attempted: the deadline had passed";
   let tries = 0;
   do {
-    if (signal?.aborted) {
-      detail = tries === 0 ? "not attempted: the run was interrupted" : `${detail}; the run was interrupted`;
-      break;
-    }
     tries += 1;
     try {
-      return { name, ok: true, detail: await attempt2() };
+      return { name, ok: true, detail: await attempt() };
     } catch (error) {
       detail = describe2(error);
     }
     if (Date.now() + intervalMs >= deadline) break;
-    await sleep(intervalMs, signal);
+    await new Promise((resolve2) => setTimeout(resolve2, intervalMs));
   } while (Date.now() < deadline);
   return { name, ok: false, detail: `${detail} (after ${tries} attempt${tries === 1 ? "" : "s"})` };
 }
@@ -58374,37 +57868,34 @@ async function runSmokeTests(targets) {
   const interval = targets.intervalMs ?? 2e3;
   const checks = [];
   const { api, frontend } = targets;
-  for (const target of targets.generic ?? []) checks.push(genericCheck(target, targets, interval));
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
-      retry(`api ${healthPath}`, targets, interval, async () => {
+      retry(`api ${healthPath}`, targets.deadline, interval, async () => {
         const response = await fetch(`${api.url}${healthPath}`, { signal: AbortSignal.timeout(1e4) });
         await response.arrayBuffer();
         if (!response.ok) throw new CheckFailed(`${api.url}${healthPath} answered HTTP ${response.status}`);
         return `HTTP ${response.status}`;
       }),
-      retry(`api ${api.versionPath}`, targets, interval, async () => {
+      retry(`api ${api.versionPath}`, targets.deadline, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
-        if (commit === void 0)
-          return `reports no commit (keys read: ${COMMIT_KEYS.join(", ")}, commit.sha), so the commit is not checked`;
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
-            `the API runs commit ${shortCommit(commit)}, expected ${api.expectedCommit.slice(0, 12)}`
+            `the API runs commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${api.expectedCommit.slice(0, 12)}`
           );
         }
-        return `serves commit ${shortCommit(commit)}`;
+        return `serves commit ${String(commit).slice(0, 12)}`;
       })
     );
   }
   if (frontend) {
     checks.push(
-      retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
+      retry(`frontend ${frontend.buildInfoPath}`, targets.deadline, interval, async () => {
         const info = await getJson(`${frontend.url}${frontend.buildInfoPath}`);
         const commit = reportedCommit(info);
-        if (commit !== void 0 && frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
+        if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
           throw new CheckFailed(
-            `the frontend was built from commit ${shortCommit(commit)}, expected ${frontend.expectedCommit.slice(0, 12)}`
+            `the frontend was built from commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${frontend.expectedCommit.slice(0, 12)}`
           );
         }
         if (frontend.expectedApiUrl && !sameUrl(info.apiUrl, frontend.expectedApiUrl)) {
@@ -58412,14 +57903,14 @@ async function runSmokeTests(targets) {
             `the frontend was built with API URL ${JSON.stringify(info.apiUrl ?? null)}, but the API is at ${frontend.expectedApiUrl}: set NEXT_PUBLIC_API_URL and redeploy the frontend`
           );
         }
-        return `built from ${commit === void 0 ? "an unreported commit" : shortCommit(commit)} for ${String(info.apiUrl)}`;
+        return `built from ${String(commit).slice(0, 12)} for ${String(info.apiUrl)}`;
       })
     );
   }
   if (api && frontend) {
     const origin = new URL(frontend.url).origin;
     checks.push(
-      retry("CORS preflight", targets, interval, async () => {
+      retry("CORS preflight", targets.deadline, interval, async () => {
         const response = await fetch(`${api.url}${api.versionPath}`, {
           method: "OPTIONS",
           headers: { Origin: origin, "Access-Control-Request-Method": "GET" },
@@ -58440,33 +57931,11 @@ async function runSmokeTests(targets) {
   if (frontend && targets.browserPath) results.push(await browserCheck(frontend.url, targets));
   return results;
 }
-function genericCheck(target, timing, interval) {
-  const url2 = `${target.url}${target.path}`;
-  return retry(`${target.service} ${target.path} answers 2xx (generic check)`, timing, interval, async () => {
-    const response = await fetch(url2, { signal: AbortSignal.timeout(1e4), redirect: "follow" });
-    const text = await response.text();
-    if (response.status < 200 || response.status > 299)
-      throw new CheckFailed(`${url2} answered HTTP ${response.status}`);
-    let commit;
-    try {
-      commit = reportedCommit(JSON.parse(text));
-    } catch {
-      commit = void 0;
-    }
-    if (commit === void 0 || !target.expectedCommit) return `HTTP ${response.status}`;
-    if (!sameCommit(commit, target.expectedCommit)) {
-      throw new CheckFailed(
-        `${url2} reports commit ${shortCommit(commit)}, expected ${target.expectedCommit.slice(0, 12)}`
-      );
-    }
-    return `HTTP ${response.status}, serves commit ${shortCommit(commit)}`;
-  });
-}
 var STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 async function dumpDomCheck(name, url2, targets) {
-  const profile = await mkdtemp(join4(tmpdir(), "railyard-browser-"));
+  const profile = await mkdtemp(join3(tmpdir(), "railyard-browser-"));
   try {
-    return await retry(name, targets, targets.intervalMs ?? 2e3, async () => {
+    return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
       let dom;
       try {
         ({ stdout: dom } = await execFileAsync(
@@ -58506,7 +57975,7 @@ async function browserCheck(url2, targets) {
   }
   const browser = await chromium.launch({ executablePath: targets.browserPath, args: BROWSER_ARGS });
   try {
-    return await retry(name, targets, targets.intervalMs ?? 2e3, async () => {
+    return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
       const page = await browser.newPage();
       try {
         await page.goto(url2, { timeout: 15e3 });
@@ -58516,7 +57985,7 @@ async function browserCheck(url2, targets) {
         await status.first().waitFor({ timeout: 15e3 });
         const state = await status.first().getAttribute("data-api-state");
         if (state !== "ok") {
-          const text = clipWords((await status.first().textContent())?.trim() ?? "", 200);
+          const text = (await status.first().textContent())?.trim().slice(0, 200) ?? "";
           throw new CheckFailed(`the page shows the API call failing${text ? `: ${text}` : ""}`);
         }
         return "stack-status is ok";
@@ -58533,197 +58002,72 @@ async function browserCheck(url2, targets) {
     await browser.close();
   }
 }
-function genericTargets(candidates) {
-  const targets = [];
-  const skipped = [];
-  for (const candidate of candidates) {
-    const name = `${candidate.service} (generic check)`;
-    if (candidate.cronSchedule) {
-      skipped.push({
-        name,
-        ok: true,
-        skipped: true,
-        detail: "a cron job runs and exits: not checked over HTTP"
-      });
-    } else if (!candidate.url) {
-      skipped.push({
-        name,
-        ok: true,
-        skipped: true,
-        detail: "has no domain in Railway, so it cannot be checked from outside (generate a domain to have it checked)"
-      });
-    } else {
-      const declared = candidate.healthcheckPath;
-      const path = typeof declared === "string" && declared.startsWith("/") ? declared : "/";
-      targets.push({
-        service: candidate.service,
-        url: candidate.url.replace(/\/+$/, ""),
-        path,
-        ...candidate.expectedCommit ? { expectedCommit: candidate.expectedCommit } : {}
-      });
-    }
-  }
-  return { targets, skipped };
-}
-var GENERIC_SMOKE_NOTE = "smoke test: the generic check (no smoke roles declared): every deployed service with a domain must answer 2xx at its healthcheckPath (or /) within the smoke timeout; a JSON answer that reports a commit must report the deployed one";
 
 // action/src/pipeline/rollback.ts
-var CRASH_LOOKBACK_MS = 10 * 6e4;
-var NOT_A_TARGET = /* @__PURE__ */ new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
-async function chooseTarget(api, target, ctx) {
-  const since = Date.now() - CRASH_LOOKBACK_MS;
-  const crashLoops = async (id) => ((await instanceRestarts(api, ctx.environmentId, target.serviceId, id, {
-    sinceMs: since,
-    expectsExit: target.expectsExit
-  }))?.restarts ?? 0) > 0;
-  let skipped;
-  if (target.previousDeploymentId) {
-    if (!await crashLoops(target.previousDeploymentId))
-      return { id: target.previousDeploymentId, commit: target.previousCommit };
-    skipped = target.previousDeploymentId;
-  }
-  const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
-    (d) => !ctx.exclude.has(d.id) && d.id !== skipped
-  );
-  const candidates = recent.filter(
-    (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status)
-  );
-  for (const candidate of candidates.slice(0, 5)) {
-    if (await crashLoops(candidate.id)) continue;
-    const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : void 0;
-    return { id: candidate.id, ...commit ? { commit } : {} };
-  }
-  const loop = skipped ? `the deployment that served before (${skipped}) crash-loops (its instance restarted in the last ${CRASH_LOOKBACK_MS / 6e4} minutes), so it is no rollback target; ` : "";
-  return {
-    why: recent.length === 0 ? `${loop}no earlier deployment to roll back to${skipped ? "" : " (first deploy)"}` : `${loop}no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
-  };
-}
 async function rollBack(api, targets, ctx) {
-  const deadline = ctx.signal ? AbortSignal.any([AbortSignal.timeout(ctx.timeoutMs), ctx.signal]) : AbortSignal.timeout(ctx.timeoutMs);
-  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
+  const deadline = AbortSignal.timeout(ctx.timeoutMs);
   return Promise.all(
     targets.map(async (target) => {
+      if (!target.previousDeploymentId) {
+        return {
+          service: target.service,
+          ok: false,
+          detail: "no earlier successful deployment to roll back to (first deploy)"
+        };
+      }
       try {
-        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
-        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
-        const to = { ...target, previousDeploymentId: chosen.id, previousCommit: chosen.commit };
-        return await rollBackOne(api, to, chosen.id, ctx, deadline);
+        await api.cancel(target.failedDeploymentId).catch(() => void 0);
+        const before = new Set(
+          (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id)
+        );
+        await api.rollback(target.previousDeploymentId);
+        let newId;
+        while (!newId && !deadline.aborted) {
+          const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
+          newId = recent.find((d) => !before.has(d.id))?.id;
+          if (!newId) await new Promise((resolve2) => setTimeout(resolve2, 500));
+        }
+        if (!newId) {
+          return {
+            service: target.service,
+            toDeploymentId: target.previousDeploymentId,
+            ok: false,
+            detail: "Railway accepted the rollback but no new deployment appeared before the timeout"
+          };
+        }
+        const statuses = await api.watchDeployments([newId], {
+          signal: deadline,
+          isDone: (d) => TERMINAL_STATUSES.has(d.status),
+          onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: newId, status: d.status })
+        });
+        const status = statuses.get(newId)?.status;
+        if (status !== "SUCCESS") {
+          return {
+            service: target.service,
+            toDeploymentId: target.previousDeploymentId,
+            newDeploymentId: newId,
+            ok: false,
+            detail: `the rollback deployment ended ${status ?? "unfinished"}`
+          };
+        }
+        const verified = ctx.verifyHttp ? await verifyServing(target) : {
+          ok: true,
+          detail: `back on ${target.previousCommit?.slice(0, 7) ?? target.previousDeploymentId} (SUCCESS)`
+        };
+        return {
+          service: target.service,
+          toDeploymentId: target.previousDeploymentId,
+          newDeploymentId: newId,
+          ok: verified.ok,
+          detail: verified.detail
+        };
       } catch (error) {
         return {
           service: target.service,
-          ...target.previousDeploymentId ? { toDeploymentId: target.previousDeploymentId } : {},
+          toDeploymentId: target.previousDeploymentId,
           ok: false,
           detail: `rollback failed: ${error.message}`
         };
-      }
-    })
-  );
-}
-async function rollBackOne(api, target, toId, ctx, deadline) {
-  await api.cancel(target.failedDeploymentId).catch(() => void 0);
-  const before = new Set(
-    (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id)
-  );
-  let lostAnswer;
-  try {
-    await api.rollback(toId);
-  } catch (error) {
-    if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-    lostAnswer = error.message.split(". ")[0];
-  }
-  let newId;
-  while (!newId && !deadline.aborted) {
-    const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
-    newId = recent.find((d) => !before.has(d.id))?.id;
-    if (!newId) await sleep(500, deadline);
-  }
-  if (!newId) {
-    return {
-      service: target.service,
-      toDeploymentId: toId,
-      ok: false,
-      detail: lostAnswer ? `the rollback request got no clear answer (${lostAnswer}) and no rollback deployment appeared before the timeout: check the service in Railway` : "Railway accepted the rollback but no new deployment appeared before the timeout"
-    };
-  }
-  const rollbackId = newId;
-  const statuses = await api.watchDeployments([rollbackId], {
-    signal: deadline,
-    isDone: (d) => TERMINAL_STATUSES.has(d.status),
-    onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: rollbackId, status: d.status })
-  });
-  const status = statuses.get(rollbackId)?.status;
-  if (status !== "SUCCESS" && ctx.signal?.aborted) {
-    return {
-      service: target.service,
-      toDeploymentId: toId,
-      newDeploymentId: rollbackId,
-      ok: false,
-      detail: `rollback deployment ${rollbackId} is ${status ?? "starting"}; not waited for (the run was interrupted)`
-    };
-  }
-  if (status !== "SUCCESS") {
-    return {
-      service: target.service,
-      toDeploymentId: toId,
-      newDeploymentId: rollbackId,
-      ok: false,
-      detail: `the rollback deployment ended ${status ?? "unfinished"}`
-    };
-  }
-  if (ctx.stabilityMs && ctx.stabilityMs > 0) {
-    const window2 = ctx.signal ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.signal]) : AbortSignal.timeout(ctx.stabilityMs);
-    const after = await api.watchDeployments([rollbackId], { signal: window2, isDone: (d) => d.status !== "SUCCESS" }).then((m) => m.get(rollbackId)?.status).catch(() => void 0);
-    const loop = after && after !== "SUCCESS" ? void 0 : await instanceRestarts(api, ctx.environmentId, target.serviceId, rollbackId, {
-      expectsExit: target.expectsExit
-    });
-    if (after && after !== "SUCCESS" || loop && loop.restarts > 0) {
-      return {
-        service: target.service,
-        toDeploymentId: toId,
-        newDeploymentId: rollbackId,
-        ok: false,
-        detail: after && after !== "SUCCESS" ? `the rollback deployment reached SUCCESS, then ${after} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window` : `the rollback deployment reached SUCCESS, but its instance ${loop?.statuses.join("/")} ${loop?.restarts} time${loop?.restarts === 1 ? "" : "s"} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window: a crash loop`
-      };
-    }
-  }
-  const verified = ctx.verifyHttp ? await verifyServing(target) : {
-    ok: true,
-    detail: `back on ${target.previousCommit?.slice(0, 7) ?? toId} (SUCCESS)`
-  };
-  return {
-    service: target.service,
-    toDeploymentId: toId,
-    newDeploymentId: rollbackId,
-    ok: verified.ok,
-    detail: verified.detail
-  };
-}
-async function requestRollbacks(api, targets, ctx) {
-  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
-  return Promise.all(
-    targets.map(async (target) => {
-      try {
-        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
-        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
-        try {
-          await api.rollback(chosen.id);
-        } catch (error) {
-          if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-          return {
-            service: target.service,
-            toDeploymentId: chosen.id,
-            ok: false,
-            detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested but Railway's answer was lost; not waited for (the run was interrupted): check the service in Railway`
-          };
-        }
-        return {
-          service: target.service,
-          toDeploymentId: chosen.id,
-          ok: false,
-          detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested; not waited for (the run was interrupted)`
-        };
-      } catch (error) {
-        return { service: target.service, ok: false, detail: `rollback failed: ${error.message}` };
       }
     })
   );
@@ -58818,7 +58162,7 @@ async function sourceTarball(repoDir, commitSha) {
 }
 
 // action/src/pipeline/target.ts
-async function resolveTarget(api, declared, options, link) {
+async function resolveTarget(api, configServices, options, alsoDeclared = []) {
   const scope = await api.tokenScope();
   let projectId = options.projectId;
   if (scope.kind === "project") {
@@ -58850,7 +58194,6 @@ async function resolveTarget(api, declared, options, link) {
       `the Railway project token is scoped to environment "${scoped}", not "${environment.name}": use a token for "${environment.name}"`
     );
   }
-  const configServices = link ? await link({ projectId, services: project.services, environment }) : declared;
   const byName = new Map(project.services.map((service) => [service.name, service]));
   const missing = configServices.filter((service) => !byName.has(service.name));
   if (missing.length > 0) {
@@ -58859,7 +58202,7 @@ async function resolveTarget(api, declared, options, link) {
       `config names service${missing.length > 1 ? "s" : ""} ${list2} that Railway project ${project.name} does not have: create ${missing.length > 1 ? "them" : "it"} in Railway or fix the name`
     );
   }
-  const managed = new Set(configServices.map((service) => service.name));
+  const managed = /* @__PURE__ */ new Set([...configServices.map((service) => service.name), ...alsoDeclared]);
   const notes = [];
   const unmanaged = project.services.filter((service) => !managed.has(service.name));
   if (unmanaged.length > 0) {
@@ -58883,49 +58226,27 @@ function dependencyOrder(services) {
   const byName = new Map(services.map((s) => [s.name, s]));
   const order = [];
   const state = /* @__PURE__ */ new Map();
-  for (const service of services) {
-    if (state.has(service.name)) continue;
-    const stack = [{ name: service.name, next: 0 }];
-    state.set(service.name, "visiting");
-    while (stack.length > 0) {
-      const frame = stack[stack.length - 1];
-      const deps = (byName.get(frame.name)?.dependsOn ?? []).filter((dep2) => byName.has(dep2));
-      const dep = deps[frame.next++];
-      if (dep === void 0) {
-        state.set(frame.name, "done");
-        order.push(frame.name);
-        stack.pop();
-        continue;
-      }
-      const seen = state.get(dep);
-      if (seen === "visiting") {
-        const path = stack.map((f) => f.name);
-        throw new PipelineError(
-          `dependsOn forms a cycle: ${[...path.slice(path.indexOf(dep)), dep].join(" \u2192 ")}`
-        );
-      }
-      if (seen === void 0) {
-        state.set(dep, "visiting");
-        stack.push({ name: dep, next: 0 });
-      }
-    }
-  }
+  const visit = (name, path) => {
+    const seen = state.get(name);
+    if (seen === "done") return;
+    if (seen === "visiting")
+      throw new PipelineError(`dependsOn forms a cycle: ${[...path, name].join(" \u2192 ")}`);
+    state.set(name, "visiting");
+    for (const dep of byName.get(name)?.dependsOn ?? []) if (byName.has(dep)) visit(dep, [...path, name]);
+    state.set(name, "done");
+    order.push(name);
+  };
+  for (const service of services) visit(service.name, []);
   return order;
 }
 
 // action/src/pipeline/triggers.ts
 async function checkTriggers(api, projectId, environmentId, services, branch) {
   const check = { notes: [], waitsForCi: /* @__PURE__ */ new Set() };
-  const fromRepo = services.filter((service) => service.fromRepo);
-  const batched = fromRepo.length > 0 && api.deploymentTriggersMany ? await api.deploymentTriggersMany(
-    projectId,
-    environmentId,
-    fromRepo.map((service) => service.serviceId)
-  ) : void 0;
   const found = await Promise.all(
-    fromRepo.map(async (service) => ({
+    services.filter((service) => service.fromRepo).map(async (service) => ({
       service,
-      triggers: batched?.get(service.serviceId) ?? await api.deploymentTriggers(projectId, environmentId, service.serviceId)
+      triggers: await api.deploymentTriggers(projectId, environmentId, service.serviceId)
     }))
   );
   for (const { service, triggers } of found) {
@@ -58946,30 +58267,22 @@ async function checkTriggers(api, projectId, environmentId, services, branch) {
 }
 
 // action/src/pipeline/validate.ts
-async function validateConfig(options, environments, liveRootDirectories) {
+async function validateConfig(options, environments) {
   const config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
-    ...options.environment ? { environment: options.environment } : {},
-    ...environments ? { environments } : {},
-    ...liveRootDirectories ? { liveRootDirectories } : {}
+    ...environments ? { environments } : {}
   });
   return config;
 }
-function requireValid(config, repoDir) {
-  if (config.files.length === 0 && config.findings.length === 0) {
-    throw new PipelineError(
-      `no railway.toml or railway.json found in ${repoDir} (give the files with config-files, or run in the repository's folder)`,
-      { usage: true }
-    );
-  }
-  const errors = config.findings.filter((finding2) => finding2.severity === "error");
+function requireValid(config) {
+  const errors = config.findings.filter((finding) => finding.severity === "error");
   if (errors.length > 0) {
     throw new PipelineError(
-      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`,
-      { usage: errors.every((finding2) => finding2.code === "file-not-found") }
+      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`
     );
   }
+  if (config.services.length === 0) throw new PipelineError("no railway.toml file declares a service");
 }
 
 // action/src/pipeline/variables.ts
@@ -58994,14 +58307,6 @@ function describeProblem(service, problem) {
   return problem.problem === "missing" ? `${service}: required variable ${problem.name} is not set in Railway (required at ${where})` : `${service}: required variable ${problem.name} renders empty in Railway: it is blank or references a variable that does not exist (required at ${where})`;
 }
 async function checkRequiredVariables(api, projectId, environmentId, services) {
-  if (services.length > 0 && api.variablesForDeployments) {
-    const rendered = await api.variablesForDeployments(
-      projectId,
-      environmentId,
-      services.map((service) => service.serviceId)
-    );
-    return services.map(({ config, serviceId }) => checkVariables(config, rendered.get(serviceId) ?? {}));
-  }
   return Promise.all(
     services.map(
       async ({ config, serviceId }) => checkVariables(config, await api.variablesForDeployment(projectId, environmentId, serviceId))
@@ -59058,7 +58363,6 @@ async function runPipeline(options, deps) {
     if (error instanceof PipelineError || error instanceof RailwayError) {
       result.reason = error.message;
       if (error instanceof RailwayAuthError) result.exitCode = 2;
-      if (error instanceof PipelineError && error.usage) result.exitCode = 2;
     } else {
       result.reason = `unexpected error: ${error?.message ?? String(error)}`;
     }
@@ -59079,14 +58383,10 @@ async function stages(options, maybeApi, result, emit) {
   const files = await validate(options, result);
   if (options.mode === "validate") return done(result);
   const api = requireApi(maybeApi, options);
-  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD").catch(() => {
-    const what = options.commitSha ? `commit ${options.commitSha}` : "HEAD";
-    throw new PipelineError(
-      `${what} is not a commit in the repository at ${options.repoDir}${options.commitSha ? " (fetch it first, e.g. actions/checkout with fetch-depth: 0, or fix the commit)" : ""}`,
-      { usage: true }
-    );
-  });
+  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
   result.commitSha = commitSha;
+  emit({ kind: "stage", stage: "provision" });
+  if (!await provisionStage(api, files, options, result)) return done(result);
   emit({ kind: "stage", stage: "target" });
   const { target, config } = await targetStage(api, files, options, result);
   const desired = desiredState(config, target);
@@ -59098,9 +58398,6 @@ async function stages(options, maybeApi, result, emit) {
   if (options.mode === "plan") return done(result);
   if (run.selected.length === 0) return nothingToDeploy(run);
   if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
-  result.notes.push(
-    ...checkBudget(api, { deploying: run.selected.map((s) => s.config.name), plan: run.plan, ...options }).notes
-  );
   emit({ kind: "stage", stage: "settings" });
   const applied = await applyStage(run);
   emit({ kind: "stage", stage: "deploy" });
@@ -59115,23 +58412,40 @@ function done(result) {
 async function validate(options, result) {
   const config = await validateConfig(options);
   result.findings = config.findings;
-  requireValid(config, options.repoDir);
-  return { ...config, services: linkByMapping(config, options.serviceConfigs).services };
+  requireValid(config);
+  return config;
+}
+async function provisionStage(api, files, options, result) {
+  const scope = await resolveTarget(api, [], options);
+  const outcome = await provision(
+    api,
+    scope.projectId,
+    scope.environment.id,
+    { services: files.services, databases: files.databases },
+    {
+      apply: options.mode !== "plan",
+      deleteUndeclared: options.deleteUndeclared ?? false,
+      signal: options.signal
+    }
+  );
+  result.resources = outcome.plan.rows;
+  result.notes.push(...outcome.notes);
+  const missing = outcome.plan.rows.filter((row) => row.action === "create" && row.type === "service");
+  if (options.mode === "plan" && missing.length > 0) {
+    result.projectId = scope.projectId;
+    result.notes.push(
+      `${missing.map((row) => row.name).join(", ")} ${missing.length === 1 ? "does" : "do"} not exist in Railway yet: deploy creates ${missing.length === 1 ? "it" : "them"} first, then applies the settings and deploys`
+    );
+    return false;
+  }
+  return true;
 }
 function requireApi(api, options) {
   if (!api) throw new PipelineError(`a Railway token is required for mode ${options.mode}`);
   return api;
 }
 async function targetStage(api, files, options, result) {
-  const target = await resolveTarget(api, files.services, options, async (project) => {
-    const linked = await linkByRailway(api, files, options.serviceConfigs, project);
-    result.notes.push(...linked.notes);
-    return linked.services;
-  });
-  result.projectId = target.projectId;
-  result.notes.push(...target.notes);
-  const services = target.services.map((service) => service.config);
-  const known = new Set(services.map((service) => service.name));
+  const known = new Set(files.services.map((service) => service.name));
   if (Array.isArray(options.services)) {
     const unknown = options.services.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -59140,19 +58454,20 @@ async function targetStage(api, files, options, result) {
       );
     }
   }
-  const plain = services.filter((service) => service.plainFile !== void 0);
-  const reloaded = await validateConfig(
+  const target = await resolveTarget(
+    api,
+    files.services,
     options,
-    target.environments.map((env) => env.name),
-    new Map(
-      plain.flatMap(
-        (service) => service.plainFile?.liveRootDirectory === void 0 ? [] : [[service.file, service.plainFile.liveRootDirectory]]
-      )
-    )
+    files.databases.map((d) => d.name)
   );
-  const config = { ...reloaded, services: [...reloaded.services, ...plain] };
+  result.projectId = target.projectId;
+  result.notes.push(...target.notes);
+  const config = await validateConfig(
+    options,
+    target.environments.map((env) => env.name)
+  );
   result.findings = config.findings;
-  requireValid(config, options.repoDir);
+  requireValid(config);
   api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
   return { target, config };
 }
@@ -59193,8 +58508,6 @@ async function planStage(base, config) {
       }
     }
   }
-  if (options.smoke && !ordered.some((service) => service.config.smoke))
-    result.notes.push(GENERIC_SMOKE_NOTE);
   const deploying = new Set(result.plan.filter((p) => p.deploy).map((p) => p.service));
   const selected = ordered.filter((service) => deploying.has(service.config.name));
   const branch = options.branch ?? await currentBranch(options.repoDir);
@@ -59274,8 +58587,7 @@ async function deployStage(run) {
     serviceId: service.serviceId,
     dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
     source: sourceOf(instanceOf(live, service.serviceId)),
-    waitsForCi: waitsForCi.has(service.config.name),
-    expectsExit: Boolean(service.settings.cronSchedule)
+    waitsForCi: waitsForCi.has(service.config.name)
   }));
   result.deployments = await runDeployments(jobs, {
     api,
@@ -59286,7 +58598,6 @@ async function deployStage(run) {
     stabilityMs: options.stabilityMs,
     deadline,
     interrupted: options.signal,
-    cancelInFlightOnInterrupt: options.rollback,
     timeoutMinutes: Math.round(options.timeoutMs / 6e4),
     tarball: () => {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
@@ -59298,23 +58609,21 @@ async function deployStage(run) {
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
 }
 async function verifyStage(run) {
-  const { api, options, result, selected, commitSha, emit, target, desired } = run;
+  const { options, result, selected, commitSha, emit } = run;
   const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
-    if (options.rollback) {
-      const live = result.deployments.filter((d) => d.deploymentId && d.status === "SUCCESS");
-      result.rollbacks = await requestRollbacks(api, rollbackTargets(run, live), {
-        projectId: target.projectId,
-        environmentId: desired.environmentId
-      });
-    }
-    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks));
+    const done2 = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
+    const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
+    const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
+    throw new PipelineError(
+      `interrupted: deployed ${done2.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`
+    );
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
     if (!first) return void 0;
     const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 6e4));
-    let failure = `${first.service} ${detail.startsWith("not started") ? detail : first.deploymentId ? `deployment ${first.deploymentId} ${first.status}: ${detail}` : `${first.status}: ${detail}`}`;
+    let failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
     if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
     return failure;
   }
@@ -59333,19 +58642,6 @@ async function verifyStage(run) {
       });
     }
   }
-  if (!run.ordered.some((service) => service.config.smoke)) {
-    const generic = genericTargets(
-      selected.map((service) => ({
-        service: service.config.name,
-        url: result.urls.services[service.config.name],
-        healthcheckPath: service.settings.healthcheckPath,
-        cronSchedule: service.settings.cronSchedule,
-        expectedCommit: commitSha
-      }))
-    );
-    targets.generic = generic.targets;
-    result.smoke.push(...generic.skipped);
-  }
   result.smoke.push(...await runSmokeTests(targets));
   const bad = result.smoke.find((check) => !check.ok);
   return bad ? `smoke test failed: ${bad.name}: ${bad.detail}` : void 0;
@@ -59357,40 +58653,37 @@ async function rollbackStage(run, applied, failure) {
     throw new PipelineError(`${failure}; rollback is off, so the failed deployments stay${kept}`);
   }
   emit({ kind: "stage", stage: "rollback" });
+  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
   const started = result.deployments.filter((d) => d.deploymentId);
   const settings = await restoreSettings(api, desired.environmentId, applied);
   if (settings) result.notes.push(`settings: ${settings.detail}`);
-  result.rollbacks = await rollBack(api, rollbackTargets(run, started), {
-    projectId: target.projectId,
-    environmentId: desired.environmentId,
-    timeoutMs: Math.max(6e4, options.timeoutMs / 2),
-    verifyHttp: options.smoke,
-    emit,
-    stabilityMs: options.stabilityMs,
-    ...options.signal ? { signal: options.signal } : {}
-  });
+  result.rollbacks = await rollBack(
+    api,
+    started.map((record) => {
+      const plan = result.plan.find((p) => p.service === record.service);
+      const service = byName.get(record.service);
+      return {
+        service: record.service,
+        serviceId: service.serviceId,
+        failedDeploymentId: record.deploymentId,
+        previousDeploymentId: plan?.liveDeploymentId,
+        previousCommit: plan?.liveCommit,
+        smoke: service.config.smoke,
+        url: result.urls.services[record.service]
+      };
+    }),
+    {
+      projectId: target.projectId,
+      environmentId: desired.environmentId,
+      timeoutMs: Math.max(6e4, options.timeoutMs / 2),
+      verifyHttp: options.smoke,
+      emit
+    }
+  );
   const rolled = result.rollbacks.filter((r) => r.ok).length;
   let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
   if (settings) message += settings.ok ? "; settings restored" : "; settings NOT fully restored (see notes)";
   throw new PipelineError(message);
-}
-function rollbackTargets(run, records) {
-  const { result } = run;
-  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
-  return records.map((record) => {
-    const plan = result.plan.find((p) => p.service === record.service);
-    const service = byName.get(record.service);
-    return {
-      service: record.service,
-      serviceId: service.serviceId,
-      failedDeploymentId: record.deploymentId,
-      previousDeploymentId: plan?.liveDeploymentId,
-      previousCommit: plan?.liveCommit,
-      smoke: service.config.smoke,
-      url: result.urls.services[record.service],
-      expectsExit: Boolean(service.settings.cronSchedule)
-    };
-  });
 }
 function collectUrls(run, live) {
   const { result } = run;
@@ -59410,7 +58703,6 @@ function smokeTargets(options, services, result, expected) {
   if (options.frontendUrl) result.urls.frontend = frontendUrl;
   const targets = {
     deadline: Date.now() + options.smokeTimeoutMs,
-    ...options.signal ? { signal: options.signal } : {},
     browserPath: options.browserPath
   };
   if (apiService?.config.smoke?.role === "api" && apiUrl) {
@@ -59443,9 +58735,7 @@ async function runSession(settings, baseDir, hooks = {}) {
     log: hooks.log
   });
   try {
-    const options = pipelineOptions(settings, repoDir, hooks.branch);
-    if (hooks.signal) options.signal = hooks.signal;
-    return await runPipeline(options, {
+    return await runPipeline(pipelineOptions(settings, repoDir, hooks.branch), {
       api: client,
       emit: hooks.emit
     });
@@ -59468,23 +58758,12 @@ function describeEvent(raw) {
       return printable(JSON.stringify(event));
   }
 }
-function interruptOnSignals(onFirst, options = {}) {
+function interruptOnSignals(onFirst) {
   const controller = new AbortController();
-  let first;
   const handler = (signal) => {
-    const code = signal === "SIGINT" ? 130 : 143;
-    if (!first) {
-      first = signal;
-      onFirst(signal);
-      controller.abort();
-      return;
-    }
-    if (signal === first) process.exit(code);
-    const timer = setTimeout(() => {
-      options.onGiveUp?.(signal);
-      process.exit(code);
-    }, options.graceMs ?? 2e3);
-    timer.unref();
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    onFirst(signal);
+    controller.abort();
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
@@ -59499,13 +58778,26 @@ function headline(result) {
   const what = { validate: "Config check", plan: "Plan", deploy: "Deploy", redeploy: "Redeploy" }[result.mode];
   return result.ok ? `${what} succeeded` : `${what} failed: ${result.reason ?? "unknown reason"}`;
 }
+var RESOURCE_MARK = { create: "+", delete: "-", keep: "=" };
 function terminalReport(raw) {
   const result = printableDeep(raw);
   const lines = [];
   if (result.commitSha) lines.push(`commit ${short2(result.commitSha)} \u2192 environment ${result.environment}`);
+  if (result.resources?.length) {
+    const made = result.resources.filter((r) => r.action === "create").length;
+    lines.push(
+      "",
+      made > 0 ? `resources (${made} to create${result.mode === "plan" ? "" : ", created"}):` : "resources:"
+    );
+    for (const r of result.resources) {
+      lines.push(
+        `  ${RESOURCE_MARK[r.action]} ${r.action.padEnd(6)} ${r.type.padEnd(8)} ${r.name}  ${r.detail}  [${r.severity}]`
+      );
+    }
+  }
   if (result.plan.length > 0) {
     lines.push("", "plan:");
-    const width = result.plan.reduce((max, p) => Math.max(max, p.service.length), 0);
+    const width = Math.max(...result.plan.map((p) => p.service.length));
     for (const p of result.plan)
       lines.push(`  ${p.service.padEnd(width)}  ${p.deploy ? "deploy" : "skip  "}  ${p.reason}`);
   }
@@ -59563,18 +58855,10 @@ function terminalReport(raw) {
 var USAGE = `usage:
   railyard validate [files...]
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
-           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--no-smoke]
+           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--delete-undeclared] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
-           [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
+           [--commit SHA] [--repo DIR] [--config-files a,b]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
-var FLAG_OF_INPUT = {
-  "railway-token": "RAILWAY_TOKEN",
-  "project-id": "--project",
-  "commit-sha": "--commit",
-  "working-directory": "--repo",
-  rollback: "--no-rollback",
-  smoke: "--no-smoke"
-};
 async function cli(argv, env) {
   let parsed;
   try {
@@ -59607,6 +58891,7 @@ ${USAGE}`);
     "smoke-timeout-minutes": values["smoke-timeout-minutes"],
     concurrency: values.concurrency,
     rollback: values["no-rollback"] ? "false" : void 0,
+    "delete-undeclared": values["delete-undeclared"] ? "true" : void 0,
     smoke: values["no-smoke"] ? "false" : void 0,
     "browser-path": values["browser-path"],
     "stability-seconds": values["stability-seconds"],
@@ -59614,7 +58899,6 @@ ${USAGE}`);
     "frontend-url": values["frontend-url"],
     "commit-sha": values.commit,
     "config-files": files,
-    "service-configs": values["service-configs"],
     "working-directory": values.repo
   };
   let settings;
@@ -59622,7 +58906,7 @@ ${USAGE}`);
     settings = readSettings((name) => inputs[name] ?? "");
   } catch (error) {
     if (error instanceof InputError) {
-      const flag = FLAG_OF_INPUT[error.input] ?? `--${error.input}`;
+      const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
       console.error(`railyard: ${flag}: ${printable(error.message.replace(/^input [^:]+: /, ""))}`);
       return 2;
     }
@@ -59662,6 +58946,7 @@ function parse(argv) {
       "smoke-timeout-minutes": { type: "string" },
       concurrency: { type: "string" },
       "no-rollback": { type: "boolean" },
+      "delete-undeclared": { type: "boolean" },
       "no-smoke": { type: "boolean" },
       "browser-path": { type: "string" },
       "stability-seconds": { type: "string" },
@@ -59670,7 +58955,6 @@ function parse(argv) {
       commit: { type: "string" },
       repo: { type: "string" },
       "config-files": { type: "string" },
-      "service-configs": { type: "string" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" }
     }
@@ -59678,7 +58962,7 @@ function parse(argv) {
 }
 function invokedDirectly() {
   try {
-    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync2(process.argv[1])).href;
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
   } catch {
     return false;
   }

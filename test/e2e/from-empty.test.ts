@@ -127,7 +127,9 @@ describe("an empty Railway project becomes the platform from the repository's fi
     expect(names("variable")).toContain("data-poller.USER_DATABASE_URL");
     expect(names("domain").sort()).toEqual(["api", "api.railyard.example", "frontend"]);
     expect(created.every((r) => r.severity === "safe")).toBe(true);
-    expect(first.notes.join("\n")).toMatch(/custom domain api\.railyard\.example needs a DNS record: CNAME api\.railyard\.example → 127\.0\.0\.1:\d+/);
+    expect(first.notes.join("\n")).toMatch(
+      /custom domain api\.railyard\.example needs a DNS record: CNAME api\.railyard\.example → 127\.0\.0\.1:\d+/,
+    );
   });
 
   it("deploys the four services and passes the smoke test with the browser, on the Railway domain", () => {

@@ -92,7 +92,12 @@ describe("deploying the stack", () => {
     // The files set CORS_ORIGIN as a reference: a version of them that only requires it.
     const toml = (await import("node:fs")).readFileSync(`${s.repo.dir}/backend/railway.toml`, "utf8");
     s.repo.commit(
-      { "backend/railway.toml": toml.replace(', CORS_ORIGIN = "https://${{frontend.RAILWAY_PUBLIC_DOMAIN}}"', "") },
+      {
+        "backend/railway.toml": toml.replace(
+          ', CORS_ORIGIN = "https://${{frontend.RAILWAY_PUBLIC_DOMAIN}}"',
+          "",
+        ),
+      },
       "api: CORS_ORIGIN is set in Railway by hand",
     );
     const result = await s.run({});

@@ -65,7 +65,15 @@ describe("resources Railway has and the files do not declare", () => {
       expect(await names()).not.toContain("legacy-worker");
       // Declared services and databases are never among the deleted.
       expect((await names()).sort()).toEqual(
-        ["General Data DB", "Redis", "User Data DB", "api", "data-poller", "frontend", "trading-engine"].sort(),
+        [
+          "General Data DB",
+          "Redis",
+          "User Data DB",
+          "api",
+          "data-poller",
+          "frontend",
+          "trading-engine",
+        ].sort(),
       );
     } finally {
       await client.close();

@@ -34,7 +34,9 @@ describe("declared resources", () => {
     const byName = Object.fromEntries(config.services.map((s) => [s.name, s]));
     expect(Object.keys(byName).sort()).toEqual(["api", "data-poller", "frontend", "trading-engine"]);
     for (const service of Object.values(byName)) expect(service.source?.repo).toBe("railyard/railyard");
-    expect(byName.api?.generatedVariables).toEqual({ MASTER_ENCRYPTION_KEY: 'secret(64, "0123456789abcdef")' });
+    expect(byName.api?.generatedVariables).toEqual({
+      MASTER_ENCRYPTION_KEY: 'secret(64, "0123456789abcdef")',
+    });
     // The generated secret is never a value to set: it is not among the fixed variables.
     expect(byName.api?.fixedVariables.MASTER_ENCRYPTION_KEY).toBeUndefined();
     expect(byName["data-poller"]?.fixedVariables).toMatchObject({
@@ -43,7 +45,9 @@ describe("declared resources", () => {
       REDIS_URL: "${{Redis.REDIS_URL}}",
       MASTER_ENCRYPTION_KEY: "${{api.MASTER_ENCRYPTION_KEY}}",
     });
-    expect(byName.frontend?.fixedVariables.NEXT_PUBLIC_API_URL).toBe("https://${{api.RAILWAY_PUBLIC_DOMAIN}}");
+    expect(byName.frontend?.fixedVariables.NEXT_PUBLIC_API_URL).toBe(
+      "https://${{api.RAILWAY_PUBLIC_DOMAIN}}",
+    );
     expect(byName.api?.domains).toEqual({ railway: true, custom: ["api.railyard.example"] });
   });
 
@@ -63,7 +67,9 @@ describe("declared resources", () => {
         'domains = { custom = ["api.example.com"] }', // 11
       ].join("\n"),
     );
-    const found = config.findings.map((f) => `${f.location.line}:${f.location.column} ${f.code} ${f.suggestion ?? ""}`.trim());
+    const found = config.findings.map((f) =>
+      `${f.location.line}:${f.location.column} ${f.code} ${f.suggestion ?? ""}`.trim(),
+    );
     expect(found).toContain("1:12 missing-key");
     expect(found).toContain("2:1 unknown-key");
     expect(found).toContain("6:1 source-repo-and-image keep `repo` (with `branch`) or `image`");

@@ -58,7 +58,9 @@ describe("planResources", () => {
       "domain.create",
       "domain.create",
     ]);
-    expect(plan.changeSet.changes[2]).toMatchObject({ after: { type: "raw", value: { generator: "secret(32)" } } });
+    expect(plan.changeSet.changes[2]).toMatchObject({
+      after: { type: "raw", value: { generator: "secret(32)" } },
+    });
     expect(JSON.stringify(plan)).not.toMatch(/[A-Za-z0-9]{32}/);
   });
 
@@ -72,7 +74,10 @@ describe("planResources", () => {
       instances: [
         {
           serviceId: "s1",
-          domains: { serviceDomains: [{ domain: "web.up.railway.app" }], customDomains: [{ domain: "www.example.com", verified: false }] },
+          domains: {
+            serviceDomains: [{ domain: "web.up.railway.app" }],
+            customDomains: [{ domain: "www.example.com", verified: false }],
+          },
         },
       ],
     };
@@ -104,10 +109,14 @@ describe("planResources", () => {
     };
     const declared = { databases: [], services: [service("web")] };
     const kept = planResources(declared, live, { deleteUndeclared: false });
-    expect(kept.rows).toMatchObject([{ action: "keep", type: "service", name: "old-worker", severity: "safe" }]);
+    expect(kept.rows).toMatchObject([
+      { action: "keep", type: "service", name: "old-worker", severity: "safe" },
+    ]);
     expect(kept.changeSet.changes).toEqual([]);
     const deleted = planResources(declared, live, { deleteUndeclared: true });
     expect(deleted.rows).toMatchObject([{ action: "delete", name: "old-worker", severity: "destructive" }]);
-    expect(deleted.changeSet.changes).toMatchObject([{ kind: "resource.delete", address: "service.old-worker" }]);
+    expect(deleted.changeSet.changes).toMatchObject([
+      { kind: "resource.delete", address: "service.old-worker" },
+    ]);
   });
 });
