@@ -33,6 +33,7 @@ const probes: Record<string, { inputs: Record<string, string>; expect: string }>
   },
   concurrency: { inputs: { concurrency: "0" }, expect: "input concurrency:" },
   rollback: { inputs: { rollback: "maybe" }, expect: "input rollback:" },
+  "delete-undeclared": { inputs: { "delete-undeclared": "maybe" }, expect: "input delete-undeclared:" },
   smoke: { inputs: { smoke: "maybe" }, expect: "input smoke:" },
   "browser-path": { inputs: { "browser-path": "chromium" }, expect: "input browser-path:" },
   "stability-seconds": { inputs: { "stability-seconds": "-1" }, expect: "input stability-seconds:" },
