@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createRequire as __railyardRequire } from 'node:module'; const require = __railyardRequire(import.meta.url);
 var __create = Object.create;
 var __defProp = Object.defineProperty;
@@ -3913,50 +3914,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse2(serialize(base, options), options);
-        relative2 = parse2(serialize(relative2, options), options);
+        relative3 = parse2(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative2.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative2.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative2.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -3964,7 +3965,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative2.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -18297,8 +18298,8 @@ var require_CronFileParser = __commonJS({
        * @throws If file cannot be read
        */
       static parseFileSync(filePath) {
-        const { readFileSync: readFileSync2 } = __require("fs");
-        const data = readFileSync2(filePath, "utf8");
+        const { readFileSync } = __require("fs");
+        const data = readFileSync(filePath, "utf8");
         return _CronFileParser.#parseContent(data);
       }
       /**
@@ -49633,13 +49634,13 @@ var require_websocket_server = __commonJS({
 });
 
 // action/src/cli.ts
-import { realpathSync } from "node:fs";
+import { realpathSync as realpathSync2 } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 // action/src/config/index.ts
-import { readdirSync, readFileSync } from "node:fs";
-import { join as join2, posix as posix2, relative, sep } from "node:path";
+import { readdirSync } from "node:fs";
+import { join as join3, posix as posix3, relative as relative2, sep } from "node:path";
 
 // action/src/config/model.ts
 function isTable2(value) {
@@ -52764,10 +52765,21 @@ function locate(context, segments, prefer) {
 function sectionName(segments) {
   return segments.length === 0 ? "at the top level" : `in [${displayPath(segments)}]`;
 }
+var VARIABLES_IN_RAILWAY = "Railway never read variables from this file: set them in the service's Variables in Railway (dashboard or `railway variables --set`); Railyard's [variables] `required` lists names that must exist there";
+function foreignTableHint(key, parent) {
+  const lower = key.toLowerCase();
+  if (["env", "envvars", "environment_variables", "envs"].includes(lower) && parent.length <= 1)
+    return VARIABLES_IN_RAILWAY;
+  if (lower === "networking" || lower === "domains" || lower === "ports")
+    return "Railway never read networking from this file: domains and ports live in the service's Settings \u2192 Networking in Railway";
+  return void 0;
+}
 function unknownKeySuggestion(key, parent, allowed) {
   if (parent[parent.length - 1] === "variables" && /^[A-Z_][A-Z0-9_]*$/.test(key)) {
-    return `variable values go under \`set\` (set = { ${key} = "..." }) and only when they are not secret; \`required\` lists names that must exist in Railway`;
+    return `Railway never read variable values from this file: set ${key} in the service's Variables in Railway; a fixed, non-secret value may go under \`set\` (set = { ${key} = "..." }), and \`required\` lists names that must exist in Railway`;
   }
+  const foreign = foreignTableHint(key, parent);
+  if (foreign !== void 0) return foreign;
   if (!worthSuggesting(key)) return void 0;
   const alias = knownAliases[key];
   if (alias !== void 0 && allowed.includes(alias)) return `did you mean \`${alias}\`?`;
@@ -52782,7 +52794,7 @@ function unknownKeySuggestion(key, parent, allowed) {
       return `did you mean \`${nested}\` in [${displayPath([...parent, section])}]?`;
     }
     if (allowed.length === 2) {
-      return "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
+      return /^[A-Z_][A-Z0-9_]*$/.test(key) ? `an environment block holds only [build] and [deploy]; Railway never read variables from this file: set ${key} in that environment's Variables in Railway` : "an environment block holds only [build] and [deploy]; declare variables under [variables] or [services.<name>.variables]";
     }
   }
   return void 0;
@@ -52979,12 +52991,12 @@ function schemaFindings(file, data, positions) {
   for (const error of errors) {
     if (error.schemaPath.includes("/propertyNames/") || error.propertyName !== void 0)
       continue;
-    const finding = errorToFinding(error, context);
-    if (finding === void 0) continue;
-    const identity = `${finding.location.line}:${finding.location.column}:${finding.code}:${finding.message}`;
+    const finding2 = errorToFinding(error, context);
+    if (finding2 === void 0) continue;
+    const identity = `${finding2.location.line}:${finding2.location.column}:${finding2.code}:${finding2.message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
-    findings.push(finding);
+    findings.push(finding2);
   }
   return findings;
 }
@@ -53129,10 +53141,10 @@ function declarationFindings(files, services, databases) {
     }
   }
   const unique = /* @__PURE__ */ new Map();
-  for (const finding of findings)
+  for (const finding2 of findings)
     unique.set(
-      `${finding.code}@${finding.location.file}:${finding.location.line}:${finding.location.column}`,
-      finding
+      `${finding2.code}@${finding2.location.file}:${finding2.location.line}:${finding2.location.column}`,
+      finding2
     );
   return [...unique.values()];
 }
@@ -53193,16 +53205,16 @@ function plural(count, word) {
 function formatFindings(findings, options = {}) {
   const paint = (code, text) => options.color ? `${code}${text}${ansi.reset}` : text;
   const lines = sortFindings(findings).map((raw) => {
-    const finding = { ...raw, message: printable(raw.message), code: printable(raw.code) };
-    const { line, column } = finding.location;
-    const file = printable(finding.location.file);
-    const severity = paint(finding.severity === "error" ? ansi.red : ansi.yellow, finding.severity);
-    const suggestion = finding.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding.suggestion)})`);
-    return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding.code}: ${finding.message}${suggestion}`;
+    const finding2 = { ...raw, message: printable(raw.message), code: printable(raw.code) };
+    const { line, column } = finding2.location;
+    const file = printable(finding2.location.file);
+    const severity = paint(finding2.severity === "error" ? ansi.red : ansi.yellow, finding2.severity);
+    const suggestion = finding2.suggestion === void 0 ? "" : paint(ansi.dim, `  (${printable(finding2.suggestion)})`);
+    return `${paint(ansi.bold, `${file}:${line}:${column}`)} ${severity} ${finding2.code}: ${finding2.message}${suggestion}`;
   });
-  const errors = findings.filter((finding) => finding.severity === "error").length;
+  const errors = findings.filter((finding2) => finding2.severity === "error").length;
   const warnings = findings.length - errors;
-  const files = new Set(findings.map((finding) => finding.location.file)).size;
+  const files = new Set(findings.map((finding2) => finding2.location.file)).size;
   lines.push(
     findings.length === 0 ? "no problems found" : `${plural(errors, "error")}, ${plural(warnings, "warning")} in ${plural(files, "file")}`
   );
@@ -53305,18 +53317,157 @@ function parseConfigText(file, rawText) {
   return { data, positions: tomlPositions(text) ?? /* @__PURE__ */ new Map(), findings: [] };
 }
 
+// action/src/config/read-file.ts
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+var MAX_CONFIG_BYTES = 1024 * 1024;
+function finding(path, code, message, line = 1, column = 1) {
+  return { severity: "error", code, message, location: { file: path, line, column } };
+}
+function inside(root, inner) {
+  const rel = relative(root, inner);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel);
+}
+function invalidUtf8Offset(bytes) {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    let need;
+    let min;
+    if (b < 128) {
+      i++;
+      continue;
+    } else if (b >= 194 && b <= 223) {
+      need = 1;
+      min = 128;
+    } else if (b >= 224 && b <= 239) {
+      need = 2;
+      min = 2048;
+    } else if (b >= 240 && b <= 244) {
+      need = 3;
+      min = 65536;
+    } else return i;
+    if (i + need >= bytes.length) return i;
+    let code = b & 63 >> need;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === void 0 || (c & 192) !== 128) return i;
+      code = code << 6 | c & 63;
+    }
+    if (code < min || code > 1114111 || code >= 55296 && code <= 57343) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+function positionOf(bytes, offset) {
+  const before = Buffer.from(bytes.subarray(0, offset)).toString("utf8");
+  const lines = before.split("\n");
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+function readConfigFile(repoDir, path) {
+  const full = join(repoDir, path);
+  let link = false;
+  try {
+    link = lstatSync(full).isSymbolicLink();
+  } catch {
+    return { finding: finding(path, "file-not-found", `cannot read ${path}`) };
+  }
+  let real;
+  try {
+    real = realpathSync(full);
+  } catch (error) {
+    const code = error.code;
+    const why = code === "ELOOP" ? "a symlink loop" : "a symlink to a file that does not exist";
+    return { finding: finding(path, "file-not-found", `cannot read ${path}: it is ${why}`) };
+  }
+  let root;
+  try {
+    root = realpathSync(repoDir);
+  } catch {
+    root = repoDir;
+  }
+  if (!inside(root, real)) {
+    return {
+      finding: finding(
+        path,
+        "file-outside-repository",
+        `${path} leads outside the repository (through a symlink); Railyard reads config files only inside it`
+      )
+    };
+  }
+  const stats = statSync(real);
+  if (!stats.isFile()) {
+    const kind = stats.isDirectory() ? "a folder" : stats.isCharacterDevice() || stats.isBlockDevice() ? "a device" : stats.isFIFO() ? "a named pipe" : stats.isSocket() ? "a socket" : "not a regular file";
+    return {
+      finding: finding(
+        path,
+        "not-a-file",
+        `${path} is ${kind}${link ? " (through a symlink)" : ""}, not a config file`
+      )
+    };
+  }
+  if (stats.size > MAX_CONFIG_BYTES) {
+    return {
+      finding: finding(
+        path,
+        "file-too-large",
+        `${path} is ${stats.size} bytes; a config file may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`
+      )
+    };
+  }
+  const fd = openSync(real, "r");
+  let bytes;
+  try {
+    if (!fstatSync(fd).isFile())
+      return { finding: finding(path, "not-a-file", `${path} is not a regular file`) };
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (; ; ) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CONFIG_BYTES) {
+        return {
+          finding: finding(
+            path,
+            "file-too-large",
+            `${path} is larger than ${MAX_CONFIG_BYTES} bytes (1 MiB)`
+          )
+        };
+      }
+    }
+    bytes = buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+  const bad = invalidUtf8Offset(bytes);
+  if (bad !== -1) {
+    const { line, column } = positionOf(bytes, bad);
+    return {
+      finding: finding(
+        path,
+        "invalid-utf8",
+        `${path} is not valid UTF-8: byte 0x${bytes[bad].toString(16).padStart(2, "0")} at byte offset ${bad}`,
+        line,
+        column
+      )
+    };
+  }
+  return { text: bytes.toString("utf8") };
+}
+
 // action/src/config/semantic.ts
 var import_cron_parser = __toESM(require_dist(), 1);
 var import_ignore = __toESM(require_ignore(), 1);
-import { existsSync, statSync } from "node:fs";
-import { join, posix } from "node:path";
+import { existsSync, statSync as statSync2 } from "node:fs";
+import { join as join2, posix } from "node:path";
 var CRON_MIN_INTERVAL_MS = 5 * 60 * 1e3;
 function at(file, segments, prefer = "value") {
   return locateIn(file.path, file.positions, segments, prefer);
 }
 function isFile(path) {
   try {
-    return existsSync(path) && statSync(path).isFile();
+    return existsSync(path) && statSync2(path).isFile();
   } catch {
     return false;
   }
@@ -53324,6 +53475,27 @@ function isFile(path) {
 function dockerfileRepoPath(rootDirectory, dockerfilePath) {
   const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
   return posix.normalize(joined).replace(/^\/+/, "");
+}
+function isPlain(file) {
+  return isTable2(file.data) && !isTable2(file.data.services);
+}
+function dockerfileRoots(file, options) {
+  if (!isPlain(file)) return [file.rootDirectory];
+  if (options.liveRootDirectory !== void 0) return [options.liveRootDirectory];
+  return [.../* @__PURE__ */ new Set(["/", file.rootDirectory])];
+}
+function missingDockerfile(file, options, dockerfilePath) {
+  const looked = dockerfileRoots(file, options).map((root) => dockerfileRepoPath(root, dockerfilePath));
+  if (dockerfilePath.trim() !== "" && looked.some((path) => isFile(join2(options.repoDir, path))))
+    return void 0;
+  return { looked: [...new Set(looked)] };
+}
+function dockerfileSuggestion(file, options) {
+  if (!isPlain(file))
+    return "paths are relative to the folder of the config file; a leading `/` starts at the repository root";
+  if (options.liveRootDirectory !== void 0)
+    return `Railway reads the path from the service's root directory (${options.liveRootDirectory}); a leading \`/\` starts at the repository root`;
+  return "Railway reads the path from the service's root directory: the repository root, or the file's folder when the service's root directory is set to it";
 }
 function checkCommand(file, segments, value, findings) {
   if (typeof value === "string" && value.trim() === "") {
@@ -53459,13 +53631,14 @@ function checkBlocks(file, options, findings) {
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
     if (typeof dockerfilePath === "string" && options.checkFilesystem) {
-      const repoPath = dockerfileRepoPath(file.rootDirectory, dockerfilePath);
-      if (dockerfilePath.trim() === "" || !isFile(join(options.repoDir, repoPath))) {
+      const missing = missingDockerfile(file, options, dockerfilePath);
+      if (missing !== void 0) {
+        const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));
         findings.push({
           severity: "error",
           code: "dockerfile-not-found",
-          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${repoPath ? clip(repoPath) : "an empty path"})`,
-          suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+          message: `Dockerfile ${quote(dockerfilePath)} not found (looked for ${looked.length > 0 ? looked.join(" and ") : "an empty path"})`,
+          suggestion: dockerfileSuggestion(file, options),
           location: at(file, [...segments, "dockerfilePath"])
         });
       }
@@ -53485,8 +53658,8 @@ function checkDefaultDockerfile(file, options, findings) {
       if (typeof builder?.value !== "string" || builder.value.toUpperCase() !== "DOCKERFILE") continue;
       const path = merged.get("dockerfilePath")?.value;
       if (typeof path === "string") continue;
-      const repoPath = dockerfileRepoPath(file.rootDirectory, "Dockerfile");
-      if (isFile(join(options.repoDir, repoPath))) continue;
+      const missing = missingDockerfile(file, options, "Dockerfile");
+      if (missing === void 0) continue;
       const location = at(file, builder.segments);
       const identity = `${location.line}:${location.column}`;
       if (reported.has(identity)) continue;
@@ -53494,7 +53667,7 @@ function checkDefaultDockerfile(file, options, findings) {
       findings.push({
         severity: "error",
         code: "dockerfile-not-found",
-        message: `builder is DOCKERFILE but there is no Dockerfile at ${repoPath}`,
+        message: `builder is DOCKERFILE but there is no Dockerfile at ${missing.looked.join(" or ")}`,
         suggestion: "add the Dockerfile, or set `dockerfilePath`",
         location
       });
@@ -53621,17 +53794,29 @@ function crossFileFindings(services, dependsOnLocations) {
   }
   const state = /* @__PURE__ */ new Map();
   const reportedCycles = /* @__PURE__ */ new Set();
-  const visit = (name, trail) => {
-    state.set(name, "visiting");
-    const service = firstByName.get(name);
-    for (const dependency of service?.dependsOn ?? []) {
+  for (const root of names) {
+    if (state.get(root) !== void 0) continue;
+    const stack = [{ name: root, next: 0 }];
+    state.set(root, "visiting");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1];
+      const name = frame.name;
+      const service = firstByName.get(name);
+      const dependsOn = service?.dependsOn ?? [];
+      if (frame.next >= dependsOn.length) {
+        state.set(name, "done");
+        stack.pop();
+        continue;
+      }
+      const index = frame.next++;
+      const dependency = dependsOn[index];
       if (dependency === name || !firstByName.has(dependency)) continue;
       if (state.get(dependency) === "visiting") {
-        const cycle = [...trail.slice(trail.indexOf(dependency)), name, dependency];
+        const trail = stack.map((f) => f.name);
+        const cycle = [...trail.slice(trail.indexOf(dependency)), dependency];
         const identity = [...new Set(cycle)].sort().join(",");
         if (reportedCycles.has(identity)) continue;
         reportedCycles.add(identity);
-        const index = service?.dependsOn.indexOf(dependency) ?? 0;
         findings.push({
           severity: "error",
           code: "dependency-cycle",
@@ -53639,12 +53824,11 @@ function crossFileFindings(services, dependsOnLocations) {
           location: (service && dependsOnLocations.get(service)?.[index]) ?? service?.location ?? { file: "", line: 1, column: 1 }
         });
       } else if (state.get(dependency) === void 0) {
-        visit(dependency, [...trail, name]);
+        state.set(dependency, "visiting");
+        stack.push({ name: dependency, next: 0 });
       }
     }
-    state.set(name, "done");
-  };
-  for (const name of names) if (state.get(name) === void 0) visit(name, []);
+  }
   for (const role of ["api", "frontend"]) {
     const withRole = services.filter((service) => service.smoke?.role === role);
     for (const extra of withRole.slice(1)) {
@@ -53658,6 +53842,145 @@ function crossFileFindings(services, dependsOnLocations) {
     }
   }
   return findings;
+}
+
+// action/src/config/mapping.ts
+import { posix as posix2 } from "node:path";
+var CONFIG_FILE_VARIABLE = "RAILYARD_CONFIG_FILE";
+var LinkError = class extends Error {
+  name = "LinkError";
+};
+function repoPath(path) {
+  return posix2.normalize(path.trim().replace(/\\/g, "/")).replace(/^(\.\/)+/, "").replace(/^\/+/, "");
+}
+function isPlainFile(file) {
+  return isTable2(file.data) && !isTable2(file.data.services);
+}
+function unlinkedFiles(config) {
+  const linked = new Set(config.services.map((service) => service.file));
+  return config.files.filter((file) => isPlainFile(file) && !linked.has(file.path)).map((file) => file.path);
+}
+function parseServiceConfigs(text) {
+  const links = /* @__PURE__ */ new Map();
+  for (const entry of text.split(/[\n,]/)) {
+    const item = entry.trim();
+    if (item === "") continue;
+    const at2 = item.lastIndexOf("=");
+    const service = item.slice(0, at2).trim();
+    const file = item.slice(at2 + 1).trim();
+    if (at2 <= 0 || service === "" || file === "") {
+      throw new LinkError(
+        `${JSON.stringify(item.slice(0, 80))} is not a link: write <service>=<path of its railway.toml>, e.g. web=apps/web/railway.toml`
+      );
+    }
+    const path = repoPath(file);
+    if (path.startsWith("../") || path === "..") {
+      throw new LinkError(`${JSON.stringify(file.slice(0, 80))} must be a path inside the repository`);
+    }
+    const before = links.get(service);
+    if (before !== void 0 && before !== path) {
+      throw new LinkError(`service ${service} is linked to two files: ${before} and ${path}`);
+    }
+    links.set(service, path);
+  }
+  return links;
+}
+function plainService(name, file, via, rootDirectory) {
+  return {
+    name,
+    file: file.path,
+    rootDirectory: rootDirectory ?? file.rootDirectory,
+    requiredVariables: [],
+    // Railyard remembers the link in Railway: Railway's IaC clears railwayConfigFile.
+    fixedVariables: { [CONFIG_FILE_VARIABLE]: `/${file.path}` },
+    dependsOn: [],
+    plainFile: { via, ...rootDirectory === void 0 ? {} : { liveRootDirectory: rootDirectory } },
+    location: { file: file.path, line: 1, column: 1 }
+  };
+}
+function liveRoot(service) {
+  if (service === void 0 || service.rootDirectory === void 0) return void 0;
+  const root = repoPath(service.rootDirectory ?? "");
+  return root === "" || root === "." ? "/" : `/${root}`;
+}
+function linkPlainFiles(config, mapping, railway) {
+  const services = config.services.filter((service) => service.plainFile === void 0);
+  const byPath = new Map(config.files.map((file) => [file.path, file]));
+  const tableServices = new Map(services.map((service) => [service.name, service]));
+  const liveByName = new Map((railway ?? []).map((service) => [service.name, service]));
+  const notes = [];
+  const linkedFile = /* @__PURE__ */ new Map();
+  for (const [name, path] of mapping) {
+    const file = byPath.get(path);
+    if (file === void 0) {
+      const known = config.files.map((f) => f.path).join(", ") || "none";
+      throw new LinkError(
+        `service-configs: ${name}=${path}: no such config file was read (config files: ${known})`
+      );
+    }
+    if (!isPlainFile(file)) {
+      throw new LinkError(
+        `service-configs: ${name}=${path}: that file declares its services in [services] tables; a link is only for a plain railway.toml`
+      );
+    }
+    const declared = tableServices.get(name);
+    if (declared !== void 0) {
+      throw new LinkError(
+        `service-configs: ${name}=${path}: ${name} is already declared in ${declared.file}:${declared.location.line}`
+      );
+    }
+    const other = linkedFile.get(path);
+    if (other !== void 0) {
+      throw new LinkError(`service-configs: ${path} is linked to two services, ${other} and ${name}`);
+    }
+    if (railway !== void 0 && !liveByName.has(name)) {
+      const names = [...liveByName.keys()].join(", ") || "none";
+      throw new LinkError(
+        `service-configs: ${name}=${path}: the Railway project has no service named ${name} (services: ${names})`
+      );
+    }
+    linkedFile.set(path, name);
+    services.push(plainService(name, file, "service-configs", liveRoot(liveByName.get(name))));
+  }
+  if (railway !== void 0) {
+    for (const via of ["railway-config-file", "railyard-variable"]) {
+      for (const file of config.files) {
+        if (!isPlainFile(file) || linkedFile.has(file.path)) continue;
+        const named = (service2) => {
+          const value = via === "railway-config-file" ? service2.railwayConfigFile : service2.rememberedConfigFile;
+          return typeof value === "string" && value !== "" && repoPath(value) === file.path;
+        };
+        const taken = /* @__PURE__ */ new Set([...linkedFile.values(), ...tableServices.keys(), ...mapping.keys()]);
+        const free = railway.filter((service2) => named(service2) && !taken.has(service2.name));
+        if (free.length > 1) {
+          throw new LinkError(
+            `${file.path} is named by ${free.length} services (${free.map((s) => s.name).join(", ")}): a plain file configures one service; link it with service-configs (e.g. ${free[0]?.name}=${file.path})`
+          );
+        }
+        const service = free[0];
+        if (service === void 0) continue;
+        linkedFile.set(file.path, service.name);
+        services.push(plainService(service.name, file, via, liveRoot(service)));
+        notes.push(
+          via === "railway-config-file" ? `${service.name}: configured by ${file.path} (its Railway Config File setting names it)` : `${service.name}: configured by ${file.path} (remembered in its ${CONFIG_FILE_VARIABLE} variable)`
+        );
+      }
+    }
+  }
+  for (const [name, path] of mapping) {
+    const live = liveByName.get(name);
+    const before = live?.rememberedConfigFile || live?.railwayConfigFile;
+    notes.push(
+      before && repoPath(before) !== path ? `${name}: configured by ${path} (service-configs); the link moves from ${before} to /${path}` : `${name}: configured by ${path} (service-configs)`
+    );
+  }
+  return { services, unlinked: unlinkedFiles({ files: config.files, services }), notes };
+}
+function unlinkedMessage(files, railwayServices) {
+  const first = files[0] ?? "railway.toml";
+  const list2 = files.length === 1 ? first : `${files.length} files (${files.join(", ")})`;
+  const candidates = railwayServices && railwayServices.length > 0 ? ` (Railway services: ${railwayServices.join(", ")})` : "";
+  return `no Railway service is linked to ${list2}${candidates}. Link it in one of three ways: set the service's "Railway Config File" setting in Railway to /${first}; or pass service-configs: <service>=${first} (CLI: --service-configs); or give the file a [services.<service>] table`;
 }
 
 // action/src/config/resolve.ts
@@ -53738,7 +54061,7 @@ function resolveServiceSettings(config, serviceName, environmentName) {
   else if (isTable2(credentials) && typeof credentials.username === "string" && typeof credentials.password === "string") {
     settings.registryCredentials = { username: credentials.username, password: credentials.password };
   }
-  settings.rootDirectory = service.rootDirectory;
+  if (service.plainFile === void 0) settings.rootDirectory = service.rootDirectory;
   return settings;
 }
 
@@ -53747,30 +54070,30 @@ var CONFIG_NAMES = /* @__PURE__ */ new Set(["railway.toml", "railway.json"]);
 var SKIPPED_DIRECTORIES = /* @__PURE__ */ new Set(["node_modules", ".git", "fixtures", "__fixtures__"]);
 function discoverConfigFiles(repoDir) {
   const found = [];
-  const walk = (directory) => {
+  const pending = [repoDir];
+  for (let directory = pending.pop(); directory !== void 0; directory = pending.pop()) {
     let entries;
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch {
-      return;
+      continue;
     }
     for (const entry of entries) {
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(join2(directory, entry.name));
-      } else if (entry.isFile() && CONFIG_NAMES.has(entry.name)) {
-        found.push(relative(repoDir, join2(directory, entry.name)).split(sep).join("/"));
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) pending.push(join3(directory, entry.name));
+      } else if (CONFIG_NAMES.has(entry.name)) {
+        found.push(relative2(repoDir, join3(directory, entry.name)).split(sep).join("/"));
       }
     }
-  };
-  walk(repoDir);
+  }
   return found.sort();
 }
 function rootDirectoryOf(path) {
-  const folder = posix2.dirname(path);
+  const folder = posix3.dirname(path);
   return folder === "." ? "/" : `/${folder}`;
 }
 function normalizeRepoPath(path) {
-  return posix2.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
+  return posix3.normalize(path.split(sep).join("/")).replace(/^\.\//, "").replace(/^\/+/, "");
 }
 function smokeOf(value) {
   if (!isTable2(value)) return void 0;
@@ -53869,11 +54192,12 @@ function validateParsedText(path, text, options) {
   };
   const findings = [...parsed.findings];
   if (parsed.data !== void 0) {
-    findings.push(...schemaFindings(path, parsed.data, parsed.positions));
+    for (const finding2 of schemaFindings(path, parsed.data, parsed.positions)) findings.push(finding2);
     findings.push(
       ...fileFindings(file, {
         repoDir: options.repoDir ?? ".",
         checkFilesystem: options.checkFilesystem ?? options.repoDir !== void 0,
+        ...options.liveRootDirectory === void 0 ? {} : { liveRootDirectory: options.liveRootDirectory },
         ...options.environments === void 0 ? {} : { environments: options.environments }
       })
     );
@@ -53889,31 +54213,26 @@ async function loadConfig(options) {
   const findings = [];
   const dependsOnLocations = /* @__PURE__ */ new Map();
   for (const path of [...new Set(paths)]) {
-    let text;
-    try {
-      text = readFileSync(join2(options.repoDir, path), "utf8");
-    } catch {
-      findings.push({
-        severity: "error",
-        code: "file-not-found",
-        message: `cannot read ${path}`,
-        location: { file: path, line: 1, column: 1 }
-      });
+    const read = readConfigFile(options.repoDir, path);
+    if ("finding" in read) {
+      findings.push(read.finding);
       continue;
     }
+    const { text } = read;
     const { file, findings: fileProblems } = validateConfigText(path, text, {
       repoDir: options.repoDir,
       checkFilesystem: options.checkFilesystem ?? true,
+      ...options.liveRootDirectories?.has(path) ? { liveRootDirectory: options.liveRootDirectories.get(path) } : {},
       ...options.environments === void 0 ? {} : { environments: options.environments }
     });
-    findings.push(...fileProblems);
+    for (const finding2 of fileProblems) findings.push(finding2);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
-    services.push(...servicesOf(file, dependsOnLocations));
-    databases.push(...databasesOf(file));
+    for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
+    for (const database of databasesOf(file)) databases.push(database);
     parsedFiles.push(file);
   }
-  findings.push(...crossFileFindings(services, dependsOnLocations));
-  findings.push(...declarationFindings(parsedFiles, services, databases));
+  for (const finding2 of crossFileFindings(services, dependsOnLocations)) findings.push(finding2);
+  for (const finding2 of declarationFindings(parsedFiles, services, databases)) findings.push(finding2);
   return { files, services, databases, findings: sortFindings(findings) };
 }
 
@@ -54012,6 +54331,18 @@ function readSettings(read) {
       throw new InputError("config-files", `${JSON.stringify(file)} must be a path inside the repository`);
     }
   }
+  let serviceConfigs;
+  try {
+    const links = parseServiceConfigs(get("service-configs"));
+    if (links.size > 0) serviceConfigs = Object.fromEntries(links);
+  } catch (error) {
+    if (error instanceof LinkError) throw new InputError("service-configs", error.message);
+    throw error;
+  }
+  for (const name of Object.keys(serviceConfigs ?? {})) {
+    if (!SERVICE_NAME.test(name))
+      throw new InputError("service-configs", `${JSON.stringify(name.slice(0, 64))} is not a service name`);
+  }
   const commitSha = get("commit-sha") || void 0;
   if (commitSha && !COMMIT.test(commitSha))
     throw new InputError("commit-sha", "expected a commit sha (7 to 40 hex digits)");
@@ -54040,6 +54371,7 @@ function readSettings(read) {
     environment,
     services,
     configFiles,
+    serviceConfigs,
     apiUrl: url("api-url", get("api-url")),
     frontendUrl: url("frontend-url", get("frontend-url")),
     endpoint,
@@ -54074,6 +54406,7 @@ function pipelineOptions(settings, repoDir, branch) {
     commitSha: settings.commitSha,
     branch,
     configFiles: settings.configFiles,
+    serviceConfigs: settings.serviceConfigs,
     projectId: settings.projectId,
     environment: settings.environment,
     services: settings.services,
@@ -54178,6 +54511,15 @@ var RailwayNotFoundError = class extends RailwayError {
   constructor(message, operation, ids = []) {
     super(message, operation);
     this.ids = ids;
+  }
+};
+var RailwayDeployUnknownError = class extends RailwayError {
+  name = "RailwayDeployUnknownError";
+  /** The service's most recent deployments when the client gave up looking, newest first. */
+  recent;
+  constructor(message, operation, recent) {
+    super(message, operation);
+    this.recent = recent;
   }
 };
 var RailwayConflictError = class extends RailwayApiError {
@@ -54496,7 +54838,7 @@ function secretPieces(value) {
         while (stack.length > 0) {
           const node = stack.pop();
           if (typeof node === "string") push(node);
-          else if (node && typeof node === "object") stack.push(...Object.values(node));
+          else if (node && typeof node === "object") for (const item of Object.values(node)) stack.push(item);
         }
       } catch {
       }
@@ -54700,8 +55042,8 @@ var Transport = class {
   /** Sends a POST and returns status and body text; retries per `replay`. */
   async post(url2, operation, headers, body, replay) {
     const { maxAttempts } = this.#retry;
-    for (let attempt = 1; ; attempt++) {
-      const last2 = attempt >= maxAttempts;
+    for (let attempt2 = 1; ; attempt2++) {
+      const last2 = attempt2 >= maxAttempts;
       let status;
       let text;
       try {
@@ -54727,9 +55069,9 @@ var Transport = class {
               seconds2
             );
           }
-          const delay = (waitMs ?? this.#backoff(attempt)) + Math.random() * 250;
+          const delay = (waitMs ?? this.#backoff(attempt2)) + Math.random() * 250;
           this.log(
-            `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
+            `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
           );
           await sleep(delay);
           continue;
@@ -54737,15 +55079,15 @@ var Transport = class {
         if (status >= 500) {
           const mayRepeat = replay === "always";
           if (!last2 && mayRepeat) {
-            const delay = this.#backoff(attempt);
+            const delay = this.#backoff(attempt2);
             this.log(
-              `Railway answered HTTP ${status} to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
+              `Railway answered HTTP ${status} to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
             );
             await sleep(delay);
             continue;
           }
           throw new RailwayNetworkError(
-            `Railway answered HTTP ${status} to ${operation}${mayRepeat ? ` after ${attempt} attempts` : ""}. Railway may be having an outage: check https://status.railway.com and run the job again.`,
+            `Railway answered HTTP ${status} to ${operation}${mayRepeat ? ` after ${attempt2} attempts` : ""}. Railway may be having an outage: check https://status.railway.com and run the job again.`,
             { operation, ambiguous: true, httpStatus: status }
           );
         }
@@ -54755,9 +55097,9 @@ var Transport = class {
         const code = errorCode(error);
         const unsent = UNSENT_CODES.has(code);
         if (!last2 && (unsent || replay === "always")) {
-          const delay = this.#backoff(attempt);
+          const delay = this.#backoff(attempt2);
           this.log(
-            `Request ${operation} failed (${code}); retrying in ${Math.round(delay)} ms (attempt ${attempt + 1}/${maxAttempts})`
+            `Request ${operation} failed (${code}); retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
           );
           await sleep(delay);
           continue;
@@ -54801,8 +55143,8 @@ var Transport = class {
     }
     return { data: parsed.data ?? null, errors };
   }
-  #backoff(attempt) {
-    const exp = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+  #backoff(attempt2) {
+    const exp = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt2 - 1));
     return exp / 2 + Math.random() * (exp / 2);
   }
   #readRateLimit(headers) {
@@ -55677,9 +56019,9 @@ var DeploymentWatcher = class {
     const since = this.#firstWatched.get(id);
     if (since === void 0 || Date.now() - since >= this.#freshGrace) return false;
     if (!this.#pendingIds().has(id)) return true;
-    const attempt = this.#notVisible.get(id) ?? 0;
-    this.#notVisible.set(id, attempt + 1);
-    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt);
+    const attempt2 = this.#notVisible.get(id) ?? 0;
+    this.#notVisible.set(id, attempt2 + 1);
+    const delay = Math.min(NOT_VISIBLE_MAX_RETRY_MS, NOT_VISIBLE_FIRST_RETRY_MS * 2 ** attempt2);
     const timer = setTimeout(() => {
       this.#retryTimers.delete(timer);
       if (!this.#pendingIds().has(id)) return;
@@ -55939,6 +56281,7 @@ var RailwayClient = class {
   #log;
   #watcher;
   #skewMs;
+  #reconcileMs;
   #kind;
   #scope;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -55968,6 +56311,7 @@ var RailwayClient = class {
     this.#transport = new Transport(this.secrets, options.retry, options.requestTimeoutMs, this.#log);
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5e3;
+    this.#reconcileMs = options.deployReconcileMs ?? 6e4;
   }
   get rateLimit() {
     return this.#transport.rateLimit;
@@ -56361,36 +56705,68 @@ var RailwayClient = class {
       checkSuites: e.node.checkSuites
     }));
   }
-  async deployCommit(environmentId, serviceId, commitSha) {
-    const maxSends = 3;
-    for (let send = 1; ; send++) {
-      const startedAt = Date.now();
+  /**
+   * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
+   * connection, 5xx), the deployment it may have created is looked for instead
+   * (docs/decisions/0120-ambiguous-deploy-requests.md).
+   */
+  async deployCommit(environmentId, serviceId, commitSha, options = {}) {
+    const existing = new Set(
+      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
+    );
+    const startedAt = Date.now();
+    try {
+      const { data } = await this.#call(
+        "ServiceInstanceDeployV2",
+        ServiceInstanceDeployV2Mutation,
+        { environmentId, serviceId, commitSha },
+        { environmentId, replay: "unsent-only" }
+      );
+      return String(data?.serviceInstanceDeployV2);
+    } catch (error) {
+      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+      const what = `The deploy request for ${commitSha.slice(0, 7)}`;
+      return this.#reconcile(
+        error,
+        what,
+        { environmentId, serviceId },
+        options.signal,
+        (d) => !existing.has(d.id) && d.meta?.commitHash === commitSha && createdSince(d, startedAt - this.#skewMs)
+      );
+    }
+  }
+  /**
+   * After an ambiguous deploy request: looks for the deployment it created, for as long as
+   * Railway may take to record it; never sends the request again.
+   */
+  async #reconcile(error, what, where, signal, isOurs) {
+    const deadline = Date.now() + this.#reconcileMs;
+    this.#log(
+      `${what} got no clear answer (${error.message.split(". ")[0]}); looking for the deployment it may have created`
+    );
+    let recent = [];
+    for (let attempt2 = 0; ; attempt2++) {
       try {
-        const { data } = await this.#call(
-          "ServiceInstanceDeployV2",
-          ServiceInstanceDeployV2Mutation,
-          { environmentId, serviceId, commitSha },
-          { environmentId, replay: "unsent-only" }
-        );
-        return String(data?.serviceInstanceDeployV2);
-      } catch (error) {
-        if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
-        const recent = await this.#recentDeployments({ environmentId, serviceId }, 10);
-        const created = recent.find(
-          (d) => d.meta?.commitHash === commitSha && d.createdAt !== void 0 && Date.parse(d.createdAt) >= startedAt - this.#skewMs
-        );
+        recent = await this.#recentDeployments(where, 10);
+        const created = recent.filter(isOurs).at(-1);
         if (created) {
-          this.#log(
-            `The deploy request for ${commitSha.slice(0, 7)} was interrupted but created deployment ${created.id}; not sending it again.`
-          );
+          this.#log(`${what} created deployment ${created.id}; not sending it again.`);
           return created.id;
         }
-        if (send >= maxSends) throw error;
-        this.#log(
-          `The deploy request for ${commitSha.slice(0, 7)} was interrupted and created no deployment; sending it again.`
-        );
+      } catch (lookupError) {
+        if (lookupError instanceof RailwayAuthError) throw lookupError;
       }
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) break;
+      await sleep(Math.min(left, Math.min(this.#reconcileMs / 10, 500 * 2 ** attempt2, 5e3)), signal);
     }
+    const seconds2 = Math.round(this.#reconcileMs / 1e3);
+    const listed = recent.slice(0, 3).map((d) => `${d.id} (${d.status}${d.createdAt ? `, created ${d.createdAt}` : ""})`).join(", ");
+    throw new RailwayDeployUnknownError(
+      `${what} got no clear answer from Railway (${error.message.split(". ")[0]}) and no deployment of it appeared ${signal?.aborted ? "before the run was interrupted" : `within ${seconds2} s`}. It may still have been deployed: check the service's deployments in Railway (${listed ? `most recent: ${listed}` : "none listed yet"}). It was not sent again, so as not to deploy twice.`,
+      error.operation ?? "deploy",
+      recent.slice(0, 3).map((d) => ({ id: d.id, status: d.status, ...d.createdAt ? { createdAt: d.createdAt } : {} }))
+    );
   }
   async redeployService(environmentId, serviceId) {
     await this.#call(
@@ -56409,21 +56785,38 @@ var RailwayClient = class {
     );
     return toDeployment(data?.deploymentRedeploy);
   }
-  async uploadSource(projectId, environmentId, serviceId, tarball) {
+  async uploadSource(projectId, environmentId, serviceId, tarball, options = {}) {
     const operation = "source upload";
     await this.#checkScope(projectId, environmentId, operation);
+    const existing = new Set(
+      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
+    );
+    const startedAt = Date.now();
     const url2 = new URL(
       `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
       this.endpoint
     );
     url2.searchParams.set("serviceId", serviceId);
-    const { status, text } = await this.#transport.post(
-      url2.toString(),
-      operation,
-      { "content-type": "application/gzip", ...await this.authHeaders() },
-      tarball,
-      "unsent-only"
-    );
+    let answer;
+    try {
+      answer = await this.#transport.post(
+        url2.toString(),
+        operation,
+        { "content-type": "application/gzip", ...await this.authHeaders() },
+        tarball,
+        "unsent-only"
+      );
+    } catch (error) {
+      if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+      return this.#reconcile(
+        error,
+        "The source upload",
+        { environmentId, serviceId },
+        options.signal,
+        (d) => !existing.has(d.id) && createdSince(d, startedAt - this.#skewMs)
+      );
+    }
+    const { status, text } = answer;
     let body = {};
     try {
       body = JSON.parse(text);
@@ -56565,6 +56958,9 @@ var RailwayClient = class {
     });
   }
 };
+function createdSince(d, since) {
+  return d.createdAt !== void 0 && Date.parse(d.createdAt) >= since;
+}
 function toDomains(d) {
   return {
     serviceDomains: d.serviceDomains.map((s) => ({ domain: s.domain })),
@@ -57015,6 +57411,12 @@ function normalize(section, key, value) {
 // action/src/pipeline/types.ts
 var PipelineError = class extends Error {
   name = "PipelineError";
+  /** True for usage problems (exit 2), false for config errors and failed runs (exit 1). */
+  usage;
+  constructor(message, options = {}) {
+    super(message);
+    this.usage = options.usage ?? false;
+  }
 };
 
 // action/src/pipeline/apply.ts
@@ -57034,7 +57436,7 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
     outcome.clearedConfigFiles.push(service.service);
   }
   let current = withFile.length > 0 ? await replan() : plan;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt2 = 1; ; attempt2++) {
     const changeSet = changeSetOf(current.services);
     if (changeSet.changes.length === 0) break;
     try {
@@ -57059,7 +57461,7 @@ async function applyChanges(api, environmentId, plan, replan, signal) {
       break;
     } catch (error) {
       if (!(error instanceof RailwayConflictError)) throw error;
-      if (attempt >= 2) {
+      if (attempt2 >= 2) {
         throw new PipelineError(
           "the environment's config changed again while this run applied its settings (someone else is changing it: another run or the dashboard); nothing was deployed. Run again once the other change is done"
         );
@@ -57113,11 +57515,11 @@ function watchMatcher(patterns) {
   });
   return {
     matches(path) {
-      const relative2 = path.replace(/^\/+/, "");
-      if (relative2.length === 0) return false;
+      const relative3 = path.replace(/^\/+/, "");
+      if (relative3.length === 0) return false;
       let matched = false;
       for (const rule of rules) {
-        if (rule.matcher.ignores(relative2)) matched = !rule.negated;
+        if (rule.matcher.ignores(relative3)) matched = !rule.negated;
       }
       return matched;
     }
@@ -57259,6 +57661,10 @@ function outcomeMessage(record, timeoutMinutes) {
       return record.failure?.message ?? "the run was interrupted";
     case "NOT_STARTED":
       return record.failure?.message ?? "not started";
+    case "CANCELLED":
+      return record.failure?.message ?? "cancelled when the run was interrupted";
+    case "UNKNOWN":
+      return record.failure?.message ?? "the outcome of the deploy request is unknown";
     default:
       return record.status.toLowerCase();
   }
@@ -57311,6 +57717,33 @@ async function follow(ctx, service, id, signal, isDone, knownStatus) {
     return last2;
   }
 }
+function interruptedReason(records, rollbacks) {
+  const names = (keep) => records.filter(keep).map((d) => d.service).join(", ") || "none";
+  const parts = [
+    `live on the new commit: ${names((d) => d.status === "SUCCESS")}`,
+    `cancelled: ${names((d) => d.status === "CANCELLED")}`,
+    `still deploying in Railway or unknown: ${names((d) => d.status === "INTERRUPTED" || d.status === "UNKNOWN")}`,
+    `not started: ${names((d) => d.status === "NOT_STARTED")}`
+  ];
+  const failed = records.filter(
+    (d) => ["FAILED", "CRASHED", "REMOVED", "SKIPPED", "TIMED_OUT", "WAITING_FOR_CI", "NEEDS_APPROVAL"].includes(
+      d.status
+    )
+  );
+  if (failed.length > 0) parts.push(`failed: ${failed.map((d) => d.service).join(", ")}`);
+  const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
+  if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
+  return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
+}
+var NOT_YET_BUILDING = /* @__PURE__ */ new Set([
+  "QUEUED",
+  "WAITING",
+  "INITIALIZING",
+  "NEEDS_APPROVAL"
+]);
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
 async function runDeployments(jobs, ctx) {
   const now = ctx.now ?? Date.now;
   const records = new Map(
@@ -57321,110 +57754,171 @@ async function runDeployments(jobs, ctx) {
   const ended = /* @__PURE__ */ new Set();
   const pending = [...jobs];
   const stability = [];
-  let running = 0;
-  return new Promise((resolveAll, rejectAll) => {
-    const finishIfDone = () => {
-      if (pending.length === 0 && running === 0) {
-        Promise.all(stability).then(
-          () => resolveAll(jobs.map((job) => records.get(job.service))),
-          rejectAll
-        );
+  const active = /* @__PURE__ */ new Set();
+  const notStarted = (job, message) => {
+    ended.add(job.service);
+    const record = records.get(job.service);
+    record.failure = { message, logTail: [] };
+  };
+  const follow1 = async (job, record, id) => {
+    const final = await follow(
+      ctx,
+      job.service,
+      id,
+      ctx.deadline,
+      (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
+      "QUEUED"
+    );
+    record.durationMs = now() - (record.startedAt ?? now());
+    if (final?.url) record.url = final.url;
+    if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
+      const last2 = await ctx.api.deployment(id).then(
+        (d) => d.status,
+        () => final?.status ?? "QUEUED"
+      );
+      if (TERMINAL_STATUSES.has(last2)) {
+        record.status = last2;
+        if (last2 === "SUCCESS") succeeded.add(job.service);
+        else record.failure = await explainFailure(ctx.api, id, last2);
+        return;
       }
-    };
-    const schedule = () => {
-      for (let index = 0; index < pending.length; ) {
-        const job = pending[index];
-        const deps = job.dependsOn.filter((dep) => inRun.has(dep));
-        const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-        if (blocked || ctx.deadline.aborted) {
-          pending.splice(index, 1);
-          ended.add(job.service);
-          const record = records.get(job.service);
+      if (NOT_YET_BUILDING.has(last2) || ctx.cancelInFlightOnInterrupt) {
+        try {
+          await ctx.api.cancel(id);
+          record.status = "CANCELLED";
           record.failure = {
-            message: blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first",
+            message: `cancelled: it was ${last2} when the run was interrupted`,
             logTail: []
           };
-          continue;
+          ctx.emit({ kind: "info", message: `${job.service}: cancelled deployment ${id} (it was ${last2})` });
+          return;
+        } catch (error) {
+          record.status = "INTERRUPTED";
+          record.failure = {
+            message: `still ${last2} when the run was interrupted, and cancelling it failed (${messageOf(error)}); Railway may go on with deployment ${id}`,
+            logTail: []
+          };
+          return;
         }
-        if (running < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
-          pending.splice(index, 1);
-          running += 1;
-          deployOne(job).then(
-            () => {
-              running -= 1;
-              schedule();
-            },
-            (error) => rejectAll(error)
-          );
-          continue;
-        }
-        index += 1;
       }
-      finishIfDone();
-    };
-    const deployOne = async (job) => {
-      const record = records.get(job.service);
-      record.startedAt = now();
-      const id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha) : await ctx.api.uploadSource(ctx.projectId, ctx.environmentId, job.serviceId, await ctx.tarball());
-      record.deploymentId = id;
-      record.status = "QUEUED";
-      ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
-      const final = await follow(
-        ctx,
-        job.service,
-        id,
-        ctx.deadline,
-        (d) => TERMINAL_STATUSES.has(d.status) || job.waitsForCi && d.status === "WAITING",
-        "QUEUED"
+      record.status = "INTERRUPTED";
+      record.failure = {
+        message: `still ${last2} when the run was interrupted; Railway goes on with deployment ${id}`,
+        logTail: []
+      };
+      return;
+    }
+    if (!final || !TERMINAL_STATUSES.has(final.status)) {
+      record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
+      record.failure = {
+        message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
+        logTail: []
+      };
+      if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => void 0);
+      return;
+    }
+    record.status = final.status;
+    if (final.status !== "SUCCESS") {
+      record.failure = await explainFailure(ctx.api, id, final.status);
+      if (final.status !== "FAILED" && final.status !== "CRASHED") {
+        record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
+      }
+      return;
+    }
+    succeeded.add(job.service);
+    if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
+  };
+  const deployOne = async (job) => {
+    const record = records.get(job.service);
+    record.startedAt = now();
+    let id;
+    try {
+      const options = ctx.interrupted ? { signal: ctx.interrupted } : {};
+      id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha, options) : await ctx.api.uploadSource(
+        ctx.projectId,
+        ctx.environmentId,
+        job.serviceId,
+        await ctx.tarball(),
+        options
       );
+    } catch (error) {
       record.durationMs = now() - record.startedAt;
-      if (final?.url) record.url = final.url;
-      if (ctx.interrupted?.aborted && (!final || !TERMINAL_STATUSES.has(final.status))) {
-        record.status = "INTERRUPTED";
+      if (error instanceof RailwayDeployUnknownError) {
+        record.status = "UNKNOWN";
+        record.failure = { message: error.message, logTail: [] };
+      } else {
         record.failure = {
-          message: `still ${final?.status ?? "QUEUED"} when the run was interrupted; Railway goes on with deployment ${id}`,
+          message: `not started: the deploy request failed: ${messageOf(error)}`,
           logTail: []
         };
-        ended.add(job.service);
-        return;
       }
-      if (!final || !TERMINAL_STATUSES.has(final.status)) {
-        record.status = final?.status === "WAITING" && job.waitsForCi ? "WAITING_FOR_CI" : "TIMED_OUT";
-        record.failure = {
-          message: record.status === "TIMED_OUT" ? `still ${final?.status ?? "QUEUED"} when the ${ctx.timeoutMinutes}-minute timeout passed` : outcomeMessage(record, ctx.timeoutMinutes),
-          logTail: []
-        };
-        if (record.status === "TIMED_OUT") await ctx.api.cancel(id).catch(() => void 0);
-        ended.add(job.service);
-        return;
+      return;
+    }
+    record.deploymentId = id;
+    record.status = "QUEUED";
+    ctx.emit({ kind: "deployment", service: job.service, deploymentId: id, status: "QUEUED" });
+    try {
+      await follow1(job, record, id);
+    } catch (error) {
+      record.status = "UNKNOWN";
+      record.durationMs = now() - record.startedAt;
+      record.failure = { message: `could not follow deployment ${id}: ${messageOf(error)}`, logTail: [] };
+    }
+  };
+  const watchStability = async (job, id, record) => {
+    const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
+    let after;
+    try {
+      after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
+    } catch {
+      return;
+    }
+    if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
+      record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
+      const failure = await explainFailure(ctx.api, id, after.status);
+      record.failure = {
+        ...failure,
+        message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
+      };
+    }
+  };
+  const schedule = () => {
+    for (let index = 0; index < pending.length; ) {
+      const job = pending[index];
+      const deps = job.dependsOn.filter((dep) => inRun.has(dep));
+      const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
+      if (blocked || ctx.deadline.aborted) {
+        pending.splice(index, 1);
+        notStarted(
+          job,
+          blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
+        );
+        continue;
       }
-      record.status = final.status;
-      if (final.status !== "SUCCESS") {
-        record.failure = await explainFailure(ctx.api, id, final.status);
-        if (final.status !== "FAILED" && final.status !== "CRASHED") {
-          record.failure.message = outcomeMessage(record, ctx.timeoutMinutes);
-        }
-        ended.add(job.service);
-        return;
+      if (active.size < ctx.concurrency && deps.every((dep) => succeeded.has(dep))) {
+        pending.splice(index, 1);
+        const running = deployOne(job).catch((error) => {
+          const record = records.get(job.service);
+          record.status = "UNKNOWN";
+          record.failure = { message: `unexpected error: ${messageOf(error)}`, logTail: [] };
+        }).finally(() => {
+          ended.add(job.service);
+          active.delete(running);
+        });
+        active.add(running);
+        continue;
       }
-      succeeded.add(job.service);
-      ended.add(job.service);
-      if (ctx.stabilityMs > 0) stability.push(watchStability(job, id, record));
-    };
-    const watchStability = async (job, id, record) => {
-      const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
-      const after = await follow(ctx, job.service, id, window2, (d) => d.status !== "SUCCESS", "SUCCESS");
-      if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
-        record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
-        const failure = await explainFailure(ctx.api, id, after.status);
-        record.failure = {
-          ...failure,
-          message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
-        };
-      }
-    };
+      index += 1;
+    }
+  };
+  schedule();
+  while (active.size > 0) {
+    await Promise.race(active);
     schedule();
-  });
+  }
+  for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
+  await Promise.all(stability);
+  return jobs.map((job) => records.get(job.service));
 }
 
 // action/src/pipeline/desired.ts
@@ -57494,6 +57988,66 @@ function serviceEntry(service, settings, rawBuild = /* @__PURE__ */ new Map(), r
   const fixed = Object.entries(service.fixedVariables);
   if (fixed.length > 0) entry.variables = Object.fromEntries(fixed.map(([name, value]) => [name, { value }]));
   return { entry, unsupported };
+}
+
+// action/src/pipeline/link.ts
+function asUsage(error) {
+  if (error instanceof LinkError) throw new PipelineError(error.message, { usage: true });
+  throw error;
+}
+function linkByMapping(config, mapping) {
+  try {
+    return linkPlainFiles(config, new Map(Object.entries(mapping ?? {})));
+  } catch (error) {
+    asUsage(error);
+  }
+}
+async function linkByRailway(api, config, mapping, project) {
+  const links = new Map(Object.entries(mapping ?? {}));
+  const declared = new Set(config.services.filter((s) => s.plainFile === void 0).map((s) => s.name));
+  const candidates = config.files.some(isPlainFile) ? project.services.filter((service) => !declared.has(service.name)) : [];
+  const state = candidates.length > 0 ? await api.environmentState(project.environment.id) : void 0;
+  const live = candidates.map((service) => {
+    const entry = state?.config.services?.[service.id];
+    return {
+      id: service.id,
+      name: service.name,
+      railwayConfigFile: entry?.configFile ?? null,
+      rootDirectory: entry?.source?.rootDirectory ?? null
+    };
+  });
+  let result = attempt(config, links, live);
+  if (result.unlinked.length > 0) {
+    const linked = new Set(result.services.map((service) => service.name));
+    await Promise.all(
+      live.filter((service) => !linked.has(service.name)).map(async (service) => {
+        const variables = await api.variablesForDeployment(
+          project.projectId,
+          project.environment.id,
+          service.id
+        );
+        service.rememberedConfigFile = variables[CONFIG_FILE_VARIABLE] ?? null;
+      })
+    );
+    result = attempt(config, links, live);
+  }
+  if (result.unlinked.length > 0) {
+    throw new PipelineError(
+      unlinkedMessage(
+        result.unlinked,
+        candidates.map((service) => service.name)
+      ),
+      { usage: true }
+    );
+  }
+  return { services: result.services, notes: result.notes };
+}
+function attempt(config, links, live) {
+  try {
+    return linkPlainFiles(config, links, live);
+  } catch (error) {
+    asUsage(error);
+  }
 }
 
 // action/src/pipeline/live.ts
@@ -57799,7 +58353,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile2);
 var BROWSER_ARGS = [
@@ -57849,18 +58403,22 @@ async function getJson(url2) {
   }
 }
 var describe2 = (error) => error instanceof CheckFailed ? error.message : `request failed: ${error.cause?.code ?? error.message}`;
-async function retry(name, deadline, intervalMs, attempt) {
+async function retry(name, { deadline, signal }, intervalMs, attempt2) {
   let detail = "not attempted: the deadline had passed";
   let tries = 0;
   do {
+    if (signal?.aborted) {
+      detail = tries === 0 ? "not attempted: the run was interrupted" : `${detail}; the run was interrupted`;
+      break;
+    }
     tries += 1;
     try {
-      return { name, ok: true, detail: await attempt() };
+      return { name, ok: true, detail: await attempt2() };
     } catch (error) {
       detail = describe2(error);
     }
     if (Date.now() + intervalMs >= deadline) break;
-    await new Promise((resolve2) => setTimeout(resolve2, intervalMs));
+    await sleep(intervalMs, signal);
   } while (Date.now() < deadline);
   return { name, ok: false, detail: `${detail} (after ${tries} attempt${tries === 1 ? "" : "s"})` };
 }
@@ -57871,13 +58429,13 @@ async function runSmokeTests(targets) {
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
-      retry(`api ${healthPath}`, targets.deadline, interval, async () => {
+      retry(`api ${healthPath}`, targets, interval, async () => {
         const response = await fetch(`${api.url}${healthPath}`, { signal: AbortSignal.timeout(1e4) });
         await response.arrayBuffer();
         if (!response.ok) throw new CheckFailed(`${api.url}${healthPath} answered HTTP ${response.status}`);
         return `HTTP ${response.status}`;
       }),
-      retry(`api ${api.versionPath}`, targets.deadline, interval, async () => {
+      retry(`api ${api.versionPath}`, targets, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
@@ -57890,7 +58448,7 @@ async function runSmokeTests(targets) {
   }
   if (frontend) {
     checks.push(
-      retry(`frontend ${frontend.buildInfoPath}`, targets.deadline, interval, async () => {
+      retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
         const info = await getJson(`${frontend.url}${frontend.buildInfoPath}`);
         const commit = reportedCommit(info);
         if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
@@ -57910,7 +58468,7 @@ async function runSmokeTests(targets) {
   if (api && frontend) {
     const origin = new URL(frontend.url).origin;
     checks.push(
-      retry("CORS preflight", targets.deadline, interval, async () => {
+      retry("CORS preflight", targets, interval, async () => {
         const response = await fetch(`${api.url}${api.versionPath}`, {
           method: "OPTIONS",
           headers: { Origin: origin, "Access-Control-Request-Method": "GET" },
@@ -57933,9 +58491,9 @@ async function runSmokeTests(targets) {
 }
 var STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 async function dumpDomCheck(name, url2, targets) {
-  const profile = await mkdtemp(join3(tmpdir(), "railyard-browser-"));
+  const profile = await mkdtemp(join4(tmpdir(), "railyard-browser-"));
   try {
-    return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
+    return await retry(name, targets, targets.intervalMs ?? 2e3, async () => {
       let dom;
       try {
         ({ stdout: dom } = await execFileAsync(
@@ -57975,7 +58533,7 @@ async function browserCheck(url2, targets) {
   }
   const browser = await chromium.launch({ executablePath: targets.browserPath, args: BROWSER_ARGS });
   try {
-    return await retry(name, targets.deadline, targets.intervalMs ?? 2e3, async () => {
+    return await retry(name, targets, targets.intervalMs ?? 2e3, async () => {
       const page = await browser.newPage();
       try {
         await page.goto(url2, { timeout: 15e3 });
@@ -58004,70 +58562,133 @@ async function browserCheck(url2, targets) {
 }
 
 // action/src/pipeline/rollback.ts
+var NOT_A_TARGET = /* @__PURE__ */ new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
+async function chooseTarget(api, target, ctx) {
+  if (target.previousDeploymentId) return { id: target.previousDeploymentId, commit: target.previousCommit };
+  const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
+    (d) => !ctx.exclude.has(d.id)
+  );
+  const candidate = recent.find(
+    (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status)
+  );
+  if (candidate) {
+    const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : void 0;
+    return { id: candidate.id, ...commit ? { commit } : {} };
+  }
+  return {
+    why: recent.length === 0 ? "no earlier deployment to roll back to (first deploy)" : `no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
+  };
+}
 async function rollBack(api, targets, ctx) {
-  const deadline = AbortSignal.timeout(ctx.timeoutMs);
+  const deadline = ctx.signal ? AbortSignal.any([AbortSignal.timeout(ctx.timeoutMs), ctx.signal]) : AbortSignal.timeout(ctx.timeoutMs);
+  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
   return Promise.all(
     targets.map(async (target) => {
-      if (!target.previousDeploymentId) {
-        return {
-          service: target.service,
-          ok: false,
-          detail: "no earlier successful deployment to roll back to (first deploy)"
-        };
-      }
       try {
-        await api.cancel(target.failedDeploymentId).catch(() => void 0);
-        const before = new Set(
-          (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id)
-        );
-        await api.rollback(target.previousDeploymentId);
-        let newId;
-        while (!newId && !deadline.aborted) {
-          const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
-          newId = recent.find((d) => !before.has(d.id))?.id;
-          if (!newId) await new Promise((resolve2) => setTimeout(resolve2, 500));
-        }
-        if (!newId) {
-          return {
-            service: target.service,
-            toDeploymentId: target.previousDeploymentId,
-            ok: false,
-            detail: "Railway accepted the rollback but no new deployment appeared before the timeout"
-          };
-        }
-        const statuses = await api.watchDeployments([newId], {
-          signal: deadline,
-          isDone: (d) => TERMINAL_STATUSES.has(d.status),
-          onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: newId, status: d.status })
-        });
-        const status = statuses.get(newId)?.status;
-        if (status !== "SUCCESS") {
-          return {
-            service: target.service,
-            toDeploymentId: target.previousDeploymentId,
-            newDeploymentId: newId,
-            ok: false,
-            detail: `the rollback deployment ended ${status ?? "unfinished"}`
-          };
-        }
-        const verified = ctx.verifyHttp ? await verifyServing(target) : {
-          ok: true,
-          detail: `back on ${target.previousCommit?.slice(0, 7) ?? target.previousDeploymentId} (SUCCESS)`
-        };
-        return {
-          service: target.service,
-          toDeploymentId: target.previousDeploymentId,
-          newDeploymentId: newId,
-          ok: verified.ok,
-          detail: verified.detail
-        };
+        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
+        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
+        const to = { ...target, previousDeploymentId: chosen.id, previousCommit: chosen.commit };
+        return await rollBackOne(api, to, chosen.id, ctx, deadline);
       } catch (error) {
         return {
           service: target.service,
-          toDeploymentId: target.previousDeploymentId,
+          ...target.previousDeploymentId ? { toDeploymentId: target.previousDeploymentId } : {},
           ok: false,
           detail: `rollback failed: ${error.message}`
         };
+      }
+    })
+  );
+}
+async function rollBackOne(api, target, toId, ctx, deadline) {
+  await api.cancel(target.failedDeploymentId).catch(() => void 0);
+  const before = new Set(
+    (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10)).map((d) => d.id)
+  );
+  let lostAnswer;
+  try {
+    await api.rollback(toId);
+  } catch (error) {
+    if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+    lostAnswer = error.message.split(". ")[0];
+  }
+  let newId;
+  while (!newId && !deadline.aborted) {
+    const recent = await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 10);
+    newId = recent.find((d) => !before.has(d.id))?.id;
+    if (!newId) await sleep(500, deadline);
+  }
+  if (!newId) {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      ok: false,
+      detail: lostAnswer ? `the rollback request got no clear answer (${lostAnswer}) and no rollback deployment appeared before the timeout: check the service in Railway` : "Railway accepted the rollback but no new deployment appeared before the timeout"
+    };
+  }
+  const rollbackId = newId;
+  const statuses = await api.watchDeployments([rollbackId], {
+    signal: deadline,
+    isDone: (d) => TERMINAL_STATUSES.has(d.status),
+    onChange: (d) => ctx.emit({ kind: "deployment", service: target.service, deploymentId: rollbackId, status: d.status })
+  });
+  const status = statuses.get(rollbackId)?.status;
+  if (status !== "SUCCESS" && ctx.signal?.aborted) {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      newDeploymentId: rollbackId,
+      ok: false,
+      detail: `rollback deployment ${rollbackId} is ${status ?? "starting"}; not waited for (the run was interrupted)`
+    };
+  }
+  if (status !== "SUCCESS") {
+    return {
+      service: target.service,
+      toDeploymentId: toId,
+      newDeploymentId: rollbackId,
+      ok: false,
+      detail: `the rollback deployment ended ${status ?? "unfinished"}`
+    };
+  }
+  const verified = ctx.verifyHttp ? await verifyServing(target) : {
+    ok: true,
+    detail: `back on ${target.previousCommit?.slice(0, 7) ?? toId} (SUCCESS)`
+  };
+  return {
+    service: target.service,
+    toDeploymentId: toId,
+    newDeploymentId: rollbackId,
+    ok: verified.ok,
+    detail: verified.detail
+  };
+}
+async function requestRollbacks(api, targets, ctx) {
+  const exclude = new Set(targets.map((target) => target.failedDeploymentId));
+  return Promise.all(
+    targets.map(async (target) => {
+      try {
+        const chosen = await chooseTarget(api, target, { ...ctx, exclude });
+        if (!chosen.id) return { service: target.service, ok: false, detail: chosen.why ?? "no target" };
+        try {
+          await api.rollback(chosen.id);
+        } catch (error) {
+          if (!(error instanceof RailwayNetworkError && error.ambiguous)) throw error;
+          return {
+            service: target.service,
+            toDeploymentId: chosen.id,
+            ok: false,
+            detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested but Railway's answer was lost; not waited for (the run was interrupted): check the service in Railway`
+          };
+        }
+        return {
+          service: target.service,
+          toDeploymentId: chosen.id,
+          ok: false,
+          detail: `rollback to ${chosen.commit?.slice(0, 7) ?? chosen.id} requested; not waited for (the run was interrupted)`
+        };
+      } catch (error) {
+        return { service: target.service, ok: false, detail: `rollback failed: ${error.message}` };
       }
     })
   );
@@ -58162,7 +58783,7 @@ async function sourceTarball(repoDir, commitSha) {
 }
 
 // action/src/pipeline/target.ts
-async function resolveTarget(api, configServices, options, alsoDeclared = []) {
+async function resolveTarget(api, declared, options, link, alsoDeclared = []) {
   const scope = await api.tokenScope();
   let projectId = options.projectId;
   if (scope.kind === "project") {
@@ -58194,6 +58815,7 @@ async function resolveTarget(api, configServices, options, alsoDeclared = []) {
       `the Railway project token is scoped to environment "${scoped}", not "${environment.name}": use a token for "${environment.name}"`
     );
   }
+  const configServices = link ? await link({ projectId, services: project.services, environment }) : declared;
   const byName = new Map(project.services.map((service) => [service.name, service]));
   const missing = configServices.filter((service) => !byName.has(service.name));
   if (missing.length > 0) {
@@ -58226,17 +58848,33 @@ function dependencyOrder(services) {
   const byName = new Map(services.map((s) => [s.name, s]));
   const order = [];
   const state = /* @__PURE__ */ new Map();
-  const visit = (name, path) => {
-    const seen = state.get(name);
-    if (seen === "done") return;
-    if (seen === "visiting")
-      throw new PipelineError(`dependsOn forms a cycle: ${[...path, name].join(" \u2192 ")}`);
-    state.set(name, "visiting");
-    for (const dep of byName.get(name)?.dependsOn ?? []) if (byName.has(dep)) visit(dep, [...path, name]);
-    state.set(name, "done");
-    order.push(name);
-  };
-  for (const service of services) visit(service.name, []);
+  for (const service of services) {
+    if (state.has(service.name)) continue;
+    const stack = [{ name: service.name, next: 0 }];
+    state.set(service.name, "visiting");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1];
+      const deps = (byName.get(frame.name)?.dependsOn ?? []).filter((dep2) => byName.has(dep2));
+      const dep = deps[frame.next++];
+      if (dep === void 0) {
+        state.set(frame.name, "done");
+        order.push(frame.name);
+        stack.pop();
+        continue;
+      }
+      const seen = state.get(dep);
+      if (seen === "visiting") {
+        const path = stack.map((f) => f.name);
+        throw new PipelineError(
+          `dependsOn forms a cycle: ${[...path.slice(path.indexOf(dep)), dep].join(" \u2192 ")}`
+        );
+      }
+      if (seen === void 0) {
+        state.set(dep, "visiting");
+        stack.push({ name: dep, next: 0 });
+      }
+    }
+  }
   return order;
 }
 
@@ -58267,22 +58905,29 @@ async function checkTriggers(api, projectId, environmentId, services, branch) {
 }
 
 // action/src/pipeline/validate.ts
-async function validateConfig(options, environments) {
+async function validateConfig(options, environments, liveRootDirectories) {
   const config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
-    ...environments ? { environments } : {}
+    ...environments ? { environments } : {},
+    ...liveRootDirectories ? { liveRootDirectories } : {}
   });
   return config;
 }
-function requireValid(config) {
-  const errors = config.findings.filter((finding) => finding.severity === "error");
-  if (errors.length > 0) {
+function requireValid(config, repoDir) {
+  if (config.files.length === 0 && config.findings.length === 0) {
     throw new PipelineError(
-      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`
+      `no railway.toml or railway.json found in ${repoDir} (give the files with config-files, or run in the repository's folder)`,
+      { usage: true }
     );
   }
-  if (config.services.length === 0) throw new PipelineError("no railway.toml file declares a service");
+  const errors = config.findings.filter((finding2) => finding2.severity === "error");
+  if (errors.length > 0) {
+    throw new PipelineError(
+      `the config has ${errors.length} error${errors.length > 1 ? "s" : ""} (first: ${errors[0]?.location.file}:${errors[0]?.location.line} ${errors[0]?.message})`,
+      { usage: errors.every((finding2) => finding2.code === "file-not-found") }
+    );
+  }
 }
 
 // action/src/pipeline/variables.ts
@@ -58363,6 +59008,7 @@ async function runPipeline(options, deps) {
     if (error instanceof PipelineError || error instanceof RailwayError) {
       result.reason = error.message;
       if (error instanceof RailwayAuthError) result.exitCode = 2;
+      if (error instanceof PipelineError && error.usage) result.exitCode = 2;
     } else {
       result.reason = `unexpected error: ${error?.message ?? String(error)}`;
     }
@@ -58412,8 +59058,8 @@ function done(result) {
 async function validate(options, result) {
   const config = await validateConfig(options);
   result.findings = config.findings;
-  requireValid(config);
-  return config;
+  requireValid(config, options.repoDir);
+  return { ...config, services: linkByMapping(config, options.serviceConfigs).services };
 }
 async function provisionStage(api, files, options, result) {
   const scope = await resolveTarget(api, [], options);
@@ -58445,7 +59091,21 @@ function requireApi(api, options) {
   return api;
 }
 async function targetStage(api, files, options, result) {
-  const known = new Set(files.services.map((service) => service.name));
+  const target = await resolveTarget(
+    api,
+    files.services,
+    options,
+    async (project) => {
+      const linked = await linkByRailway(api, files, options.serviceConfigs, project);
+      result.notes.push(...linked.notes);
+      return linked.services;
+    },
+    files.databases.map((database) => database.name)
+  );
+  result.projectId = target.projectId;
+  result.notes.push(...target.notes);
+  const services = target.services.map((service) => service.config);
+  const known = new Set(services.map((service) => service.name));
   if (Array.isArray(options.services)) {
     const unknown = options.services.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -58454,20 +59114,19 @@ async function targetStage(api, files, options, result) {
       );
     }
   }
-  const target = await resolveTarget(
-    api,
-    files.services,
+  const plain = services.filter((service) => service.plainFile !== void 0);
+  const reloaded = await validateConfig(
     options,
-    files.databases.map((d) => d.name)
+    target.environments.map((env) => env.name),
+    new Map(
+      plain.flatMap(
+        (service) => service.plainFile?.liveRootDirectory === void 0 ? [] : [[service.file, service.plainFile.liveRootDirectory]]
+      )
+    )
   );
-  result.projectId = target.projectId;
-  result.notes.push(...target.notes);
-  const config = await validateConfig(
-    options,
-    target.environments.map((env) => env.name)
-  );
+  const config = { ...reloaded, services: [...reloaded.services, ...plain] };
   result.findings = config.findings;
-  requireValid(config);
+  requireValid(config, options.repoDir);
   api.treatAsPublic?.(config.services.flatMap((service) => Object.entries(service.fixedVariables)));
   return { target, config };
 }
@@ -58598,6 +59257,7 @@ async function deployStage(run) {
     stabilityMs: options.stabilityMs,
     deadline,
     interrupted: options.signal,
+    cancelInFlightOnInterrupt: options.rollback,
     timeoutMinutes: Math.round(options.timeoutMs / 6e4),
     tarball: () => {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
@@ -58609,21 +59269,23 @@ async function deployStage(run) {
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
 }
 async function verifyStage(run) {
-  const { options, result, selected, commitSha, emit } = run;
+  const { api, options, result, selected, commitSha, emit, target, desired } = run;
   const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
-    const done2 = result.deployments.filter((d) => d.status === "SUCCESS").map((d) => d.service);
-    const open = result.deployments.filter((d) => d.status === "INTERRUPTED").map((d) => d.service);
-    const notStarted = result.deployments.filter((d) => d.status === "NOT_STARTED").map((d) => d.service);
-    throw new PipelineError(
-      `interrupted: deployed ${done2.join(", ") || "nothing"}; still deploying in Railway: ${open.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"}. A rerun deploys what is not live yet.`
-    );
+    if (options.rollback) {
+      const live = result.deployments.filter((d) => d.deploymentId && d.status === "SUCCESS");
+      result.rollbacks = await requestRollbacks(api, rollbackTargets(run, live), {
+        projectId: target.projectId,
+        environmentId: desired.environmentId
+      });
+    }
+    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks));
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
     if (!first) return void 0;
     const detail = first.failure?.message ?? outcomeMessage(first, Math.round(options.timeoutMs / 6e4));
-    let failure = `${first.service} ${detail.startsWith("not started") ? detail : `deployment ${first.deploymentId ?? ""} ${first.status}: ${detail}`}`;
+    let failure = `${first.service} ${detail.startsWith("not started") ? detail : first.deploymentId ? `deployment ${first.deploymentId} ${first.status}: ${detail}` : `${first.status}: ${detail}`}`;
     if (failed.length > 1) failure += ` (${failed.length} services did not deploy)`;
     return failure;
   }
@@ -58653,37 +59315,38 @@ async function rollbackStage(run, applied, failure) {
     throw new PipelineError(`${failure}; rollback is off, so the failed deployments stay${kept}`);
   }
   emit({ kind: "stage", stage: "rollback" });
-  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
   const started = result.deployments.filter((d) => d.deploymentId);
   const settings = await restoreSettings(api, desired.environmentId, applied);
   if (settings) result.notes.push(`settings: ${settings.detail}`);
-  result.rollbacks = await rollBack(
-    api,
-    started.map((record) => {
-      const plan = result.plan.find((p) => p.service === record.service);
-      const service = byName.get(record.service);
-      return {
-        service: record.service,
-        serviceId: service.serviceId,
-        failedDeploymentId: record.deploymentId,
-        previousDeploymentId: plan?.liveDeploymentId,
-        previousCommit: plan?.liveCommit,
-        smoke: service.config.smoke,
-        url: result.urls.services[record.service]
-      };
-    }),
-    {
-      projectId: target.projectId,
-      environmentId: desired.environmentId,
-      timeoutMs: Math.max(6e4, options.timeoutMs / 2),
-      verifyHttp: options.smoke,
-      emit
-    }
-  );
+  result.rollbacks = await rollBack(api, rollbackTargets(run, started), {
+    projectId: target.projectId,
+    environmentId: desired.environmentId,
+    timeoutMs: Math.max(6e4, options.timeoutMs / 2),
+    verifyHttp: options.smoke,
+    emit,
+    ...options.signal ? { signal: options.signal } : {}
+  });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
   let message = `${failure}; rolled back ${rolled} of ${result.rollbacks.length} service${result.rollbacks.length === 1 ? "" : "s"}`;
   if (settings) message += settings.ok ? "; settings restored" : "; settings NOT fully restored (see notes)";
   throw new PipelineError(message);
+}
+function rollbackTargets(run, records) {
+  const { result } = run;
+  const byName = new Map(run.ordered.map((service) => [service.config.name, service]));
+  return records.map((record) => {
+    const plan = result.plan.find((p) => p.service === record.service);
+    const service = byName.get(record.service);
+    return {
+      service: record.service,
+      serviceId: service.serviceId,
+      failedDeploymentId: record.deploymentId,
+      previousDeploymentId: plan?.liveDeploymentId,
+      previousCommit: plan?.liveCommit,
+      smoke: service.config.smoke,
+      url: result.urls.services[record.service]
+    };
+  });
 }
 function collectUrls(run, live) {
   const { result } = run;
@@ -58703,6 +59366,7 @@ function smokeTargets(options, services, result, expected) {
   if (options.frontendUrl) result.urls.frontend = frontendUrl;
   const targets = {
     deadline: Date.now() + options.smokeTimeoutMs,
+    ...options.signal ? { signal: options.signal } : {},
     browserPath: options.browserPath
   };
   if (apiService?.config.smoke?.role === "api" && apiUrl) {
@@ -58735,7 +59399,9 @@ async function runSession(settings, baseDir, hooks = {}) {
     log: hooks.log
   });
   try {
-    return await runPipeline(pipelineOptions(settings, repoDir, hooks.branch), {
+    const options = pipelineOptions(settings, repoDir, hooks.branch);
+    if (hooks.signal) options.signal = hooks.signal;
+    return await runPipeline(options, {
       api: client,
       emit: hooks.emit
     });
@@ -58758,12 +59424,23 @@ function describeEvent(raw) {
       return printable(JSON.stringify(event));
   }
 }
-function interruptOnSignals(onFirst) {
+function interruptOnSignals(onFirst, options = {}) {
   const controller = new AbortController();
+  let first;
   const handler = (signal) => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
-    onFirst(signal);
-    controller.abort();
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (!first) {
+      first = signal;
+      onFirst(signal);
+      controller.abort();
+      return;
+    }
+    if (signal === first) process.exit(code);
+    const timer = setTimeout(() => {
+      options.onGiveUp?.(signal);
+      process.exit(code);
+    }, options.graceMs ?? 2e3);
+    timer.unref();
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
@@ -58797,7 +59474,7 @@ function terminalReport(raw) {
   }
   if (result.plan.length > 0) {
     lines.push("", "plan:");
-    const width = Math.max(...result.plan.map((p) => p.service.length));
+    const width = result.plan.reduce((max, p) => Math.max(max, p.service.length), 0);
     for (const p of result.plan)
       lines.push(`  ${p.service.padEnd(width)}  ${p.deploy ? "deploy" : "skip  "}  ${p.reason}`);
   }
@@ -58857,7 +59534,7 @@ var USAGE = `usage:
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
            [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--delete-undeclared] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
-           [--commit SHA] [--repo DIR] [--config-files a,b]
+           [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
 async function cli(argv, env) {
   let parsed;
@@ -58899,6 +59576,7 @@ ${USAGE}`);
     "frontend-url": values["frontend-url"],
     "commit-sha": values.commit,
     "config-files": files,
+    "service-configs": values["service-configs"],
     "working-directory": values.repo
   };
   let settings;
@@ -58955,6 +59633,7 @@ function parse(argv) {
       commit: { type: "string" },
       repo: { type: "string" },
       "config-files": { type: "string" },
+      "service-configs": { type: "string" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" }
     }
@@ -58962,7 +59641,7 @@ function parse(argv) {
 }
 function invokedDirectly() {
   try {
-    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync2(process.argv[1])).href;
   } catch {
     return false;
   }

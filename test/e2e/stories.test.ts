@@ -120,7 +120,10 @@ describe("deploying the stack", () => {
     const toml = (await import("node:fs")).readFileSync(`${s.repo.dir}/frontend/railway.toml`, "utf8");
     s.repo.commit(
       {
-        "frontend/railway.toml": toml.replace('set = { NEXT_PUBLIC_API_URL = "https://${{api.RAILWAY_PUBLIC_DOMAIN}}" }\n', ""),
+        "frontend/railway.toml": toml.replace(
+          'set = { NEXT_PUBLIC_API_URL = "https://${{api.RAILWAY_PUBLIC_DOMAIN}}" }\n',
+          "",
+        ),
       },
       "frontend: NEXT_PUBLIC_API_URL is set in Railway by hand",
     );
