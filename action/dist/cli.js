@@ -49707,7 +49707,10 @@ function environmentNames(data) {
 }
 
 // action/src/report/escape.ts
-var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var CONTROL = new RegExp(
+  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
+  "g"
+);
 function escapeChar(char) {
   switch (char) {
     case "\n":
@@ -53476,6 +53479,50 @@ function dockerfileRepoPath(rootDirectory, dockerfilePath) {
   const joined = dockerfilePath.startsWith("/") ? dockerfilePath : posix.join(rootDirectory, dockerfilePath);
   return posix.normalize(joined).replace(/^\/+/, "");
 }
+function climbsAboveRoot(rootDirectory, path) {
+  let depth = 0;
+  const start = path.startsWith("/") ? "" : rootDirectory;
+  for (const segment of `${start}/${path}`.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    depth += segment === ".." ? -1 : 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+function environmentTypoFindings(files, runEnvironment) {
+  const uses = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    const tables = [["environments"]];
+    for (const service of Object.keys(tableAt(file.data, ["services"]) ?? {}))
+      tables.push(["services", service, "environments"]);
+    for (const segments of tables)
+      for (const name of Object.keys(tableAt(file.data, segments) ?? {})) {
+        const list2 = uses.get(name) ?? [];
+        list2.push({ file, segments: [...segments, name] });
+        uses.set(name, list2);
+      }
+  }
+  const anchors = /* @__PURE__ */ new Set(["pr", ...runEnvironment ? [runEnvironment] : []]);
+  const findings = [];
+  for (const [name, where] of uses) {
+    if (anchors.has(name)) continue;
+    const candidates = [.../* @__PURE__ */ new Set([...uses.keys(), ...anchors])].filter(
+      (other) => other !== name && (anchors.has(other) || (uses.get(other)?.length ?? 0) > where.length)
+    );
+    const near = closest(name, candidates);
+    if (near === void 0) continue;
+    for (const { file, segments } of where) {
+      findings.push({
+        severity: "warning",
+        code: "unknown-environment",
+        message: `environment \`${clip(name)}\` is not used anywhere else${runEnvironment ? ` and is not the run's environment (\`${clip(runEnvironment)}\`)` : ""}`,
+        suggestion: `did you mean \`${clip(near)}\`?`,
+        location: at(file, segments, "key")
+      });
+    }
+  }
+  return findings;
+}
 function isPlain(file) {
   return isTable2(file.data) && !isTable2(file.data.services);
 }
@@ -53587,6 +53634,19 @@ function watchPatternProblem(pattern) {
     };
   }
   if (/(^|[^\\])\\$/.test(body)) return { message: "ends with a lone backslash" };
+  const segments = body.split("/");
+  if (segments.includes(".."))
+    return { message: "climbs above the repository root (`..`), so it can never match a changed file" };
+  if (segments.slice(1).includes("."))
+    return {
+      message: "has a `.` path segment, which never occurs in the paths it is matched against",
+      suggestion: `did you mean \`${clip(body.replace(/\/\.(?=\/|$)/g, ""))}\`?`
+    };
+  if (/\\[A-Za-z0-9_-]/.test(body))
+    return {
+      message: "uses `\\` as a path separator; gitignore syntax reads it as an escape, so the pattern never matches the folder meant",
+      suggestion: `did you mean \`${clip(body.replace(/\\(?=[A-Za-z0-9_*?-])/g, "/"))}\`?`
+    };
   const unclosed = /\[(?![^\]]*\])/.exec(body.replace(/\\./g, ""));
   if (unclosed !== null) return { message: "has a `[` without a closing `]`" };
   try {
@@ -53601,6 +53661,16 @@ function watchPatternProblem(pattern) {
 }
 function checkWatchPatterns(file, segments, value, findings) {
   if (!Array.isArray(value)) return;
+  const strings = value.filter((pattern) => typeof pattern === "string");
+  if (strings.length > 0 && strings.every((pattern) => pattern.startsWith("!"))) {
+    findings.push({
+      severity: "error",
+      code: "bad-watch-pattern",
+      message: "every watch pattern is a negation (`!`), so no changed file can ever match",
+      suggestion: "add the pattern the negations carve out of, e.g. `/backend/**` before `!/backend/test/**`",
+      location: at(file, segments)
+    });
+  }
   value.forEach((pattern, index) => {
     if (typeof pattern !== "string") return;
     const problem = watchPatternProblem(pattern);
@@ -53630,7 +53700,15 @@ function checkBlocks(file, options, findings) {
   for (const { segments, block } of allBlocks(file.data, "build")) {
     checkWatchPatterns(file, [...segments, "watchPatterns"], block.watchPatterns, findings);
     const dockerfilePath = block.dockerfilePath;
-    if (typeof dockerfilePath === "string" && options.checkFilesystem) {
+    if (typeof dockerfilePath === "string" && climbsAboveRoot(file.rootDirectory, dockerfilePath)) {
+      findings.push({
+        severity: "error",
+        code: "dockerfile-outside-repository",
+        message: `Dockerfile path ${quote(dockerfilePath)} climbs above the repository root; Railway builds only from files inside the repository`,
+        suggestion: "paths are relative to the folder of the config file; a leading `/` starts at the repository root",
+        location: at(file, [...segments, "dockerfilePath"])
+      });
+    } else if (typeof dockerfilePath === "string" && options.checkFilesystem) {
       const missing = missingDockerfile(file, options, dockerfilePath);
       if (missing !== void 0) {
         const looked = missing.looked.filter((path) => path !== "").map((path) => clip(path));
@@ -54207,9 +54285,9 @@ function validateParsedText(path, text, options) {
 async function loadConfig(options) {
   const paths = (options.files ?? discoverConfigFiles(options.repoDir)).map(normalizeRepoPath);
   const files = [];
+  const parsedFiles = [];
   const services = [];
   const databases = [];
-  const parsedFiles = [];
   const findings = [];
   const dependsOnLocations = /* @__PURE__ */ new Map();
   for (const path of [...new Set(paths)]) {
@@ -54227,11 +54305,13 @@ async function loadConfig(options) {
     });
     for (const finding2 of fileProblems) findings.push(finding2);
     files.push({ path: file.path, rootDirectory: file.rootDirectory, data: file.data });
+    parsedFiles.push(file);
     for (const service of servicesOf(file, dependsOnLocations)) services.push(service);
     for (const database of databasesOf(file)) databases.push(database);
-    parsedFiles.push(file);
   }
   for (const finding2 of crossFileFindings(services, dependsOnLocations)) findings.push(finding2);
+  if (options.environments === void 0)
+    for (const finding2 of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding2);
   for (const finding2 of declarationFindings(parsedFiles, services, databases)) findings.push(finding2);
   return { files, services, databases, findings: sortFindings(findings) };
 }
@@ -54598,27 +54678,41 @@ query ServiceInstance($environmentId: String!, $serviceId: String!) {
   }
 }
 ${DEPLOYMENT_FIELDS}`;
+var LIVE_INSTANCE_FIELDS = `
+fragment LiveInstanceFields on ServiceInstance {
+  serviceId
+  source { repo image }
+  latestDeployment { ...DeploymentFields }
+  domains {
+    serviceDomains { domain }
+    customDomains { domain status { verified certificateStatus } }
+  }
+}`;
+var INSTANCES_PAGE_SIZE = 500;
 var EnvironmentStateQuery = `
-query EnvironmentState($environmentId: String!) {
+query EnvironmentState($environmentId: String!, $first: Int) {
   environment(id: $environmentId) {
     id
     configEtag
     config(decryptVariables: false)
-    serviceInstances {
-      edges {
-        node {
-          serviceId
-          source { repo image }
-          latestDeployment { ...DeploymentFields }
-          domains {
-            serviceDomains { domain }
-            customDomains { domain status { verified certificateStatus } }
-          }
-        }
-      }
+    serviceInstances(first: $first) {
+      edges { node { ...LiveInstanceFields } }
+      pageInfo { hasNextPage endCursor }
     }
   }
 }
+${LIVE_INSTANCE_FIELDS}
+${DEPLOYMENT_FIELDS}`;
+var EnvironmentInstancesPageQuery = `
+query EnvironmentInstancesPage($environmentId: String!, $first: Int, $after: String) {
+  environment(id: $environmentId) {
+    serviceInstances(first: $first, after: $after) {
+      edges { node { ...LiveInstanceFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+${LIVE_INSTANCE_FIELDS}
 ${DEPLOYMENT_FIELDS}`;
 var CHANGE_SET_APPLY_FIELDS = `
 fragment ChangeSetApplyFields on ChangeSetApplyResult {
@@ -54703,6 +54797,14 @@ query DeploymentEvents($id: String!, $first: Int) {
   deploymentEvents(id: $id, first: $first) {
     edges {
       node { id step createdAt completedAt payload { error detail reason skipped } }
+    }
+  }
+}`;
+var DeploymentInstanceExecutionsQuery = `
+query DeploymentInstanceExecutions($input: DeploymentInstanceExecutionListInput!, $first: Int) {
+  deploymentInstanceExecutions(input: $input, first: $first) {
+    edges {
+      node { id deploymentId status createdAt updatedAt completedAt }
     }
   }
 }`;
@@ -56282,6 +56384,7 @@ var RailwayClient = class {
   #watcher;
   #skewMs;
   #reconcileMs;
+  #pageSize;
   #kind;
   #scope;
   /** Set once any request with this token succeeded: later "Not Authorized" is about scope, not validity. */
@@ -56312,6 +56415,7 @@ var RailwayClient = class {
     this.#watcher = new DeploymentWatcher(this, options.watch ?? {});
     this.#skewMs = options.deployLookupSkewMs ?? 5e3;
     this.#reconcileMs = options.deployReconcileMs ?? 6e4;
+    this.#pageSize = options.instancesPageSize ?? INSTANCES_PAGE_SIZE;
   }
   get rateLimit() {
     return this.#transport.rateLimit;
@@ -56495,13 +56599,30 @@ var RailwayClient = class {
     };
   }
   async environmentState(environmentId) {
+    const first = this.#pageSize;
     const { data } = await this.#call(
       "EnvironmentState",
       EnvironmentStateQuery,
-      { environmentId },
+      { environmentId, first },
       { environmentId }
     );
     const env = data?.environment;
+    const nodes = [...env.serviceInstances.edges.map((e) => e.node)];
+    let page = env.serviceInstances.pageInfo;
+    const seen = /* @__PURE__ */ new Set();
+    while (page?.hasNextPage && page.endCursor && !seen.has(page.endCursor)) {
+      seen.add(page.endCursor);
+      const next = await this.#call(
+        "EnvironmentInstancesPage",
+        EnvironmentInstancesPageQuery,
+        { environmentId, first, after: page.endCursor },
+        { environmentId }
+      );
+      const instances = next.data?.environment?.serviceInstances;
+      if (!instances) break;
+      nodes.push(...instances.edges.map((e) => e.node));
+      page = instances.pageInfo;
+    }
     const config = env.config ?? {};
     this.#maskConfigSecrets(config);
     for (const [serviceId, entry] of Object.entries(config.services ?? {}))
@@ -56510,7 +56631,7 @@ var RailwayClient = class {
       id: env.id,
       configEtag: env.configEtag,
       config,
-      instances: env.serviceInstances.edges.map(({ node }) => ({
+      instances: nodes.map((node) => ({
         serviceId: String(node.serviceId),
         source: node.source ?? null,
         latestDeployment: node.latestDeployment ? toDeployment(node.latestDeployment) : null,
@@ -56903,6 +57024,22 @@ var RailwayClient = class {
         createdAt: node.createdAt
       };
     });
+  }
+  async instanceExecutions(environmentId, serviceId, first = 50) {
+    const { data } = await this.#call(
+      "DeploymentInstanceExecutions",
+      DeploymentInstanceExecutionsQuery,
+      { input: { environmentId, serviceId }, first },
+      { environmentId }
+    );
+    const conn = data?.deploymentInstanceExecutions;
+    return conn.edges.map(({ node }) => ({
+      id: node.id,
+      deploymentId: node.deploymentId,
+      status: node.status,
+      createdAt: node.createdAt,
+      completedAt: node.completedAt ?? null
+    })).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   }
   async buildLogs(deploymentId, limit = 500) {
     const { data } = await this.#call("BuildLogs", BuildLogsQuery, { deploymentId, limit });
@@ -57735,6 +57872,20 @@ function interruptedReason(records, rollbacks) {
   if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
   return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
 }
+async function instanceRestarts(api, environmentId, serviceId, deploymentId, options = {}) {
+  if (!api.instanceExecutions) return void 0;
+  let executions;
+  try {
+    executions = await api.instanceExecutions(environmentId, serviceId, 50);
+  } catch {
+    return void 0;
+  }
+  const since = options.sinceMs ?? 0;
+  const bad = executions.filter(
+    (e) => e.deploymentId === deploymentId && (e.status === "CRASHED" || e.status === "RESTARTING" || e.status === "EXITED" && !options.expectsExit) && Date.parse(e.completedAt ?? e.createdAt) >= since
+  );
+  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
+}
 var NOT_YET_BUILDING = /* @__PURE__ */ new Set([
   "QUEUED",
   "WAITING",
@@ -57873,12 +58024,26 @@ async function runDeployments(jobs, ctx) {
     } catch {
       return;
     }
+    const seconds2 = Math.round(ctx.stabilityMs / 1e3);
     if (after && after.status !== "SUCCESS" && TERMINAL_STATUSES.has(after.status)) {
       record.status = after.status === "REMOVED" ? "REMOVED" : "CRASHED";
       const failure = await explainFailure(ctx.api, id, after.status);
       record.failure = {
         ...failure,
-        message: `reached SUCCESS, then ${after.status} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window (${failure.message})`
+        message: `reached SUCCESS, then ${after.status} within the ${seconds2}-second stability window (${failure.message})`
+      };
+      return;
+    }
+    if (ctx.interrupted?.aborted) return;
+    const loop = await instanceRestarts(ctx.api, ctx.environmentId, job.serviceId, id, {
+      expectsExit: job.expectsExit
+    });
+    if (loop && loop.restarts > 0) {
+      record.status = "CRASHED";
+      const failure = await explainFailure(ctx.api, id, "CRASHED");
+      record.failure = {
+        ...failure,
+        message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} within the ${seconds2}-second stability window: a crash loop (Railway still shows the deployment SUCCESS)`
       };
     }
   };
@@ -58562,21 +58727,34 @@ async function browserCheck(url2, targets) {
 }
 
 // action/src/pipeline/rollback.ts
+var CRASH_LOOKBACK_MS = 10 * 6e4;
 var NOT_A_TARGET = /* @__PURE__ */ new Set(["CRASHED", "FAILED", "SKIPPED", "NEEDS_APPROVAL"]);
 async function chooseTarget(api, target, ctx) {
-  if (target.previousDeploymentId) return { id: target.previousDeploymentId, commit: target.previousCommit };
+  const since = Date.now() - CRASH_LOOKBACK_MS;
+  const crashLoops = async (id) => ((await instanceRestarts(api, ctx.environmentId, target.serviceId, id, {
+    sinceMs: since,
+    expectsExit: target.expectsExit
+  }))?.restarts ?? 0) > 0;
+  let skipped;
+  if (target.previousDeploymentId) {
+    if (!await crashLoops(target.previousDeploymentId))
+      return { id: target.previousDeploymentId, commit: target.previousCommit };
+    skipped = target.previousDeploymentId;
+  }
   const recent = (await api.deployments(ctx.projectId, ctx.environmentId, target.serviceId, 20)).filter(
-    (d) => !ctx.exclude.has(d.id)
+    (d) => !ctx.exclude.has(d.id) && d.id !== skipped
   );
-  const candidate = recent.find(
+  const candidates = recent.filter(
     (d) => (d.canRollback ?? d.status === "SUCCESS") && !NOT_A_TARGET.has(d.status)
   );
-  if (candidate) {
+  for (const candidate of candidates.slice(0, 5)) {
+    if (await crashLoops(candidate.id)) continue;
     const commit = typeof candidate.meta?.commitHash === "string" ? candidate.meta.commitHash : void 0;
     return { id: candidate.id, ...commit ? { commit } : {} };
   }
+  const loop = skipped ? `the deployment that served before (${skipped}) crash-loops (its instance restarted in the last ${CRASH_LOOKBACK_MS / 6e4} minutes), so it is no rollback target; ` : "";
   return {
-    why: recent.length === 0 ? "no earlier deployment to roll back to (first deploy)" : `no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
+    why: recent.length === 0 ? `${loop}no earlier deployment to roll back to${skipped ? "" : " (first deploy)"}` : `${loop}no earlier deployment to roll back to: none of the ${recent.length} earlier deployment${recent.length === 1 ? "" : "s"} of this service can be rolled back to (${recent.slice(0, 3).map((d) => `${d.id} ${d.status}`).join(", ")}${recent.length > 3 ? ", ..." : ""})`
   };
 }
 async function rollBack(api, targets, ctx) {
@@ -58650,6 +58828,22 @@ async function rollBackOne(api, target, toId, ctx, deadline) {
       ok: false,
       detail: `the rollback deployment ended ${status ?? "unfinished"}`
     };
+  }
+  if (ctx.stabilityMs && ctx.stabilityMs > 0) {
+    const window2 = ctx.signal ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.signal]) : AbortSignal.timeout(ctx.stabilityMs);
+    const after = await api.watchDeployments([rollbackId], { signal: window2, isDone: (d) => d.status !== "SUCCESS" }).then((m) => m.get(rollbackId)?.status).catch(() => void 0);
+    const loop = after && after !== "SUCCESS" ? void 0 : await instanceRestarts(api, ctx.environmentId, target.serviceId, rollbackId, {
+      expectsExit: target.expectsExit
+    });
+    if (after && after !== "SUCCESS" || loop && loop.restarts > 0) {
+      return {
+        service: target.service,
+        toDeploymentId: toId,
+        newDeploymentId: rollbackId,
+        ok: false,
+        detail: after && after !== "SUCCESS" ? `the rollback deployment reached SUCCESS, then ${after} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window` : `the rollback deployment reached SUCCESS, but its instance ${loop?.statuses.join("/")} ${loop?.restarts} time${loop?.restarts === 1 ? "" : "s"} within the ${Math.round(ctx.stabilityMs / 1e3)}-second stability window: a crash loop`
+      };
+    }
   }
   const verified = ctx.verifyHttp ? await verifyServing(target) : {
     ok: true,
@@ -58909,6 +59103,7 @@ async function validateConfig(options, environments, liveRootDirectories) {
   const config = await loadConfig({
     repoDir: options.repoDir,
     files: options.configFiles,
+    ...options.environment ? { environment: options.environment } : {},
     ...environments ? { environments } : {},
     ...liveRootDirectories ? { liveRootDirectories } : {}
   });
@@ -59246,7 +59441,8 @@ async function deployStage(run) {
     serviceId: service.serviceId,
     dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
     source: sourceOf(instanceOf(live, service.serviceId)),
-    waitsForCi: waitsForCi.has(service.config.name)
+    waitsForCi: waitsForCi.has(service.config.name),
+    expectsExit: Boolean(service.settings.cronSchedule)
   }));
   result.deployments = await runDeployments(jobs, {
     api,
@@ -59324,6 +59520,7 @@ async function rollbackStage(run, applied, failure) {
     timeoutMs: Math.max(6e4, options.timeoutMs / 2),
     verifyHttp: options.smoke,
     emit,
+    stabilityMs: options.stabilityMs,
     ...options.signal ? { signal: options.signal } : {}
   });
   const rolled = result.rollbacks.filter((r) => r.ok).length;
@@ -59344,7 +59541,8 @@ function rollbackTargets(run, records) {
       previousDeploymentId: plan?.liveDeploymentId,
       previousCommit: plan?.liveCommit,
       smoke: service.config.smoke,
-      url: result.urls.services[record.service]
+      url: result.urls.services[record.service],
+      expectsExit: Boolean(service.settings.cronSchedule)
     };
   });
 }
