@@ -49642,6 +49642,50 @@ import { parseArgs } from "node:util";
 import { readdirSync } from "node:fs";
 import { join as join3, posix as posix3, relative as relative2, sep } from "node:path";
 
+// action/src/report/escape.ts
+var CONTROL = new RegExp(
+  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
+  "g"
+);
+function escapeChar(char) {
+  switch (char) {
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\x1B":
+      return "\\e";
+    case "\0":
+      return "\\0";
+    default: {
+      const code = char.charCodeAt(0);
+      return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    }
+  }
+}
+function printable(text) {
+  const s = typeof text === "string" ? text : String(text);
+  const escaped = s.replace(/\r\n|[\n\r]/g, (m) => m === "\r\n" ? "\\r\\n" : escapeChar(m)).replace(CONTROL, escapeChar);
+  return escaped.replace(/^(\s*)(::|##\[)/, "$1\\$2");
+}
+function firstControlCharacter(text) {
+  const match = /[\n\r]/.exec(text) ?? new RegExp(CONTROL.source).exec(text);
+  return match ? `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}` : void 0;
+}
+function mapStrings(value, fn) {
+  if (typeof value === "string") return fn(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, fn);
+    return out;
+  }
+  return value;
+}
+function printableDeep(value) {
+  return mapStrings(value, printable);
+}
+
 // action/src/config/model.ts
 function isTable2(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date);
@@ -49704,50 +49748,6 @@ function environmentNames(data) {
       names.add(environment);
   }
   return [...names];
-}
-
-// action/src/report/escape.ts
-var CONTROL = new RegExp(
-  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]",
-  "g"
-);
-function escapeChar(char) {
-  switch (char) {
-    case "\n":
-      return "\\n";
-    case "\r":
-      return "\\r";
-    case "\x1B":
-      return "\\e";
-    case "\0":
-      return "\\0";
-    default: {
-      const code = char.charCodeAt(0);
-      return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
-    }
-  }
-}
-function printable(text) {
-  const s = typeof text === "string" ? text : String(text);
-  const escaped = s.replace(/\r\n|[\n\r]/g, (m) => m === "\r\n" ? "\\r\\n" : escapeChar(m)).replace(CONTROL, escapeChar);
-  return escaped.replace(/^(\s*)(::|##\[)/, "$1\\$2");
-}
-function firstControlCharacter(text) {
-  const match = /[\n\r]/.exec(text) ?? new RegExp(CONTROL.source).exec(text);
-  return match ? `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}` : void 0;
-}
-function mapStrings(value, fn) {
-  if (typeof value === "string") return fn(value);
-  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out = {};
-    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, fn);
-    return out;
-  }
-  return value;
-}
-function printableDeep(value) {
-  return mapStrings(value, printable);
 }
 
 // action/src/config/quote.ts
@@ -54313,7 +54313,12 @@ async function loadConfig(options) {
   if (options.environments === void 0)
     for (const finding2 of environmentTypoFindings(parsedFiles, options.environment)) findings.push(finding2);
   for (const finding2 of declarationFindings(parsedFiles, services, databases)) findings.push(finding2);
-  return { files, services, databases, findings: sortFindings(findings) };
+  const printed = findings.map((finding2) => ({
+    ...finding2,
+    message: printable(finding2.message),
+    ...finding2.suggestion === void 0 ? {} : { suggestion: printable(finding2.suggestion) }
+  }));
+  return { files, services, databases, findings: sortFindings(printed) };
 }
 
 // action/src/inputs.ts
@@ -54853,6 +54858,36 @@ ${fields.join("\n")}
 }
 ${DEPLOYMENT_FIELDS}`;
 }
+var SERVICE_BATCH = 50;
+function serviceBatch(name, count, field) {
+  const params = ["$projectId: String!", "$environmentId: String!"];
+  const fields = [];
+  for (let i = 0; i < count; i++) {
+    params.push(`$s${i}: String!`);
+    fields.push(field(`s${i}`));
+  }
+  return `
+query ${name}(${params.join(", ")}) {
+${fields.join("\n")}
+}`;
+}
+function variablesForDeploymentsQuery(count) {
+  return serviceBatch(
+    "VariablesForServiceDeployments",
+    count,
+    (s) => `  r${s.slice(1)}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})
+  u${s.slice(1)}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)`
+  );
+}
+function deploymentTriggersManyQuery(count) {
+  return serviceBatch(
+    "DeploymentTriggersMany",
+    count,
+    (s) => `  t${s.slice(1)}: deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}) {
+    edges { node { id branch repository checkSuites } }
+  }`
+  );
+}
 
 // action/src/railway/secrets.ts
 var MIN_REDACTED_LENGTH = 4;
@@ -55111,6 +55146,8 @@ function escapeRegExp(text) {
 
 // action/src/railway/transport.ts
 var import_undici = __toESM(require_undici(), 1);
+var PACING_WINDOW_MS = 1200;
+var MAX_LOW_BUDGET_SPACING_MS = 3e4;
 var UNSENT_CODES = /* @__PURE__ */ new Set([
   "ECONNREFUSED",
   "ENOTFOUND",
@@ -55128,7 +55165,9 @@ var Transport = class {
       maxAttempts: retry2.maxAttempts ?? 5,
       baseDelayMs: retry2.baseDelayMs ?? 500,
       maxDelayMs: retry2.maxDelayMs ?? 2e4,
-      maxRetryAfterMs: retry2.maxRetryAfterMs ?? 12e4
+      maxRetryAfterMs: retry2.maxRetryAfterMs ?? 12e4,
+      maxPerSecond: retry2.maxPerSecond ?? 10,
+      lowBudgetShare: retry2.lowBudgetShare ?? 0.05
     };
   }
   secrets;
@@ -55138,6 +55177,43 @@ var Transport = class {
   requestCount = 0;
   #agent = new import_undici.Agent({ keepAliveTimeout: 1e4, connect: { timeout: 1e4 } });
   #retry;
+  /** Start times of the last maxPerSecond requests, in order (pacing). */
+  #recent = [];
+  /** Every request waits until then: set by a 429's Retry-After, shared by all. */
+  #pausedUntil = 0;
+  /** When the last request started (low-budget spacing). */
+  #lastStart = 0;
+  /** Requests delayed by pacing, and for how long in all (diagnostics, tests, benchmarks). */
+  pacing = { delayedRequests: 0, delayedMs: 0 };
+  /**
+   * Waits until this request may start: after a shared 429 pause, within the per-second
+   * limit, and spaced out while the hourly budget runs low. Requests reserve their slot
+   * synchronously, so parallel callers queue instead of racing.
+   */
+  async #pace() {
+    const now = Date.now();
+    let at2 = Math.max(now, this.#pausedUntil);
+    const { limit, remaining } = this.rateLimit;
+    const resetMs = this.rateLimit.resetAt ? Date.parse(this.rateLimit.resetAt) : Number.NaN;
+    if (limit !== void 0 && remaining !== void 0 && remaining <= limit * this.#retry.lowBudgetShare && Number.isFinite(resetMs) && resetMs > now) {
+      const spacing = Math.min(MAX_LOW_BUDGET_SPACING_MS, (resetMs - now) / Math.max(1, remaining));
+      at2 = Math.max(at2, this.#lastStart + spacing);
+    }
+    const perSecond = this.#retry.maxPerSecond;
+    if (perSecond > 0) {
+      at2 = Math.max(at2, this.#recent.at(-1) ?? 0);
+      const nth = this.#recent.length >= perSecond ? this.#recent[this.#recent.length - perSecond] : void 0;
+      if (nth !== void 0) at2 = Math.max(at2, nth + PACING_WINDOW_MS);
+      this.#recent.push(at2);
+      if (this.#recent.length > perSecond) this.#recent.splice(0, this.#recent.length - perSecond);
+    }
+    this.#lastStart = at2;
+    if (at2 > now) {
+      this.pacing.delayedRequests++;
+      this.pacing.delayedMs += at2 - now;
+      await sleep(at2 - now);
+    }
+  }
   async close() {
     await this.#agent.close();
   }
@@ -55149,6 +55225,7 @@ var Transport = class {
       let status;
       let text;
       try {
+        await this.#pace();
         this.requestCount++;
         const res = await (0, import_undici.request)(url2, {
           method: "POST",
@@ -55172,6 +55249,7 @@ var Transport = class {
             );
           }
           const delay = (waitMs ?? this.#backoff(attempt2)) + Math.random() * 250;
+          this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
           this.log(
             `Railway answered 429 to ${operation}; retrying in ${Math.round(delay)} ms (attempt ${attempt2 + 1}/${maxAttempts})`
           );
@@ -56014,6 +56092,7 @@ var wrapper_default = import_websocket.default;
 
 // action/src/railway/watch.ts
 var IDLE_SOCKET_MS = 5e3;
+var SUBSCRIPTION_LINGER_MS = 2e3;
 var NOT_VISIBLE_FIRST_RETRY_MS = 250;
 var NOT_VISIBLE_MAX_RETRY_MS = 2e3;
 function isNotFoundMessage(message) {
@@ -56032,10 +56111,15 @@ var DeploymentWatcher = class {
   #watches = /* @__PURE__ */ new Set();
   /** Ids added since the last read: read at once, whatever the interval. */
   #unread = /* @__PURE__ */ new Set();
+  /** When each unread id was added, and the ids a subscription reported since. */
+  #unreadSince = /* @__PURE__ */ new Map();
+  #reported = /* @__PURE__ */ new Set();
+  #addedReadGrace;
   #loop;
   #wake;
   #socket;
   #idleTimer;
+  #lingerTimer;
   /** When each id was first watched, and how often it was found missing since. */
   #firstWatched = /* @__PURE__ */ new Map();
   #notVisible = /* @__PURE__ */ new Map();
@@ -56049,6 +56133,7 @@ var DeploymentWatcher = class {
     this.#safetyRead = options.safetyReadMs ?? 6e4;
     this.#maxBatch = options.maxBatch ?? 100;
     this.#freshGrace = options.freshGraceMs ?? 15e3;
+    this.#addedReadGrace = options.addedReadGraceMs ?? 3e3;
   }
   watch(ids, call) {
     const unique = [...new Set(ids)];
@@ -56069,11 +56154,15 @@ var DeploymentWatcher = class {
       watch.detach = () => call.signal?.removeEventListener("abort", onAbort);
       this.#watches.add(watch);
       clearTimeout(this.#idleTimer);
+      const known = unique.filter(
+        (id) => this.#socket?.has(id) && !this.#socket.failed && this.#latest.has(id)
+      );
       for (const id of unique) {
-        this.#unread.add(id);
+        if (!known.includes(id)) this.#markUnread(id);
         if (!this.#firstWatched.has(id)) this.#firstWatched.set(id, Date.now());
       }
       if (this.#mode !== "poll") this.#subscribe(unique);
+      for (const id of known) this.#observe(this.#latest.get(id));
       this.#loop ??= this.#run().finally(() => {
         this.#loop = void 0;
       });
@@ -56083,6 +56172,7 @@ var DeploymentWatcher = class {
   /** Ends every watch with what it has seen and closes the socket. */
   close() {
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#lingerTimer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#retryTimers.clear();
     for (const watch of [...this.#watches]) this.#finish(watch);
@@ -56128,7 +56218,7 @@ var DeploymentWatcher = class {
       this.#retryTimers.delete(timer);
       if (!this.#pendingIds().has(id)) return;
       if (resubscribe) this.#subscribe([id]);
-      else this.#unread.add(id);
+      else this.#markUnread(id);
       this.#wake?.();
     }, delay);
     this.#retryTimers.add(timer);
@@ -56140,6 +56230,7 @@ var DeploymentWatcher = class {
     return ids;
   }
   #observe(d) {
+    if (this.#unread.has(d.id)) this.#reported.add(d.id);
     const previous = this.#latest.get(d.id);
     const changed = previous?.status !== d.status;
     this.#latest.set(d.id, d);
@@ -56168,7 +56259,7 @@ var DeploymentWatcher = class {
         const notYetVisible = new Set((notFound ?? []).filter((id) => this.#retryWhileFresh(id, false)));
         const missing = notFound ? new Set(notFound.filter((id) => !notYetVisible.has(id))) : void 0;
         if (missing?.size === 0) {
-          for (const id of chunk) if (!notYetVisible.has(id)) this.#unread.add(id);
+          for (const id of chunk) if (!notYetVisible.has(id)) this.#markUnread(id);
           continue;
         }
         for (const watch of [...this.#watches]) {
@@ -56184,13 +56275,18 @@ var DeploymentWatcher = class {
     let interval = this.#minInterval;
     let announced = false;
     while (this.#watches.size > 0) {
-      if (this.#unread.size > 0) {
-        const ids = [...this.#unread].filter((id) => this.#pendingIds().has(id));
-        this.#unread.clear();
-        await this.#read(ids);
-        continue;
-      }
       const socket2 = this.#socket;
+      if (this.#unread.size > 0) {
+        const ids = this.#dueUnread(socket2 !== void 0 && !socket2.failed);
+        if (typeof ids === "number") {
+          await this.#sleep(ids);
+          continue;
+        }
+        if (ids.length > 0) {
+          await this.#read(ids.filter((id) => this.#pendingIds().has(id)));
+          continue;
+        }
+      }
       if (socket2?.failed && !announced) {
         announced = true;
         if (this.#mode === "subscribe") {
@@ -56228,6 +56324,36 @@ var DeploymentWatcher = class {
       this.#socket = void 0;
     }
   }
+  #markUnread(id) {
+    this.#unread.add(id);
+    this.#unreadSince.set(id, Date.now());
+    this.#reported.delete(id);
+  }
+  /**
+   * The unread ids to read now. Without a healthy socket: all of them. With one: those its
+   * subscription has not reported within the grace, or else how long to sleep until the next
+   * one is due (a report wakes the sleep early, and the caller looks again).
+   */
+  #dueUnread(subscribed) {
+    const all = [...this.#unread];
+    const take = (ids) => {
+      for (const id of ids) {
+        this.#unread.delete(id);
+        this.#unreadSince.delete(id);
+      }
+      return ids;
+    };
+    if (!subscribed || this.#addedReadGrace <= 0) return take(all);
+    for (const id of all) if (this.#reported.has(id)) take([id]);
+    const now = Date.now();
+    const due = [...this.#unread].filter(
+      (id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace
+    );
+    if (due.length > 0) return take(due);
+    if (this.#unread.size === 0) return [];
+    const next = Math.min(...[...this.#unread].map((id) => this.#unreadSince.get(id) ?? now));
+    return Math.max(1, next + this.#addedReadGrace - now);
+  }
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
   #sleep(ms) {
     return new Promise((resolve2) => {
@@ -56253,10 +56379,20 @@ var DeploymentWatcher = class {
     );
     for (const id of ids) this.#socket.add(id);
   }
+  /**
+   * Ends the subscriptions no watch needs, after a short linger: a deployment followed again
+   * right away (the stability window after SUCCESS) keeps its subscription instead of
+   * starting a new one, which Railway counts as a request (issue 14).
+   */
   #unsubscribeUnwatched() {
     if (!this.#socket) return;
-    const pending = this.#pendingIds();
-    for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = setTimeout(() => {
+      if (!this.#socket) return;
+      const pending = this.#pendingIds();
+      for (const id of this.#socket.ids()) if (!pending.has(id)) this.#socket.remove(id);
+    }, SUBSCRIPTION_LINGER_MS);
+    this.#lingerTimer.unref();
   }
 };
 var Socket = class {
@@ -56274,6 +56410,9 @@ var Socket = class {
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
     this.#onNotFound = onNotFound;
+  }
+  has(id) {
+    return this.#subscriptions.has(id);
   }
   ids() {
     return [...this.#subscriptions.keys()];
@@ -56422,6 +56561,10 @@ var RailwayClient = class {
   }
   get requestCount() {
     return this.#transport.requestCount;
+  }
+  /** Requests held back to stay within the rate limits, and for how long in all. */
+  get pacing() {
+    return this.#transport.pacing;
   }
   /** Releases the HTTP connection pool. */
   async close() {
@@ -56765,6 +56908,37 @@ var RailwayClient = class {
     return this.#secretMap(rendered, userNames ?? /* @__PURE__ */ new Set());
   }
   /**
+   * variablesForDeployment of many services: one request per 50 services, each service's
+   * rendered variables and, in the same request, the names the user set (for the metadata rule).
+   */
+  async variablesForDeployments(projectId, environmentId, serviceIds2) {
+    const out = /* @__PURE__ */ new Map();
+    const unique = [...new Set(serviceIds2)];
+    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + SERVICE_BATCH);
+      const variables = { projectId, environmentId };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "VariablesForServiceDeployments",
+        variablesForDeploymentsQuery(chunk.length),
+        variables,
+        { projectId, environmentId }
+      );
+      chunk.forEach((serviceId, i) => {
+        const key = `${environmentId}/${serviceId}`;
+        let userNames = this.#userVariables.get(key);
+        if (userNames === void 0) {
+          userNames = new Set(Object.keys(data?.[`u${i}`] ?? {}));
+          this.#userVariables.set(key, userNames);
+        }
+        out.set(serviceId, this.#secretMap(data?.[`r${i}`], userNames));
+      });
+    }
+    return out;
+  }
+  /**
    * The names of the variables a user set on a service (from a read the caller already made, such
    * as the environment's config): saves the extra query variablesForDeployment otherwise makes to
    * tell Railway's metadata from a user's variable of the same name.
@@ -56825,6 +56999,37 @@ var RailwayClient = class {
       repository: e.node.repository,
       checkSuites: e.node.checkSuites
     }));
+  }
+  /** deploymentTriggers of many services: one request per 50 services (aliased fields). */
+  async deploymentTriggersMany(projectId, environmentId, serviceIds2) {
+    const out = /* @__PURE__ */ new Map();
+    const unique = [...new Set(serviceIds2)];
+    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + SERVICE_BATCH);
+      const variables = { projectId, environmentId };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "DeploymentTriggersMany",
+        deploymentTriggersManyQuery(chunk.length),
+        variables,
+        { projectId, environmentId }
+      );
+      chunk.forEach((serviceId, i) => {
+        const conn = data?.[`t${i}`];
+        out.set(
+          serviceId,
+          (conn?.edges ?? []).map((e) => ({
+            id: e.node.id,
+            branch: e.node.branch,
+            repository: e.node.repository,
+            checkSuites: e.node.checkSuites
+          }))
+        );
+      });
+    }
+    return out;
   }
   /**
    * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
@@ -57642,6 +57847,62 @@ async function restoreSettings(api, environmentId, outcome) {
   }
 }
 
+// action/src/pipeline/budget.ts
+var REQUESTS = {
+  /** serviceInstanceDeployV2, or the source upload. */
+  deployPerService: 1,
+  /** The deployment(id) subscription that follows it to its outcome. */
+  followPerService: 1,
+  /** Following it again through the stability window, when there is one. */
+  stabilityPerService: 1,
+  /** Applying the change set and reading its outcome. */
+  applyChangeSet: 2,
+  /** The environment read after deploying (URLs). */
+  urls: 1
+};
+var SAFETY_READ_EVERY_MS = 6e4;
+function estimateRequests(input) {
+  const perService = REQUESTS.deployPerService + REQUESTS.followPerService + (input.stabilityMs > 0 ? REQUESTS.stabilityPerService : 0);
+  const safetyReads = Math.ceil(input.timeoutMs / SAFETY_READ_EVERY_MS);
+  const deploying = new Set(input.deploying);
+  const applies = input.plan.services.some((s) => deploying.has(s.service) && s.rows.length > 0);
+  const apply = applies ? REQUESTS.applyChangeSet : 0;
+  const constant = apply + REQUESTS.urls + safetyReads;
+  const n = input.deploying.length;
+  const parts = [
+    `${n} \xD7 ${perService} to deploy and follow${input.stabilityMs > 0 ? " (stability window included)" : ""}`,
+    ...apply > 0 ? [`${apply} to apply the settings`] : [],
+    `${REQUESTS.urls} to read the URLs`,
+    `up to ${safetyReads} safety reads over the ${Math.round(input.timeoutMs / 6e4)}-minute timeout`
+  ];
+  return { requests: n * perService + constant, perService, constant, breakdown: parts.join(", ") };
+}
+function when(resetAt) {
+  if (!resetAt) return "the budget resets";
+  const date = new Date(resetAt);
+  return Number.isNaN(date.getTime()) ? "the budget resets" : `${date.toISOString().slice(11, 16)} UTC`;
+}
+function checkBudget(api, input) {
+  const estimate = estimateRequests(input);
+  const { remaining, limit, resetAt } = api.rateLimit;
+  if (remaining === void 0 || input.deploying.length === 0) return { estimate, remaining, notes: [] };
+  const of = limit === void 0 ? "" : ` of ${limit}`;
+  if (estimate.requests > remaining) {
+    const fits = Math.max(0, Math.floor((remaining - estimate.constant) / estimate.perService));
+    const suggestion = fits > 0 ? `Deploy at most ${fits} service${fits === 1 ? "" : "s"} now with the services input (for example: ${input.deploying.slice(0, fits).join(", ")}) and the rest after ${when(resetAt)}, or run again after ${when(resetAt)}` : `Run again after ${when(resetAt)}`;
+    throw new PipelineError(
+      `Railway's request budget cannot finish this run: deploying ${input.deploying.length} service${input.deploying.length === 1 ? "" : "s"} needs up to ${estimate.requests} requests (${estimate.breakdown}), and this token has ${remaining}${of} left until ${when(resetAt)} (X-RateLimit-Remaining). Nothing was changed or deployed. ${suggestion}; the concurrency input does not change the count.`
+    );
+  }
+  const notes = estimate.requests > remaining / 2 ? [
+    `request budget: this run needs up to ${estimate.requests} of the ${remaining}${of} requests left until ${when(resetAt)}; requests slow down rather than run out if it gets close`
+  ] : [];
+  return { estimate, remaining, notes };
+}
+
+// action/src/pipeline/changes.ts
+import { posix as posix4 } from "node:path";
+
 // action/src/git/watch.ts
 var import_ignore2 = __toESM(require_ignore(), 1);
 function watchMatcher(patterns) {
@@ -57666,6 +57927,30 @@ function triggeringFiles(changed, patterns) {
   if (!patterns || patterns.length === 0) return [...changed];
   const matcher = watchMatcher(patterns);
   return changed.filter((path) => matcher.matches(path));
+}
+function folderOf(path) {
+  const at2 = path.lastIndexOf("/");
+  return at2 <= 0 ? "" : path.slice(0, at2);
+}
+function watchScope(patterns, service) {
+  if (patterns && patterns.length > 0)
+    return { patterns: [...patterns], implicit: false, description: "its watchPatterns" };
+  const fileFolder = folderOf(service.file.replace(/^\/+/, ""));
+  const root = fileFolder || service.rootDirectory.replace(/^\/+|\/+$/g, "");
+  if (root === "")
+    return {
+      patterns: [],
+      implicit: true,
+      description: "the whole repository (no watchPatterns, root directory /)"
+    };
+  const scope = [`/${root}/**`];
+  const dockerfile = service.dockerfile?.replace(/^\/+/, "");
+  if (dockerfile && !dockerfile.startsWith(`${root}/`)) scope.push(`/${dockerfile}`);
+  return {
+    patterns: scope,
+    implicit: true,
+    description: `its folder /${root} (no watchPatterns${scope.length > 1 ? `; and /${dockerfile}` : ""})`
+  };
 }
 
 // action/src/pipeline/changes.ts
@@ -57749,26 +58034,33 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       changed = await changedFiles(repoDir, liveCommit, commitSha);
       diffCache.set(liveCommit, changed);
     }
-    const triggering = triggeringFiles(changed, service.wanted.watchPatterns);
+    const dockerfilePath = service.wanted.dockerfilePath;
+    const scope = watchScope(service.wanted.watchPatterns, {
+      file: service.config.file,
+      rootDirectory: service.config.rootDirectory,
+      ...typeof dockerfilePath === "string" && dockerfilePath !== "" ? { dockerfile: posix4.join(service.config.rootDirectory, dockerfilePath) } : {}
+    });
+    const watched = scope.implicit ? `; watched by ${scope.description}` : "";
+    const triggering = triggeringFiles(changed, scope.patterns);
     if (triggering.length > 0) {
       const sample = triggering.slice(0, 3).join(", ") + (triggering.length > 3 ? `, +${triggering.length - 3} more` : "");
       plans.push({
         ...base,
         deploy: true,
         changedFiles: triggering,
-        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${settingsNote}`
+        reason: `${triggering.length} watched file${triggering.length > 1 ? "s" : ""} changed since ${short(liveCommit)} (${sample})${watched}${settingsNote}`
       });
     } else if (service.settingsDiffer) {
       plans.push({
         ...base,
         deploy: true,
-        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)})`
+        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`
       });
     } else {
       plans.push({
         ...base,
         deploy: false,
-        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere)`
+        reason: `no watched file changed since ${short(liveCommit)} (${changed.length} file${changed.length === 1 ? "" : "s"} changed elsewhere${watched})`
       });
     }
   }
@@ -57906,6 +58198,11 @@ async function runDeployments(jobs, ctx) {
   const pending = [...jobs];
   const stability = [];
   const active = /* @__PURE__ */ new Set();
+  let limited;
+  const rateLimitMessage = (error) => {
+    const started = jobs.map((job) => records.get(job.service)).filter((record) => record.deploymentId).map((record) => record.service);
+    return `not started: Railway's rate limit was reached${error.retryAfterSeconds === void 0 ? "" : ` (retry after ${error.retryAfterSeconds} s)`}; started before it: ${started.join(", ") || "none"}`;
+  };
   const notStarted = (job, message) => {
     ended.add(job.service);
     const record = records.get(job.service);
@@ -57997,6 +58294,9 @@ async function runDeployments(jobs, ctx) {
       if (error instanceof RailwayDeployUnknownError) {
         record.status = "UNKNOWN";
         record.failure = { message: error.message, logTail: [] };
+      } else if (error instanceof RailwayRateLimitError) {
+        limited = error;
+        record.failure = { message: rateLimitMessage(error), logTail: [] };
       } else {
         record.failure = {
           message: `not started: the deploy request failed: ${messageOf(error)}`,
@@ -58052,11 +58352,11 @@ async function runDeployments(jobs, ctx) {
       const job = pending[index];
       const deps = job.dependsOn.filter((dep) => inRun.has(dep));
       const blocked = deps.find((dep) => ended.has(dep) && !succeeded.has(dep));
-      if (blocked || ctx.deadline.aborted) {
+      if (blocked || ctx.deadline.aborted || limited) {
         pending.splice(index, 1);
         notStarted(
           job,
-          blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
+          limited ? rateLimitMessage(limited) : blocked ? `not started: ${blocked}, which it depends on, did not deploy` : ctx.interrupted?.aborted ? "not started: the run was interrupted" : "not started: the timeout passed first"
         );
         continue;
       }
@@ -58546,10 +58846,20 @@ function sameCommit(reported, expected) {
 function sameUrl(a, b) {
   return typeof a === "string" && a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 }
+var COMMIT_KEYS = ["commit", "commitSha", "sha", "gitCommit", "gitSha"];
+function shortCommit(commit) {
+  return typeof commit === "string" && /^[0-9a-f]{7,64}$/i.test(commit) ? commit.slice(0, 12) : String(commit);
+}
+function clipWords(text, max) {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max + 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : text.slice(0, max)).trimEnd()}\u2026`;
+}
 function reportedCommit(body) {
   if (!body || typeof body !== "object") return void 0;
   const doc = body;
-  for (const key of ["commit", "commitSha", "sha", "gitCommit", "gitSha"]) {
+  for (const key of COMMIT_KEYS) {
     if (typeof doc[key] === "string") return doc[key];
   }
   if (doc.commit && typeof doc.commit === "object") return doc.commit.sha;
@@ -58591,6 +58901,7 @@ async function runSmokeTests(targets) {
   const interval = targets.intervalMs ?? 2e3;
   const checks = [];
   const { api, frontend } = targets;
+  for (const target of targets.generic ?? []) checks.push(genericCheck(target, targets, interval));
   if (api) {
     const healthPath = api.healthPath ?? "/health";
     checks.push(
@@ -58602,12 +58913,14 @@ async function runSmokeTests(targets) {
       }),
       retry(`api ${api.versionPath}`, targets, interval, async () => {
         const commit = reportedCommit(await getJson(`${api.url}${api.versionPath}`));
+        if (commit === void 0)
+          return `reports no commit (keys read: ${COMMIT_KEYS.join(", ")}, commit.sha), so the commit is not checked`;
         if (api.expectedCommit && !sameCommit(commit, api.expectedCommit)) {
           throw new CheckFailed(
-            `the API runs commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${api.expectedCommit.slice(0, 12)}`
+            `the API runs commit ${shortCommit(commit)}, expected ${api.expectedCommit.slice(0, 12)}`
           );
         }
-        return `serves commit ${String(commit).slice(0, 12)}`;
+        return `serves commit ${shortCommit(commit)}`;
       })
     );
   }
@@ -58616,9 +58929,9 @@ async function runSmokeTests(targets) {
       retry(`frontend ${frontend.buildInfoPath}`, targets, interval, async () => {
         const info = await getJson(`${frontend.url}${frontend.buildInfoPath}`);
         const commit = reportedCommit(info);
-        if (frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
+        if (commit !== void 0 && frontend.expectedCommit && !sameCommit(commit, frontend.expectedCommit)) {
           throw new CheckFailed(
-            `the frontend was built from commit ${String(commit ?? "(none reported)").slice(0, 12)}, expected ${frontend.expectedCommit.slice(0, 12)}`
+            `the frontend was built from commit ${shortCommit(commit)}, expected ${frontend.expectedCommit.slice(0, 12)}`
           );
         }
         if (frontend.expectedApiUrl && !sameUrl(info.apiUrl, frontend.expectedApiUrl)) {
@@ -58626,7 +58939,7 @@ async function runSmokeTests(targets) {
             `the frontend was built with API URL ${JSON.stringify(info.apiUrl ?? null)}, but the API is at ${frontend.expectedApiUrl}: set NEXT_PUBLIC_API_URL and redeploy the frontend`
           );
         }
-        return `built from ${String(commit).slice(0, 12)} for ${String(info.apiUrl)}`;
+        return `built from ${commit === void 0 ? "an unreported commit" : shortCommit(commit)} for ${String(info.apiUrl)}`;
       })
     );
   }
@@ -58653,6 +58966,28 @@ async function runSmokeTests(targets) {
   const results = await Promise.all(checks);
   if (frontend && targets.browserPath) results.push(await browserCheck(frontend.url, targets));
   return results;
+}
+function genericCheck(target, timing, interval) {
+  const url2 = `${target.url}${target.path}`;
+  return retry(`${target.service} ${target.path} answers 2xx (generic check)`, timing, interval, async () => {
+    const response = await fetch(url2, { signal: AbortSignal.timeout(1e4), redirect: "follow" });
+    const text = await response.text();
+    if (response.status < 200 || response.status > 299)
+      throw new CheckFailed(`${url2} answered HTTP ${response.status}`);
+    let commit;
+    try {
+      commit = reportedCommit(JSON.parse(text));
+    } catch {
+      commit = void 0;
+    }
+    if (commit === void 0 || !target.expectedCommit) return `HTTP ${response.status}`;
+    if (!sameCommit(commit, target.expectedCommit)) {
+      throw new CheckFailed(
+        `${url2} reports commit ${shortCommit(commit)}, expected ${target.expectedCommit.slice(0, 12)}`
+      );
+    }
+    return `HTTP ${response.status}, serves commit ${shortCommit(commit)}`;
+  });
 }
 var STACK_STATUS = /<[^>]*data-testid="stack-status"[^>]*>/;
 async function dumpDomCheck(name, url2, targets) {
@@ -58708,7 +59043,7 @@ async function browserCheck(url2, targets) {
         await status.first().waitFor({ timeout: 15e3 });
         const state = await status.first().getAttribute("data-api-state");
         if (state !== "ok") {
-          const text = (await status.first().textContent())?.trim().slice(0, 200) ?? "";
+          const text = clipWords((await status.first().textContent())?.trim() ?? "", 200);
           throw new CheckFailed(`the page shows the API call failing${text ? `: ${text}` : ""}`);
         }
         return "stack-status is ok";
@@ -58725,6 +59060,39 @@ async function browserCheck(url2, targets) {
     await browser.close();
   }
 }
+function genericTargets(candidates) {
+  const targets = [];
+  const skipped = [];
+  for (const candidate of candidates) {
+    const name = `${candidate.service} (generic check)`;
+    if (candidate.cronSchedule) {
+      skipped.push({
+        name,
+        ok: true,
+        skipped: true,
+        detail: "a cron job runs and exits: not checked over HTTP"
+      });
+    } else if (!candidate.url) {
+      skipped.push({
+        name,
+        ok: true,
+        skipped: true,
+        detail: "has no domain in Railway, so it cannot be checked from outside (generate a domain to have it checked)"
+      });
+    } else {
+      const declared = candidate.healthcheckPath;
+      const path = typeof declared === "string" && declared.startsWith("/") ? declared : "/";
+      targets.push({
+        service: candidate.service,
+        url: candidate.url.replace(/\/+$/, ""),
+        path,
+        ...candidate.expectedCommit ? { expectedCommit: candidate.expectedCommit } : {}
+      });
+    }
+  }
+  return { targets, skipped };
+}
+var GENERIC_SMOKE_NOTE = "smoke test: the generic check (no smoke roles declared): every deployed service with a domain must answer 2xx at its healthcheckPath (or /) within the smoke timeout; a JSON answer that reports a commit must report the deployed one";
 
 // action/src/pipeline/rollback.ts
 var CRASH_LOOKBACK_MS = 10 * 6e4;
@@ -59075,10 +59443,16 @@ function dependencyOrder(services) {
 // action/src/pipeline/triggers.ts
 async function checkTriggers(api, projectId, environmentId, services, branch) {
   const check = { notes: [], waitsForCi: /* @__PURE__ */ new Set() };
+  const fromRepo = services.filter((service) => service.fromRepo);
+  const batched = fromRepo.length > 0 && api.deploymentTriggersMany ? await api.deploymentTriggersMany(
+    projectId,
+    environmentId,
+    fromRepo.map((service) => service.serviceId)
+  ) : void 0;
   const found = await Promise.all(
-    services.filter((service) => service.fromRepo).map(async (service) => ({
+    fromRepo.map(async (service) => ({
       service,
-      triggers: await api.deploymentTriggers(projectId, environmentId, service.serviceId)
+      triggers: batched?.get(service.serviceId) ?? await api.deploymentTriggers(projectId, environmentId, service.serviceId)
     }))
   );
   for (const { service, triggers } of found) {
@@ -59147,6 +59521,14 @@ function describeProblem(service, problem) {
   return problem.problem === "missing" ? `${service}: required variable ${problem.name} is not set in Railway (required at ${where})` : `${service}: required variable ${problem.name} renders empty in Railway: it is blank or references a variable that does not exist (required at ${where})`;
 }
 async function checkRequiredVariables(api, projectId, environmentId, services) {
+  if (services.length > 0 && api.variablesForDeployments) {
+    const rendered = await api.variablesForDeployments(
+      projectId,
+      environmentId,
+      services.map((service) => service.serviceId)
+    );
+    return services.map(({ config, serviceId }) => checkVariables(config, rendered.get(serviceId) ?? {}));
+  }
   return Promise.all(
     services.map(
       async ({ config, serviceId }) => checkVariables(config, await api.variablesForDeployment(projectId, environmentId, serviceId))
@@ -59224,7 +59606,13 @@ async function stages(options, maybeApi, result, emit) {
   const files = await validate(options, result);
   if (options.mode === "validate") return done(result);
   const api = requireApi(maybeApi, options);
-  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD");
+  const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD").catch(() => {
+    const what = options.commitSha ? `commit ${options.commitSha}` : "HEAD";
+    throw new PipelineError(
+      `${what} is not a commit in the repository at ${options.repoDir}${options.commitSha ? " (fetch it first, e.g. actions/checkout with fetch-depth: 0, or fix the commit)" : ""}`,
+      { usage: true }
+    );
+  });
   result.commitSha = commitSha;
   emit({ kind: "stage", stage: "provision" });
   if (!await provisionStage(api, files, options, result)) return done(result);
@@ -59239,6 +59627,9 @@ async function stages(options, maybeApi, result, emit) {
   if (options.mode === "plan") return done(result);
   if (run.selected.length === 0) return nothingToDeploy(run);
   if (options.signal?.aborted) throw new PipelineError("interrupted before anything was changed or deployed");
+  result.notes.push(
+    ...checkBudget(api, { deploying: run.selected.map((s) => s.config.name), plan: run.plan, ...options }).notes
+  );
   emit({ kind: "stage", stage: "settings" });
   const applied = await applyStage(run);
   emit({ kind: "stage", stage: "deploy" });
@@ -59362,6 +59753,8 @@ async function planStage(base, config) {
       }
     }
   }
+  if (options.smoke && !ordered.some((service) => service.config.smoke))
+    result.notes.push(GENERIC_SMOKE_NOTE);
   const deploying = new Set(result.plan.filter((p) => p.deploy).map((p) => p.service));
   const selected = ordered.filter((service) => deploying.has(service.config.name));
   const branch = options.branch ?? await currentBranch(options.repoDir);
@@ -59499,6 +59892,19 @@ async function verifyStage(run) {
         detail: `${declared.config.name} has no domain in Railway: generate one or set the ${role}-url input`
       });
     }
+  }
+  if (!run.ordered.some((service) => service.config.smoke)) {
+    const generic = genericTargets(
+      selected.map((service) => ({
+        service: service.config.name,
+        url: result.urls.services[service.config.name],
+        healthcheckPath: service.settings.healthcheckPath,
+        cronSchedule: service.settings.cronSchedule,
+        expectedCommit: commitSha
+      }))
+    );
+    targets.generic = generic.targets;
+    result.smoke.push(...generic.skipped);
   }
   result.smoke.push(...await runSmokeTests(targets));
   const bad = result.smoke.find((check) => !check.ok);
@@ -59734,6 +60140,14 @@ var USAGE = `usage:
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
            [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;
+var FLAG_OF_INPUT = {
+  "railway-token": "RAILWAY_TOKEN",
+  "project-id": "--project",
+  "commit-sha": "--commit",
+  "working-directory": "--repo",
+  rollback: "--no-rollback",
+  smoke: "--no-smoke"
+};
 async function cli(argv, env) {
   let parsed;
   try {
@@ -59782,7 +60196,7 @@ ${USAGE}`);
     settings = readSettings((name) => inputs[name] ?? "");
   } catch (error) {
     if (error instanceof InputError) {
-      const flag = error.input === "railway-token" ? "RAILWAY_TOKEN" : `--${error.input}`;
+      const flag = FLAG_OF_INPUT[error.input] ?? `--${error.input}`;
       console.error(`railyard: ${flag}: ${printable(error.message.replace(/^input [^:]+: /, ""))}`);
       return 2;
     }

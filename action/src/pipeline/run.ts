@@ -17,7 +17,7 @@ import { linkByMapping, linkByRailway } from "./link.ts";
 import { instanceOf, type LiveState, readLiveState } from "./live.ts";
 import { planEnvironment } from "./plan.ts";
 import { provision } from "./provision.ts";
-<<<<<<< HEAD
+import { type RollbackTarget, requestRollbacks, rollBack } from "./rollback.ts";
 import {
   GENERIC_SMOKE_NOTE,
   genericTargets,
@@ -25,10 +25,6 @@ import {
   type SmokeTargets,
   urlForDomain,
 } from "./smoke.ts";
-=======
-import { type RollbackTarget, requestRollbacks, rollBack } from "./rollback.ts";
-import { runSmokeTests, type SmokeTargets, urlForDomain } from "./smoke.ts";
->>>>>>> 1d06488 (Rebuild action/dist)
 import { sourceTarball } from "./tarball.ts";
 import { dependencyOrder, resolveTarget, type Target } from "./target.ts";
 import { checkTriggers } from "./triggers.ts";
