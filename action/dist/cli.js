@@ -54871,13 +54871,13 @@ query ${name}(${params.join(", ")}) {
 ${fields.join("\n")}
 }`;
 }
-function variablesForDeploymentsQuery(count) {
-  return serviceBatch(
-    "VariablesForServiceDeployments",
-    count,
-    (s) => `  r${s.slice(1)}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})
-  u${s.slice(1)}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)`
-  );
+function variablesForDeploymentsQuery(count, withUserNames = () => true) {
+  return serviceBatch("VariablesForServiceDeployments", count, (s) => {
+    const i = Number(s.slice(1));
+    const rendered = `  r${i}: variablesForServiceDeployment(projectId: $projectId, environmentId: $environmentId, serviceId: $${s})`;
+    return withUserNames(i) ? `${rendered}
+  u${i}: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}, unrendered: true)` : rendered;
+  });
 }
 function deploymentTriggersManyQuery(count) {
   return serviceBatch(
@@ -56920,9 +56920,10 @@ var RailwayClient = class {
       chunk.forEach((id, i) => {
         variables[`s${i}`] = id;
       });
+      const unknown = (i) => !this.#userVariables.has(`${environmentId}/${chunk[i]}`);
       const { data } = await this.#call(
         "VariablesForServiceDeployments",
-        variablesForDeploymentsQuery(chunk.length),
+        variablesForDeploymentsQuery(chunk.length, unknown),
         variables,
         { projectId, environmentId }
       );
