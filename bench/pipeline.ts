@@ -59,7 +59,7 @@ function actionDefaults(): PipelineOptions {
     inputs: Record<string, { default?: unknown }>;
   };
   const settings = readSettings((name) => {
-    if (name === "railway-token") return "a token";
+    if (name === "railway-token") return "placeholder-token";
     const fallback = manifest.inputs[name]?.default;
     // ${{ github.token }} and the like are GitHub expressions, not values this run has.
     return typeof fallback === "string" && !fallback.includes("${{") ? fallback : "";

@@ -56,6 +56,12 @@ const SCRIPT_BENCHMARKS = [
     about: "How time, memory and API requests grow with the number of services and of changed files.",
   },
   {
+    name: "local",
+    title: "`npm run local` by stage",
+    about:
+      "`node scripts/local.mjs --exit` as a user runs it (install, databases, emulator, the pipeline on the real services, smoke test), each stage timed from its first line to the next stage's.",
+  },
+  {
     name: "backend-load",
     title: "Backend under load and faults",
     about:
