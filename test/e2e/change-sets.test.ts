@@ -193,6 +193,29 @@ describe("settings through the environment config", () => {
     );
   });
 
+  it("a fixed variable changed in Railway is set back and its service redeployed, saying variables differ", async () => {
+    const s = await stack();
+    expect((await s.run({})).ok).toBe(true);
+    await s
+      .client()
+      .upsertVariables(s.projectId, productionId(s), storedServiceId(s, "api"), {
+        CONTAINER_ROLE: "trading-engine",
+      });
+    const result = await s.run({});
+    expect(result.ok).toBe(true);
+    expect(deployed(result)).toEqual(["api"]);
+    expect(result.plan.find((p) => p.service === "api")?.reason).toMatch(/^variables differ from Railway/);
+    expect(result.settings.find((x) => x.service === "api")?.changes).toEqual([
+      expect.objectContaining({
+        field: "variables.CONTAINER_ROLE",
+        live: "«hidden»",
+        wanted: "api",
+        unverified: true,
+      }),
+    ]);
+    expect(storedEntry(s, "api").variables.CONTAINER_ROLE).toEqual({ value: "api" });
+  });
+
   it("names declared fields Railway has no setting for, and applies the rest", async () => {
     const s = await stack();
     s.repo.commit(

@@ -14,6 +14,8 @@ export interface LiveService {
   /** The deployment currently serving (latest SUCCESS), if any. */
   live?: DeploymentInfo;
   settingsDiffer: boolean;
+  /** What differs, for the reason ("settings", "variables", "settings and variables", ...); default "settings". */
+  differs?: string;
   source: "commit" | "upload";
   wanted: ServiceSettings;
 }
@@ -59,7 +61,8 @@ export async function planChanges(
       });
       continue;
     }
-    const settingsNote = service.settingsDiffer ? "; settings differ from Railway" : "";
+    const what = service.differs ?? "settings";
+    const settingsNote = service.settingsDiffer ? `; ${what} differ from Railway` : "";
     if (!service.live) {
       plans.push({ ...base, deploy: true, reason: "no live deployment in this environment" });
       continue;
@@ -78,7 +81,7 @@ export async function planChanges(
         ...base,
         deploy: service.settingsDiffer,
         reason: service.settingsDiffer
-          ? `settings differ from Railway (live runs this commit ${short(commitSha)})`
+          ? `${what} differ from Railway (live runs this commit ${short(commitSha)})`
           : `live deployment already runs ${short(commitSha)}`,
       });
       continue;
@@ -137,7 +140,7 @@ export async function planChanges(
       plans.push({
         ...base,
         deploy: true,
-        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`,
+        reason: `${what} differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`,
       });
     } else {
       plans.push({

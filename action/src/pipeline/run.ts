@@ -315,6 +315,7 @@ async function planStage(
     live: live.serving.get(service.serviceId),
     wanted: service.settings,
     settingsDiffer: (changesOf.get(service.config.name)?.rows.length ?? 0) > 0,
+    differs: differs(changesOf.get(service.config.name)),
     source: sourceOf(instanceOf(live, service.serviceId)),
   }));
   const explicit = options.mode === "redeploy" ? (options.services ?? "all") : undefined;
@@ -345,6 +346,15 @@ async function planStage(
   );
   result.notes.push(...triggers.notes);
   return { ...base, plan, ordered, selected, waitsForCi: triggers.waitsForCi };
+}
+
+/** "settings", "variables", "settings and domains", ...: what the plan's rows of a service change. */
+function differs(changes: ServiceChanges | undefined): string {
+  const kinds = [...new Set((changes?.rows ?? []).map((row) => row.kind ?? "setting"))];
+  const words = kinds.map((kind) =>
+    kind === "setting" ? "settings" : kind === "variable" ? "variables" : "domains",
+  );
+  return words.length === 0 ? "settings" : words.join(" and ");
 }
 
 function settingsRow(changes: ServiceChanges | undefined, service: DesiredService) {
