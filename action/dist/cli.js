@@ -13437,14 +13437,14 @@ var require_luxon = __commonJS({
       return Math.floor(Duration.fromMillis(ms).as("days"));
     }
     function highOrderDiffs(cursor, later, units) {
-      const differs = [["years", (a, b) => b.year - a.year], ["quarters", (a, b) => b.quarter - a.quarter + (b.year - a.year) * 4], ["months", (a, b) => b.month - a.month + (b.year - a.year) * 12], ["weeks", (a, b) => {
+      const differs2 = [["years", (a, b) => b.year - a.year], ["quarters", (a, b) => b.quarter - a.quarter + (b.year - a.year) * 4], ["months", (a, b) => b.month - a.month + (b.year - a.year) * 12], ["weeks", (a, b) => {
         const days = dayDiff(a, b);
         return (days - days % 7) / 7;
       }], ["days", dayDiff]];
       const results = {};
       const earlier = cursor;
       let lowestOrder, highWater;
-      for (const [unit, differ] of differs) {
+      for (const [unit, differ] of differs2) {
         if (units.indexOf(unit) >= 0) {
           lowestOrder = unit;
           results[unit] = differ(cursor, later);
@@ -57984,7 +57984,8 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       });
       continue;
     }
-    const settingsNote = service.settingsDiffer ? "; settings differ from Railway" : "";
+    const what = service.differs ?? "settings";
+    const settingsNote = service.settingsDiffer ? `; ${what} differ from Railway` : "";
     if (!service.live) {
       plans.push({ ...base, deploy: true, reason: "no live deployment in this environment" });
       continue;
@@ -58002,7 +58003,7 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       plans.push({
         ...base,
         deploy: service.settingsDiffer,
-        reason: service.settingsDiffer ? `settings differ from Railway (live runs this commit ${short(commitSha)})` : `live deployment already runs ${short(commitSha)}`
+        reason: service.settingsDiffer ? `${what} differ from Railway (live runs this commit ${short(commitSha)})` : `live deployment already runs ${short(commitSha)}`
       });
       continue;
     }
@@ -58055,7 +58056,7 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       plans.push({
         ...base,
         deploy: true,
-        reason: `settings differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`
+        reason: `${what} differ from Railway (no watched file changed since ${short(liveCommit)}${watched})`
       });
     } else {
       plans.push({
@@ -59742,6 +59743,7 @@ async function planStage(base, config) {
     live: live.serving.get(service.serviceId),
     wanted: service.settings,
     settingsDiffer: (changesOf.get(service.config.name)?.rows.length ?? 0) > 0,
+    differs: differs(changesOf.get(service.config.name)),
     source: sourceOf(instanceOf(live, service.serviceId))
   }));
   const explicit = options.mode === "redeploy" ? options.services ?? "all" : void 0;
@@ -59772,6 +59774,13 @@ async function planStage(base, config) {
   );
   result.notes.push(...triggers.notes);
   return { ...base, plan, ordered, selected, waitsForCi: triggers.waitsForCi };
+}
+function differs(changes) {
+  const kinds = [...new Set((changes?.rows ?? []).map((row) => row.kind ?? "setting"))];
+  const words = kinds.map(
+    (kind) => kind === "setting" ? "settings" : kind === "variable" ? "variables" : "domains"
+  );
+  return words.length === 0 ? "settings" : words.join(" and ");
 }
 function settingsRow(changes, service) {
   return {
