@@ -196,11 +196,9 @@ describe("settings through the environment config", () => {
   it("a fixed variable changed in Railway is set back and its service redeployed, saying variables differ", async () => {
     const s = await stack();
     expect((await s.run({})).ok).toBe(true);
-    await s
-      .client()
-      .upsertVariables(s.projectId, productionId(s), storedServiceId(s, "api"), {
-        CONTAINER_ROLE: "trading-engine",
-      });
+    await s.client().upsertVariables(s.projectId, productionId(s), storedServiceId(s, "api"), {
+      CONTAINER_ROLE: "trading-engine",
+    });
     const result = await s.run({});
     expect(result.ok).toBe(true);
     expect(deployed(result)).toEqual(["api"]);
