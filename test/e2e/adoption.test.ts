@@ -1,7 +1,7 @@
 // Adopting Railyard in repositories written for Railway alone: each fixture is validated,
 // planned and deployed to the emulator unchanged (real processes), a commit in one part deploys
 // only that part, and the run's reports say how each service was found and checked.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { cli } from "../../action/src/cli.ts";
 import { GENERIC_SMOKE_NOTE } from "../../action/src/pipeline/smoke.ts";
@@ -90,6 +90,19 @@ describe("a single-service Express API with a root railway.toml and no Railyard 
     const later = await p.run({ mode: "plan" });
     expect(later.ok).toBe(true);
     expect(later.plan.map((plan) => plan.service)).toEqual(["orders-api"]);
+    // A config edited but not committed: read from disk, yet the commit is what deploys.
+    writeFileSync(
+      `${repo.dir}/railway.toml`,
+      `${readFileSync(`${repo.dir}/railway.toml`, "utf8")}\n# edited\n`,
+    );
+    const dirty = await p.run({ mode: "plan" });
+    expect(dirty.notes).toContain(
+      `the working tree differs from commit ${repo.head().slice(0, 7)} (1 file: railway.toml): settings are read from the files on disk, but the deploy is of the commit; commit the changes, or deploy from a clean checkout`,
+    );
+    expect(dirty.events).toContainEqual({
+      kind: "warning",
+      message: expect.stringContaining("working tree differs"),
+    });
   });
 });
 

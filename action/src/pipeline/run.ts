@@ -5,6 +5,7 @@
 import { setMaxListeners } from "node:events";
 import type { LoadedConfig } from "../config/index.ts";
 import { currentBranch, resolveCommit } from "../git/git.ts";
+import { differingTreeWarning, filesDifferingFrom } from "../git/worktree.ts";
 import { RailwayAuthError, RailwayError } from "../railway/errors.ts";
 import type { LiveInstance, RailwayApi, ServiceInstanceInfo } from "../railway/types.ts";
 import { type ApplyOutcome, applyChanges, restoreSettings } from "./apply.ts";
@@ -146,6 +147,11 @@ async function stages(
     );
   });
   result.commitSha = commitSha;
+  const differs = differingTreeWarning(commitSha, await filesDifferingFrom(options.repoDir, commitSha));
+  if (differs) {
+    result.notes.push(differs);
+    emit({ kind: "warning", message: differs });
+  }
 
   emit({ kind: "stage", stage: "provision" });
   if (!(await provisionStage(api, files, options, result))) return done(result);
