@@ -57470,6 +57470,20 @@ async function readFileAt(repoDir, sha, path) {
   return result.code === 0 ? result.stdout : void 0;
 }
 
+// action/src/git/worktree.ts
+async function filesDifferingFrom(repoDir, commitSha) {
+  const changed = await git(repoDir, ["diff", "--name-only", "-z", commitSha, "--"]);
+  const untracked = await git(repoDir, ["ls-files", "--others", "--exclude-standard", "-z"]);
+  if (changed.code !== 0 || untracked.code !== 0) return [];
+  const paths = [...changed.stdout.split("\0"), ...untracked.stdout.split("\0")].filter((p) => p !== "");
+  return [...new Set(paths)].sort();
+}
+function differingTreeWarning(commitSha, files) {
+  if (files.length === 0) return void 0;
+  const sample = files.slice(0, 3).join(", ") + (files.length > 3 ? `, +${files.length - 3} more` : "");
+  return `the working tree differs from commit ${commitSha.slice(0, 7)} (${files.length} file${files.length === 1 ? "" : "s"}: ${sample}): settings are read from the files on disk, but the deploy is of the commit; commit the changes, or deploy from a clean checkout`;
+}
+
 // action/src/railway/environment-config.ts
 var MASKED_CREDENTIAL = "*****";
 function serviceAddress(name) {
@@ -59616,6 +59630,11 @@ async function stages(options, maybeApi, result, emit) {
     );
   });
   result.commitSha = commitSha;
+  const differs = differingTreeWarning(commitSha, await filesDifferingFrom(options.repoDir, commitSha));
+  if (differs) {
+    result.notes.push(differs);
+    emit({ kind: "warning", message: differs });
+  }
   emit({ kind: "stage", stage: "provision" });
   if (!await provisionStage(api, files, options, result)) return done(result);
   emit({ kind: "stage", stage: "target" });
