@@ -59630,10 +59630,10 @@ async function stages(options, maybeApi, result, emit) {
     );
   });
   result.commitSha = commitSha;
-  const differs = differingTreeWarning(commitSha, await filesDifferingFrom(options.repoDir, commitSha));
-  if (differs) {
-    result.notes.push(differs);
-    emit({ kind: "warning", message: differs });
+  const differs2 = differingTreeWarning(commitSha, await filesDifferingFrom(options.repoDir, commitSha));
+  if (differs2) {
+    result.notes.push(differs2);
+    emit({ kind: "warning", message: differs2 });
   }
   emit({ kind: "stage", stage: "provision" });
   if (!await provisionStage(api, files, options, result)) return done(result);
