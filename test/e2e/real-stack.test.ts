@@ -5,7 +5,7 @@
 // first deploy serves both stories.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PipelineResult } from "../../action/src/pipeline/types.ts";
 import { type Stack, startStack } from "./helpers.ts";
@@ -86,14 +86,14 @@ describe("the real stack on the emulator", () => {
 
   it("a frontend built with the wrong API URL fails the smoke test and is rolled back to the build that works", async () => {
     expect(first.ok).toBe(true);
-    const api = stack.client();
-    const project = await api.project(stack.projectId);
-    const env = project.environments.find((e) => e.name === "production")?.id ?? "";
-    const frontend = project.services.find((s) => s.name === "frontend")?.id ?? "";
-    await api.upsertVariables(stack.projectId, env, frontend, { NEXT_PUBLIC_API_URL: "http://127.0.0.1:9" });
+    // The files set NEXT_PUBLIC_API_URL (a reference to the api's domain): a commit points it elsewhere.
+    const toml = readFileSync(`${stack.repo.dir}/frontend/railway.toml`, "utf8");
     const before = stack.repo.head();
     stack.repo.commit(
-      { "frontend/app/e2e-wrong-url.txt": "rebuild\n" },
+      {
+        "frontend/railway.toml": toml.replace('"https://${{api.RAILWAY_PUBLIC_DOMAIN}}"', '"http://127.0.0.1:9"'),
+        "frontend/app/e2e-wrong-url.txt": "rebuild\n",
+      },
       "frontend: rebuild with a wrong API URL",
     );
 
