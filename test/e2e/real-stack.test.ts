@@ -91,7 +91,10 @@ describe("the real stack on the emulator", () => {
     const before = stack.repo.head();
     stack.repo.commit(
       {
-        "frontend/railway.toml": toml.replace('"https://${{api.RAILWAY_PUBLIC_DOMAIN}}"', '"http://127.0.0.1:9"'),
+        "frontend/railway.toml": toml.replace(
+          '"https://${{api.RAILWAY_PUBLIC_DOMAIN}}"',
+          '"http://127.0.0.1:9"',
+        ),
         "frontend/app/e2e-wrong-url.txt": "rebuild\n",
       },
       "frontend: rebuild with a wrong API URL",
