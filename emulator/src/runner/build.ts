@@ -72,13 +72,13 @@ export async function snapshotCommit(repoDir: string, fullSha: string, dest: str
       errors += chunk.toString();
     });
     git.stdout.pipe(tar.stdin);
-    let gitCode: number | null = null;
-    git.on("close", (code) => {
-      gitCode = code;
-    });
     git.on("error", reject);
     tar.on("error", reject);
-    tar.on("close", (tarCode) => {
+    // Both must have closed: tar can close before git's close event arrives (a race that read
+    // as "could not snapshot commit" with no error text under load).
+    const closed = (child: import("node:child_process").ChildProcess) =>
+      new Promise<number | null>((done) => child.on("close", done));
+    void Promise.all([closed(git), closed(tar)]).then(([gitCode, tarCode]) => {
       if (gitCode === 0 && tarCode === 0) resolve();
       else reject(new BuildError(`could not snapshot commit ${fullSha.slice(0, 12)}: ${errors.trim()}`));
     });
