@@ -194,15 +194,24 @@ describe("no secret reaches any output", () => {
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stdout).toContain(`::add-mask::${wrongToken}`);
 
-    // A missing variable: CORS_ORIGIN taken away from the api in Railway.
+    // A missing variable: the files now require PAYMENTS_API_KEY of the api (a value only
+    // Railway holds: the files set CORS_ORIGIN themselves, so taking that away is no longer a
+    // missing variable), and it is taken away from the api in Railway.
+    const toml = readFileSync(join(repo.dir, "backend/railway.toml"), "utf8");
+    const requiring = toml.replace(
+      'required = ["CORS_ORIGIN"]',
+      'required = ["CORS_ORIGIN", "PAYMENTS_API_KEY"]',
+    );
+    expect(requiring).not.toBe(toml);
+    repo.commit({ "backend/railway.toml": requiring }, "api requires PAYMENTS_API_KEY");
     const project = [...emulator.state.projects.values()][0];
     const apiId = project?.services.find((service) => service.name === "api")?.id;
     const apiInstances = [...emulator.state.instances.values()].filter((i) => i.serviceId === apiId);
     expect(apiInstances.length).toBeGreaterThan(0);
-    for (const instance of apiInstances) delete instance.variables.CORS_ORIGIN;
+    for (const instance of apiInstances) delete instance.variables.PAYMENTS_API_KEY;
     const missing = await act("missing variable", { mode: "redeploy", services: "api" });
     expect(missing.exitCode).not.toBe(0);
-    expect(missing.stdout).toContain("CORS_ORIGIN");
+    expect(missing.stdout).toContain("PAYMENTS_API_KEY");
 
     // Every file the runs wrote: the workspace (tracked or not) and the runner's temp folder.
     const untracked = execFileSync("git", ["status", "--porcelain", "--ignored", "--untracked-files=all"], {
