@@ -282,7 +282,8 @@ async function railyardRun(
 ): Promise<boolean> {
   const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token });
   try {
-    const result = await runPipeline({ ...actionDefaults(), repoDir, ...options }, { api: client });
+    // smoke off (stated): the simulated services serve no pages, so any smoke test would fail.
+    const result = await runPipeline({ ...actionDefaults(), repoDir, smoke: false, ...options }, { api: client });
     if (!result.ok) log(`    railyard failed: ${result.reason}`);
     return result.ok;
   } finally {
