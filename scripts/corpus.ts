@@ -8,8 +8,17 @@
 // DIR defaults to RAILYARD_CORPUS_DIR, else ../shared/railway/corpus when it exists.
 // Exit codes: 0 every check held, 1 a check failed, 2 no corpus / bad usage.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type Finding, loadConfig, validateConfigText } from "../action/src/config/index.ts";
@@ -43,6 +52,8 @@ export interface CorpusFile {
   path: string;
   /** Where it came from, e.g. "0-Zt/crypto-dashboard-backend railway.toml". */
   origin: string;
+  /** Its path in the repository it came from, e.g. "apps/web/railway.toml": paths in it resolve from there. */
+  repoPath: string;
   /** The corpus index's notes for the file. */
   notes: string;
   findings: Finding[];
@@ -57,14 +68,14 @@ export class CorpusMissingError extends Error {
   }
 }
 
-function readIndex(dir: string): Map<string, { origin: string; notes: string }> {
-  const index = new Map<string, { origin: string; notes: string }>();
+function readIndex(dir: string): Map<string, { origin: string; notes: string; repoPath: string }> {
+  const index = new Map<string, { origin: string; notes: string; repoPath: string }>();
   const path = join(dir, "index.tsv");
   if (!existsSync(path)) return index;
   const [, ...rows] = readFileSync(path, "utf8").split("\n");
   for (const row of rows) {
     const [file, repo, , origin, notes] = row.split("\t");
-    if (file) index.set(file, { origin: `${repo} ${origin}`, notes: notes ?? "" });
+    if (file) index.set(file, { origin: `${repo} ${origin}`, notes: notes ?? "", repoPath: origin ?? "" });
   }
   return index;
 }
@@ -79,10 +90,26 @@ export async function runCorpus(dir: string): Promise<CorpusFile[]> {
     if (!existsSync(folder)) continue;
     for (const name of readdirSync(folder).sort()) {
       const path = `${kind}/${name}`;
-      // The corpus has the config files only, not the repositories: skip Dockerfile checks.
-      const config = await loadConfig({ repoDir: dir, files: [path], checkFilesystem: false });
       const entry = index.get(path);
-      files.push({ path, origin: entry?.origin ?? "", notes: entry?.notes ?? "", findings: config.findings });
+      // Each file is validated where it lived in its repository, so that a relative
+      // dockerfilePath ("../../Dockerfile" from apps/web/) resolves as it did there.
+      const repoPath = entry?.repoPath || `railway.${kind}`;
+      const repoDir = mkdtempSync(join(tmpdir(), "railyard-corpus-"));
+      try {
+        mkdirSync(join(repoDir, dirname(repoPath)), { recursive: true });
+        writeFileSync(join(repoDir, repoPath), readFileSync(join(dir, path)));
+        // The corpus has the config files only, not the repositories: skip Dockerfile checks.
+        const config = await loadConfig({ repoDir, files: [repoPath], checkFilesystem: false });
+        files.push({
+          path,
+          origin: entry?.origin ?? "",
+          repoPath,
+          notes: entry?.notes ?? "",
+          findings: config.findings,
+        });
+      } finally {
+        rmSync(repoDir, { recursive: true, force: true });
+      }
     }
   }
   return files;
@@ -209,7 +236,7 @@ export function checkConformance(
   let parsed = 0;
   for (const file of files) {
     const text = readFileSync(join(dir, file.path), "utf8");
-    const result = validateConfigText(file.path, text, { checkFilesystem: false });
+    const result = validateConfigText(file.repoPath, text, { checkFilesystem: false });
     if (result.file.data === undefined) continue;
     parsed += 1;
     const onlyDocumented = JSON.stringify(documentedPart(result.file.data, documented), null, 2);
@@ -218,8 +245,8 @@ export function checkConformance(
     const allowed = indexFlags(file)
       .filter((flag) => flag.startsWith("invalid-enum:") || flag.startsWith("type:"))
       .map((flag) => flag.replace(/^[a-z-]+:/, "").replace(/[=].*$/, ""));
-    for (const finding of validateConfigText("railway.json", onlyDocumented, { checkFilesystem: false })
-      .findings) {
+    const asJson = posix.join(posix.dirname(file.repoPath), "railway.json");
+    for (const finding of validateConfigText(asJson, onlyDocumented, { checkFilesystem: false }).findings) {
       if (finding.severity !== "error") continue;
       const path = /^`([^`]+)`/.exec(finding.message)?.[1] ?? "";
       if (!allowed.includes(path)) unexpected.push(`${file.path}: ${finding.code}: ${finding.message}`);
