@@ -283,7 +283,10 @@ async function railyardRun(
   const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token });
   try {
     // smoke off (stated): the simulated services serve no pages, so any smoke test would fail.
-    const result = await runPipeline({ ...actionDefaults(), repoDir, smoke: false, ...options }, { api: client });
+    const result = await runPipeline(
+      { ...actionDefaults(), repoDir, smoke: false, ...options },
+      { api: client },
+    );
     if (!result.ok) log(`    railyard failed: ${result.reason}`);
     return result.ok;
   } finally {
