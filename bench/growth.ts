@@ -246,7 +246,7 @@ async function pipelineCase(services: number): Promise<CaseResult> {
           timeoutMs: 10 * 60_000,
           // Not the default 4: every deployment in flight at once is the worst case for memory,
           // which is what this case measures; 64 is the input's maximum.
-          concurrency: Math.min(services, 64),
+          concurrency: Number.POSITIVE_INFINITY,
           rollback: false,
           smoke: false,
           smokeTimeoutMs: 0,
@@ -386,7 +386,7 @@ if (caseIndex >= 0) {
         "validateAndResolve = loadConfig over every file + resolveServiceSettings for each service in production and pr.",
         "changeDetection = planChanges: git diff between the live and the new commit, then every service's watch patterns (action/src/git/watch.ts).",
         "validate/resolve and change detection read only the checkout: they have no API client, so no request column.",
-        "pipelineGrowth: runPipeline redeploying every service against the in-process emulator (simulated 500 ms deployments). Not the action's defaults, on purpose: concurrency = services up to the input's maximum of 64 (every deployment in flight at once: the worst case for memory), stability window 0 (a fixed wait, no memory), no smoke (no URL to test). Requests counted by the emulator against the run's token; RSS includes the emulator. Requests and time at the default inputs: the pipeline benchmark.",
+        "pipelineGrowth: runPipeline redeploying every service against the in-process emulator (simulated 500 ms deployments). Concurrency all, the action's default (every deployment in flight at once: the worst case for memory); not the action's defaults, on purpose: stability window 0 (a fixed wait, no memory), no smoke (no URL to test). Requests counted by the emulator against the run's token; RSS includes the emulator. Requests and time at the default inputs: the pipeline benchmark.",
       ],
     })}\n`,
   );

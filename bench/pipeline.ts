@@ -2,7 +2,7 @@
 // on the emulator with no latency and with a remote API's latency (100 ms per request, 300 ms
 // per subscription message) and Railway's Hobby rate limits (1,000 requests/hour, 10/s):
 //
-// - railyard (deploy): `mode: deploy` with the action's default inputs (concurrency 4,
+// - railyard (deploy): `mode: deploy` with the action's default inputs (concurrency all,
 //   stability-seconds 20, rollback on, smoke on, timeout 30 min) after a push that changes every
 //   service's watched files, its settings and a fixed variable;
 // - railyard (no change): the same run again: nothing to deploy;
@@ -288,6 +288,8 @@ async function railyardRun(
       { api: client },
     );
     if (!result.ok) log(`    railyard failed: ${result.reason}`);
+    if (process.env.RAILYARD_BENCH_OPS)
+      log(`    by operation: ${JSON.stringify(Object.fromEntries(client.requestsByOperation))}`);
     return result.ok;
   } finally {
     await client.close();
@@ -390,14 +392,14 @@ console.log(
     {
       benchmark: "pipeline",
       simulatedDeploymentMs: durationMs,
-      inputs: `action defaults: concurrency ${defaults.concurrency}, stability-seconds ${defaults.stabilityMs / 1000}, rollback ${defaults.rollback}, smoke ${defaults.smoke}, timeout-minutes ${defaults.timeoutMs / 60_000}`,
+      inputs: `action defaults: concurrency ${Number.isFinite(defaults.concurrency) ? defaults.concurrency : "all"}, stability-seconds ${defaults.stabilityMs / 1000}, rollback ${defaults.rollback}, smoke ${defaults.smoke}, timeout-minutes ${defaults.timeoutMs / 60_000}`,
       rateLimits: `Hobby: ${HOBBY_PER_HOUR} requests/hour, ${HOBBY_PER_SECOND}/s`,
       results: rows,
       railyardRequestsPerService: perService,
       goals,
       notes: [
         "requests: counted by the emulator against the run's own token (HTTP requests and subscription starts: what X-RateLimit-Remaining subtracts); hobbyBudgetPercent = requests / 1,000.",
-        "beyondSlowestMs = wallMs − slowestDeploymentMs (the emulator's record, created → SUCCESS). Railyard's includes the default 20-second stability window after the last SUCCESS and the queue of concurrency 4; the recipe's includes every other deployment, one after another.",
+        "beyondSlowestMs = wallMs − slowestDeploymentMs (the emulator's record, created → SUCCESS). Railyard's includes the default 20-second stability window after the last SUCCESS; the recipe's includes every other deployment, one after another.",
         "railyard: deploy after a push that changes every service's files, settings and a fixed variable. unchanged: the same deploy run again, nothing to do.",
         "recipe: `railway up --service X --ci` per service, one after another: project read, source upload, 500 ms pause, build-log and deployment subscriptions on their own sockets (railwayapp/cli src/commands/up.rs).",
         "autodeploy: Railway rebuilds every service on every push, all at once, started on Railway's side: no request from the user's token; its wall time is the emulator's, first creation to last SUCCESS. It deploys every service even when one changed.",

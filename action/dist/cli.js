@@ -46027,12 +46027,12 @@ var require_limiter = __commonJS({
        * @param {Number} [concurrency=Infinity] The maximum number of jobs allowed
        *     to run concurrently
        */
-      constructor(concurrency) {
+      constructor(concurrency2) {
         this[kDone] = () => {
           this.pending--;
           this[kRun]();
         };
-        this.concurrency = concurrency || Infinity;
+        this.concurrency = concurrency2 || Infinity;
         this.jobs = [];
         this.pending = 0;
       }
@@ -46114,8 +46114,8 @@ var require_permessage_deflate2 = __commonJS({
         this._inflate = null;
         this.params = null;
         if (!zlibLimiter) {
-          const concurrency = this._options.concurrencyLimit !== void 0 ? this._options.concurrencyLimit : 10;
-          zlibLimiter = new Limiter(concurrency);
+          const concurrency2 = this._options.concurrencyLimit !== void 0 ? this._options.concurrencyLimit : 10;
+          zlibLimiter = new Limiter(concurrency2);
         }
       }
       /**
@@ -54360,6 +54360,10 @@ function number(name, value, fallback, range) {
   }
   return parsed;
 }
+function concurrency(value) {
+  if (value === "" || value === "all") return Number.POSITIVE_INFINITY;
+  return number("concurrency", value, Number.POSITIVE_INFINITY, { min: 1, max: 64, integer: true });
+}
 function url(name, value) {
   if (value === "") return void 0;
   let parsed;
@@ -54465,7 +54469,7 @@ function readSettings(read) {
       min: 0.1,
       max: 60
     }),
-    concurrency: number("concurrency", get("concurrency"), 4, { min: 1, max: 64, integer: true }),
+    concurrency: concurrency(get("concurrency")),
     rollback: bool("rollback", get("rollback"), true),
     deleteUndeclared: bool("delete-undeclared", get("delete-undeclared"), false),
     smoke: bool("smoke", get("smoke"), true),
@@ -54858,9 +54862,9 @@ ${fields.join("\n")}
 }
 ${DEPLOYMENT_FIELDS}`;
 }
-var SERVICE_BATCH = 50;
-function serviceBatch(name, count, field) {
-  const params = ["$projectId: String!", "$environmentId: String!"];
+var SERVICE_BATCH = 100;
+function serviceBatch(name, count, field, params = ["$projectId: String!", "$environmentId: String!"]) {
+  params = [...params];
   const fields = [];
   for (let i = 0; i < count; i++) {
     params.push(`$s${i}: String!`);
@@ -54886,6 +54890,27 @@ function deploymentTriggersManyQuery(count) {
     (s) => `  t${s.slice(1)}: deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}) {
     edges { node { id branch repository checkSuites } }
   }`
+  );
+}
+function recentDeploymentsManyQuery(count) {
+  return `${serviceBatch(
+    "RecentDeploymentsMany",
+    count,
+    (s) => `  l${s.slice(1)}: deployments(input: { projectId: $projectId, environmentId: $environmentId, serviceId: $${s} }, first: $first) {
+    edges { node { ...DeploymentFields } }
+  }`,
+    ["$projectId: String!", "$environmentId: String!", "$first: Int"]
+  )}
+${DEPLOYMENT_FIELDS}`;
+}
+function instanceExecutionsManyQuery(count) {
+  return serviceBatch(
+    "DeploymentInstanceExecutionsMany",
+    count,
+    (s) => `  e${s.slice(1)}: deploymentInstanceExecutions(input: { environmentId: $environmentId, serviceId: $${s} }, first: $first) {
+    edges { node { id deploymentId status createdAt updatedAt completedAt } }
+  }`,
+    ["$environmentId: String!", "$first: Int"]
   );
 }
 
@@ -55175,6 +55200,8 @@ var Transport = class {
   log;
   rateLimit = {};
   requestCount = 0;
+  /** Requests sent, by operation name (diagnostics, benchmarks). */
+  requestsByOperation = /* @__PURE__ */ new Map();
   #agent = new import_undici.Agent({ keepAliveTimeout: 1e4, connect: { timeout: 1e4 } });
   #retry;
   /** Start times of the last maxPerSecond requests, in order (pacing). */
@@ -55214,6 +55241,15 @@ var Transport = class {
       await sleep(at2 - now);
     }
   }
+  /** A request made outside this transport (a subscription start): paced and counted like one. */
+  async reserve(operation) {
+    await this.#pace();
+    this.#count(operation);
+  }
+  #count(operation) {
+    this.requestCount++;
+    this.requestsByOperation.set(operation, (this.requestsByOperation.get(operation) ?? 0) + 1);
+  }
   async close() {
     await this.#agent.close();
   }
@@ -55226,7 +55262,7 @@ var Transport = class {
       let text;
       try {
         await this.#pace();
-        this.requestCount++;
+        this.#count(operation);
         const res = await (0, import_undici.request)(url2, {
           method: "POST",
           headers,
@@ -56114,6 +56150,8 @@ var DeploymentWatcher = class {
   /** When each unread id was added, and the ids a subscription reported since. */
   #unreadSince = /* @__PURE__ */ new Map();
   #reported = /* @__PURE__ */ new Set();
+  /** Subscriptions still waiting for the rate limit's pacing: their grace has not begun. */
+  #notStarted = /* @__PURE__ */ new Set();
   #addedReadGrace;
   #loop;
   #wake;
@@ -56198,6 +56236,7 @@ var DeploymentWatcher = class {
       if (!pending.has(id)) {
         this.#firstWatched.delete(id);
         this.#notVisible.delete(id);
+        this.#notStarted.delete(id);
       }
     }
     this.#wake?.();
@@ -56346,12 +56385,12 @@ var DeploymentWatcher = class {
     if (!subscribed || this.#addedReadGrace <= 0) return take(all);
     for (const id of all) if (this.#reported.has(id)) take([id]);
     const now = Date.now();
-    const due = [...this.#unread].filter(
-      (id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace
-    );
+    const waiting = [...this.#unread].filter((id) => !this.#notStarted.has(id));
+    const due = waiting.filter((id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace);
     if (due.length > 0) return take(due);
     if (this.#unread.size === 0) return [];
-    const next = Math.min(...[...this.#unread].map((id) => this.#unreadSince.get(id) ?? now));
+    if (waiting.length === 0) return this.#addedReadGrace;
+    const next = Math.min(...waiting.map((id) => this.#unreadSince.get(id) ?? now));
     return Math.max(1, next + this.#addedReadGrace - now);
   }
   /** Sleeps up to ms; resolves true when woken early (a change, a new watch, a failure, an abort). */
@@ -56375,9 +56414,17 @@ var DeploymentWatcher = class {
         if (this.#observe(d)) this.#wake?.();
       },
       () => this.#wake?.(),
-      (id) => this.#retryWhileFresh(id, true)
+      (id) => this.#retryWhileFresh(id, true),
+      // The grace for a subscription's first report runs from its start, after any pacing.
+      (id) => {
+        this.#notStarted.delete(id);
+        if (this.#unreadSince.has(id)) this.#unreadSince.set(id, Date.now());
+      }
     );
-    for (const id of ids) this.#socket.add(id);
+    for (const id of ids) {
+      if (!this.#socket.has(id)) this.#notStarted.add(id);
+      this.#socket.add(id);
+    }
   }
   /**
    * Ends the subscriptions no watch needs, after a short linger: a deployment followed again
@@ -56402,14 +56449,17 @@ var Socket = class {
   #onFail;
   /** A subscription answered "not found": true when the watcher subscribes again later. */
   #onNotFound;
+  /** A subscription is about to be sent (after the rate limit's pacing). */
+  #onStarted;
   #subscriptions = /* @__PURE__ */ new Map();
   #client;
   #disposed = false;
-  constructor(host, onDeployment, onFail, onNotFound) {
+  constructor(host, onDeployment, onFail, onNotFound, onStarted) {
     this.#host = host;
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
     this.#onNotFound = onNotFound;
+    this.#onStarted = onStarted;
   }
   has(id) {
     return this.#subscriptions.has(id);
@@ -56458,7 +56508,6 @@ var Socket = class {
       removed = true;
       stop?.();
     });
-    this.#host.countRequest();
     const failOrRetry = (message) => {
       if (isNotFoundMessage(message) && this.#onNotFound(id)) {
         stop?.();
@@ -56466,9 +56515,10 @@ var Socket = class {
         removed = true;
       } else this.#fail(message);
     };
-    this.#connect().then(
-      (client) => {
+    Promise.all([this.#connect(), this.#host.startSubscription()]).then(
+      ([client]) => {
         if (removed || this.#disposed) return;
+        this.#onStarted(id);
         stop = client.subscribe(
           { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
           {
@@ -56576,9 +56626,13 @@ var RailwayClient = class {
     const scope = await this.tokenScope();
     return scope.kind === "project" ? { "Project-Access-Token": this.#token } : { Authorization: `Bearer ${this.#token}` };
   }
-  /** Counts a request made outside the HTTP transport (a subscription start). */
-  countRequest() {
-    this.#transport.requestCount++;
+  /** A subscription start: paced and counted as a request, as Railway's limits count it. */
+  async startSubscription() {
+    await this.#transport.reserve("subscription");
+  }
+  /** Requests sent so far, by operation name (subscription starts as "subscription"). */
+  get requestsByOperation() {
+    return this.#transport.requestsByOperation;
   }
   get log() {
     return this.#log;
@@ -56908,7 +56962,7 @@ var RailwayClient = class {
     return this.#secretMap(rendered, userNames ?? /* @__PURE__ */ new Set());
   }
   /**
-   * variablesForDeployment of many services: one request per 50 services, each service's
+   * variablesForDeployment of many services: one request per 100 services, each service's
    * rendered variables and, in the same request, the names the user set (for the metadata rule).
    */
   async variablesForDeployments(projectId, environmentId, serviceIds2) {
@@ -57001,7 +57055,7 @@ var RailwayClient = class {
       checkSuites: e.node.checkSuites
     }));
   }
-  /** deploymentTriggers of many services: one request per 50 services (aliased fields). */
+  /** deploymentTriggers of many services: one request per 100 services (aliased fields). */
   async deploymentTriggersMany(projectId, environmentId, serviceIds2) {
     const out = /* @__PURE__ */ new Map();
     const unique = [...new Set(serviceIds2)];
@@ -57038,9 +57092,7 @@ var RailwayClient = class {
    * (docs/decisions/0120-ambiguous-deploy-requests.md).
    */
   async deployCommit(environmentId, serviceId, commitSha, options = {}) {
-    const existing = new Set(
-      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
-    );
+    const existing = await this.#existingDeployments(environmentId, serviceId, options);
     const startedAt = Date.now();
     try {
       const { data } = await this.#call(
@@ -57061,6 +57113,40 @@ var RailwayClient = class {
         (d) => !existing.has(d.id) && d.meta?.commitHash === commitSha && createdSince(d, startedAt - this.#skewMs)
       );
     }
+  }
+  /** The deployment ids the caller read before (one batched read for the run), or a read of this service's. */
+  async #existingDeployments(environmentId, serviceId, options) {
+    if (options.existingDeploymentIds) return options.existingDeploymentIds;
+    return new Set((await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id));
+  }
+  /**
+   * Recent deployments of many services, newest first: one request per 100 services (aliased
+   * fields), keyed by service id. What exists before a run's deploy requests.
+   */
+  async recentDeploymentsMany(projectId, environmentId, serviceIds2, first = 20) {
+    const out = /* @__PURE__ */ new Map();
+    const unique = [...new Set(serviceIds2)];
+    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + SERVICE_BATCH);
+      const variables = { projectId, environmentId, first };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "RecentDeploymentsMany",
+        recentDeploymentsManyQuery(chunk.length),
+        variables,
+        { projectId, environmentId }
+      );
+      chunk.forEach((serviceId, i) => {
+        const conn = data?.[`l${i}`];
+        out.set(
+          serviceId,
+          (conn?.edges ?? []).map((e) => toDeployment(e.node)).sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"))
+        );
+      });
+    }
+    return out;
   }
   /**
    * After an ambiguous deploy request: looks for the deployment it created, for as long as
@@ -57115,9 +57201,7 @@ var RailwayClient = class {
   async uploadSource(projectId, environmentId, serviceId, tarball, options = {}) {
     const operation = "source upload";
     await this.#checkScope(projectId, environmentId, operation);
-    const existing = new Set(
-      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id)
-    );
+    const existing = await this.#existingDeployments(environmentId, serviceId, options);
     const startedAt = Date.now();
     const url2 = new URL(
       `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
@@ -57238,14 +57322,29 @@ var RailwayClient = class {
       { input: { environmentId, serviceId }, first },
       { environmentId }
     );
-    const conn = data?.deploymentInstanceExecutions;
-    return conn.edges.map(({ node }) => ({
-      id: node.id,
-      deploymentId: node.deploymentId,
-      status: node.status,
-      createdAt: node.createdAt,
-      completedAt: node.completedAt ?? null
-    })).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+    return executionsOf(data?.deploymentInstanceExecutions);
+  }
+  /** instanceExecutions of many services: one request per 100 services (aliased fields), keyed by service id. */
+  async instanceExecutionsMany(environmentId, serviceIds2, first = 50) {
+    const out = /* @__PURE__ */ new Map();
+    const unique = [...new Set(serviceIds2)];
+    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + SERVICE_BATCH);
+      const variables = { environmentId, first };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "DeploymentInstanceExecutionsMany",
+        instanceExecutionsManyQuery(chunk.length),
+        variables,
+        { environmentId }
+      );
+      chunk.forEach((serviceId, i) => {
+        out.set(serviceId, executionsOf(data?.[`e${i}`]));
+      });
+    }
+    return out;
   }
   async buildLogs(deploymentId, limit = 500) {
     const { data } = await this.#call("BuildLogs", BuildLogsQuery, { deploymentId, limit });
@@ -57346,6 +57445,16 @@ function toUpdateInput(settings) {
     input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
   }
   return input;
+}
+function executionsOf(connection) {
+  const conn = connection;
+  return (conn?.edges ?? []).map(({ node }) => ({
+    id: node.id,
+    deploymentId: node.deploymentId,
+    status: node.status,
+    createdAt: node.createdAt,
+    completedAt: node.completedAt ?? null
+  })).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 }
 
 // action/src/pipeline/run.ts
@@ -58188,11 +58297,43 @@ async function instanceRestarts(api, environmentId, serviceId, deploymentId, opt
   } catch {
     return void 0;
   }
-  const since = options.sinceMs ?? 0;
-  const bad = executions.filter(
-    (e) => e.deploymentId === deploymentId && (e.status === "CRASHED" || e.status === "RESTARTING" || e.status === "EXITED" && !options.expectsExit) && Date.parse(e.completedAt ?? e.createdAt) >= since
-  );
+  const bad = executions.filter((e) => isRestart(e, deploymentId, options.sinceMs ?? 0, options.expectsExit));
   return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
+}
+function isRestart(execution, deploymentId, since, expectsExit) {
+  return execution.deploymentId === deploymentId && (execution.status === "CRASHED" || execution.status === "RESTARTING" || execution.status === "EXITED" && !expectsExit) && Date.parse(execution.completedAt ?? execution.createdAt) >= since;
+}
+async function instanceRestartsMany(api, environmentId, checks) {
+  const out = /* @__PURE__ */ new Map();
+  if (checks.length === 0) return out;
+  if (!api.instanceExecutionsMany) {
+    await Promise.all(
+      checks.map(async (check) => {
+        const loop = await instanceRestarts(api, environmentId, check.serviceId, check.deploymentId, {
+          expectsExit: check.expectsExit
+        });
+        if (loop) out.set(check.deploymentId, loop);
+      })
+    );
+    return out;
+  }
+  let runs;
+  try {
+    runs = await api.instanceExecutionsMany(
+      environmentId,
+      checks.map((check) => check.serviceId),
+      50
+    );
+  } catch {
+    return out;
+  }
+  for (const check of checks) {
+    const executions = runs.get(check.serviceId);
+    if (!executions) continue;
+    const bad = executions.filter((e) => isRestart(e, check.deploymentId, 0, check.expectsExit));
+    out.set(check.deploymentId, { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] });
+  }
+  return out;
 }
 var NOT_YET_BUILDING = /* @__PURE__ */ new Set([
   "QUEUED",
@@ -58213,6 +58354,7 @@ async function runDeployments(jobs, ctx) {
   const ended = /* @__PURE__ */ new Set();
   const pending = [...jobs];
   const stability = [];
+  const crashChecks = [];
   const active = /* @__PURE__ */ new Set();
   let limited;
   const rateLimitMessage = (error) => {
@@ -58297,7 +58439,10 @@ async function runDeployments(jobs, ctx) {
     record.startedAt = now();
     let id;
     try {
-      const options = ctx.interrupted ? { signal: ctx.interrupted } : {};
+      const options = {
+        ...ctx.interrupted ? { signal: ctx.interrupted } : {},
+        ...job.existingDeploymentIds ? { existingDeploymentIds: job.existingDeploymentIds } : {}
+      };
       id = job.source === "commit" ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha, options) : await ctx.api.uploadSource(
         ctx.projectId,
         ctx.environmentId,
@@ -58333,6 +58478,7 @@ async function runDeployments(jobs, ctx) {
     }
   };
   const watchStability = async (job, id, record) => {
+    const windowStart = now();
     const window2 = ctx.interrupted ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted]) : AbortSignal.timeout(ctx.stabilityMs);
     let after;
     try {
@@ -58351,17 +58497,35 @@ async function runDeployments(jobs, ctx) {
       return;
     }
     if (ctx.interrupted?.aborted) return;
-    const loop = await instanceRestarts(ctx.api, ctx.environmentId, job.serviceId, id, {
-      expectsExit: job.expectsExit
-    });
-    if (loop && loop.restarts > 0) {
-      record.status = "CRASHED";
-      const failure = await explainFailure(ctx.api, id, "CRASHED");
-      record.failure = {
-        ...failure,
-        message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} within the ${seconds2}-second stability window: a crash loop (Railway still shows the deployment SUCCESS)`
-      };
-    }
+    crashChecks.push({ job, id, record, successAt: windowStart });
+  };
+  const checkCrashLoops = async () => {
+    if (crashChecks.length === 0 || ctx.interrupted?.aborted) return;
+    const readAt = now();
+    const loops = await instanceRestartsMany(
+      ctx.api,
+      ctx.environmentId,
+      crashChecks.map(({ job, id }) => ({
+        serviceId: job.serviceId,
+        deploymentId: id,
+        expectsExit: job.expectsExit
+      }))
+    );
+    const seconds2 = Math.round(ctx.stabilityMs / 1e3);
+    await Promise.all(
+      crashChecks.map(async ({ id, record, successAt }) => {
+        const loop = loops.get(id);
+        if (!loop || loop.restarts === 0 || record.status !== "SUCCESS") return;
+        record.status = "CRASHED";
+        const failure = await explainFailure(ctx.api, id, "CRASHED");
+        const watched = Math.round((readAt - successAt) / 1e3);
+        const within = watched <= seconds2 + 5 ? `within the ${seconds2}-second stability window` : `in the ${watched} s after it reached SUCCESS (the ${seconds2}-second stability window, then the wait for the other services' windows)`;
+        record.failure = {
+          ...failure,
+          message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} ${within}: a crash loop (Railway still shows the deployment SUCCESS)`
+        };
+      })
+    );
   };
   const schedule = () => {
     for (let index = 0; index < pending.length; ) {
@@ -58399,6 +58563,7 @@ async function runDeployments(jobs, ctx) {
   }
   for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
   await Promise.all(stability);
+  await checkCrashLoops();
   return jobs.map((job) => records.get(job.service));
 }
 
@@ -58537,22 +58702,28 @@ async function readLiveState(api, projectId, environmentId, serviceIds2) {
   const environment = await api.environmentState(environmentId);
   const instances = new Map(environment.instances.map((instance) => [instance.serviceId, instance]));
   const serving = /* @__PURE__ */ new Map();
-  await Promise.all(
-    serviceIds2.map(async (serviceId) => {
+  const unsure = [];
+  for (const serviceId of serviceIds2) {
+    const latest = instances.get(serviceId)?.latestDeployment;
+    if (!latest) serving.set(serviceId, void 0);
+    else if (HEALTHY.has(latest.status)) serving.set(serviceId, latest);
+    else unsure.push(serviceId);
+  }
+  if (unsure.length > 0) {
+    const recent = api.recentDeploymentsMany ? await api.recentDeploymentsMany(projectId, environmentId, unsure, 20) : new Map(
+      await Promise.all(
+        unsure.map(
+          async (serviceId) => [serviceId, await api.deployments(projectId, environmentId, serviceId, 20)]
+        )
+      )
+    );
+    for (const serviceId of unsure)
       serving.set(
         serviceId,
-        await servingDeployment(api, projectId, environmentId, instances.get(serviceId))
+        recent.get(serviceId)?.find((deployment) => HEALTHY.has(deployment.status))
       );
-    })
-  );
+  }
   return { environment, instances, serving };
-}
-async function servingDeployment(api, projectId, environmentId, instance) {
-  const latest = instance?.latestDeployment;
-  if (!instance || !latest) return void 0;
-  if (HEALTHY.has(latest.status)) return latest;
-  const recent = await api.deployments(projectId, environmentId, instance.serviceId, 20);
-  return recent.find((deployment) => HEALTHY.has(deployment.status));
 }
 function instanceOf(live, serviceId) {
   return live.instances.get(serviceId) ?? {
@@ -58827,6 +58998,65 @@ async function provision(api, projectId, environmentId, declared, options) {
     }
   }
   return { plan, applied: true, notes };
+}
+
+// action/src/pipeline/reads.ts
+var CACHED = /* @__PURE__ */ new Set(["project", "environmentState"]);
+var PURE = /* @__PURE__ */ new Set([
+  "tokenScope",
+  "authHeaders",
+  "serviceInstance",
+  "previewChangeSet",
+  "variablesForDeployment",
+  "variablesForDeployments",
+  "variables",
+  "deploymentTriggers",
+  "deploymentTriggersMany",
+  "deployment",
+  "deploymentStatuses",
+  "deployments",
+  "recentDeploymentsMany",
+  "deploymentEvents",
+  "buildLogs",
+  "deploymentLogs",
+  "instanceExecutions",
+  "instanceExecutionsMany",
+  "domains",
+  "watchDeployments",
+  "treatAsPublic",
+  "startSubscription"
+]);
+function withRunReads(api) {
+  const cache = /* @__PURE__ */ new Map();
+  return new Proxy(api, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function" || typeof property !== "string") return value;
+      const method = value;
+      if (CACHED.has(property)) {
+        return (...args) => {
+          const key = `${property}\0${args.map(String).join("\0")}`;
+          let read = cache.get(key);
+          if (!read) {
+            read = Promise.resolve(method.apply(target, args));
+            cache.set(key, read);
+            read.catch(() => {
+              if (cache.get(key) === read) cache.delete(key);
+            });
+          }
+          return read;
+        };
+      }
+      if (PURE.has(property)) return method.bind(target);
+      return (...args) => {
+        cache.clear();
+        const result = method.apply(target, args);
+        if (result instanceof Promise) return result.finally(() => cache.clear());
+        cache.clear();
+        return result;
+      };
+    }
+  });
 }
 
 // action/src/pipeline/smoke.ts
@@ -59621,7 +59851,7 @@ async function stages(options, maybeApi, result, emit) {
   emit({ kind: "stage", stage: "validate" });
   const files = await validate(options, result);
   if (options.mode === "validate") return done(result);
-  const api = requireApi(maybeApi, options);
+  const api = withRunReads(requireApi(maybeApi, options));
   const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD").catch(() => {
     const what = options.commitSha ? `commit ${options.commitSha}` : "HEAD";
     throw new PipelineError(
@@ -59864,7 +60094,8 @@ async function deployStage(run) {
     dependsOn: service.config.dependsOn.filter((dep) => names.has(dep)),
     source: sourceOf(instanceOf(live, service.serviceId)),
     waitsForCi: waitsForCi.has(service.config.name),
-    expectsExit: Boolean(service.settings.cronSchedule)
+    expectsExit: Boolean(service.settings.cronSchedule),
+    existingDeploymentIds: knownDeployments(live, service.serviceId)
   }));
   result.deployments = await runDeployments(jobs, {
     api,
@@ -59885,6 +60116,10 @@ async function deployStage(run) {
   });
   collectUrls(run, await readLiveState(api, target.projectId, desired.environmentId, []));
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
+}
+function knownDeployments(live, serviceId) {
+  const ids = [live.instances.get(serviceId)?.latestDeployment?.id, live.serving.get(serviceId)?.id];
+  return new Set(ids.filter((id) => id !== void 0));
 }
 async function verifyStage(run) {
   const { api, options, result, selected, commitSha, emit, target, desired } = run;
@@ -60165,7 +60400,7 @@ function terminalReport(raw) {
 var USAGE = `usage:
   railyard validate [files...]
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
-           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--delete-undeclared] [--no-smoke]
+           [--endpoint URL] [--timeout-minutes 30] [--concurrency all|N] [--no-rollback] [--delete-undeclared] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
            [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;

@@ -14,7 +14,7 @@ import { terminalReport } from "./report/render.ts";
 const USAGE = `usage:
   railyard validate [files...]
   railyard plan|deploy|redeploy --project <id> [--environment production] [--services a,b|all]
-           [--endpoint URL] [--timeout-minutes 30] [--concurrency 4] [--no-rollback] [--delete-undeclared] [--no-smoke]
+           [--endpoint URL] [--timeout-minutes 30] [--concurrency all|N] [--no-rollback] [--delete-undeclared] [--no-smoke]
            [--browser-path PATH|auto|none] [--stability-seconds 20] [--api-url URL] [--frontend-url URL]
            [--commit SHA] [--repo DIR] [--config-files a,b] [--service-configs web=apps/web/railway.toml]
   The token comes from RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN (account token).`;

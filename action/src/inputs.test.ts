@@ -11,13 +11,21 @@ describe("action inputs", () => {
       environment: "production",
       endpoint: DEFAULT_ENDPOINT,
       timeoutMinutes: 30,
-      concurrency: 4,
+      concurrency: Number.POSITIVE_INFINITY,
       rollback: true,
       smoke: true,
       stabilitySeconds: 20,
       workingDirectory: ".",
     });
     expect(settings.browserPath).toBeUndefined();
+  });
+
+  it("takes concurrency all or a whole number", () => {
+    const read = (concurrency: string) =>
+      readSettings(reader({ "railway-token": "t", "browser-path": "none", concurrency })).concurrency;
+    expect(read("all")).toBe(Number.POSITIVE_INFINITY);
+    expect(read("1")).toBe(1);
+    expect(read("64")).toBe(64);
   });
 
   it("parses service lists and all", () => {
@@ -39,6 +47,8 @@ describe("action inputs", () => {
     [{ "timeout-minutes": "ten" }, 'input timeout-minutes: expected a number, got "ten"'],
     [{ "timeout-minutes": "0" }, "input timeout-minutes: expected a value from 1 to 360, got 0"],
     [{ concurrency: "2.5" }, "input concurrency: expected a whole number"],
+    [{ concurrency: "some" }, 'input concurrency: expected a whole number, got "some"'],
+    [{ concurrency: "65" }, "input concurrency: expected a value from 1 to 64, got 65"],
     [{ rollback: "maybe" }, 'input rollback: expected true or false, got "maybe"'],
     [{ "api-url": "ftp://x" }, "input api-url: expected an http:// or https:// URL"],
     [{ "frontend-url": "not a url" }, "input frontend-url: expected an http(s) URL"],

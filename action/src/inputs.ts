@@ -21,6 +21,7 @@ export interface Settings {
   endpoint: string;
   timeoutMinutes: number;
   smokeTimeoutMinutes: number;
+  /** Deployments in flight at once; Infinity: all (the default). */
   concurrency: number;
   rollback: boolean;
   /** Delete Railway services and databases no railway.toml declares (default false: list them only). */
@@ -86,6 +87,16 @@ function number(
     throw new InputError(name, `expected a value from ${range.min} to ${range.max}, got ${parsed}`);
   }
   return parsed;
+}
+
+/**
+ * How many deployments may run at once: all (the default: Railway queues builds itself, so
+ * holding deployments back only adds a round trip and a status message per wave) or 1 to 64.
+ * Decision: docs/decisions/0142-all-deployments-at-once.md.
+ */
+function concurrency(value: string): number {
+  if (value === "" || value === "all") return Number.POSITIVE_INFINITY;
+  return number("concurrency", value, Number.POSITIVE_INFINITY, { min: 1, max: 64, integer: true });
 }
 
 function url(name: string, value: string): string | undefined {
@@ -195,7 +206,7 @@ export function readSettings(read: InputReader): Settings {
       min: 0.1,
       max: 60,
     }),
-    concurrency: number("concurrency", get("concurrency"), 4, { min: 1, max: 64, integer: true }),
+    concurrency: concurrency(get("concurrency")),
     rollback: bool("rollback", get("rollback"), true),
     deleteUndeclared: bool("delete-undeclared", get("delete-undeclared"), false),
     smoke: bool("smoke", get("smoke"), true),

@@ -4,7 +4,7 @@
 
 import { TERMINAL_STATUSES } from "../railway/deployment-info.ts";
 import { RailwayDeployUnknownError, RailwayRateLimitError } from "../railway/errors.ts";
-import type { DeploymentInfo, DeploymentStatus, RailwayApi } from "../railway/types.ts";
+import type { DeploymentInfo, DeploymentStatus, InstanceExecution, RailwayApi } from "../railway/types.ts";
 import type { DeploymentFailure, DeploymentRecord, PipelineEvent, RollbackRecord } from "./types.ts";
 
 export interface DeployJob {
@@ -17,6 +17,11 @@ export interface DeployJob {
   waitsForCi: boolean;
   /** A cron service: its instance exits after each run, which is no crash. */
   expectsExit?: boolean;
+  /**
+   * The service's deployments known before this run deploys it (the live read's latest): a
+   * deploy whose answer is lost is never matched to one of them. Unset: the client reads them.
+   */
+  existingDeploymentIds?: ReadonlySet<string>;
 }
 
 export interface DeployContext {
@@ -180,16 +185,66 @@ export async function instanceRestarts(
   } catch {
     return undefined;
   }
-  const since = options.sinceMs ?? 0;
-  const bad = executions.filter(
-    (e) =>
-      e.deploymentId === deploymentId &&
-      (e.status === "CRASHED" ||
-        e.status === "RESTARTING" ||
-        (e.status === "EXITED" && !options.expectsExit)) &&
-      Date.parse(e.completedAt ?? e.createdAt) >= since,
-  );
+  const bad = executions.filter((e) => isRestart(e, deploymentId, options.sinceMs ?? 0, options.expectsExit));
   return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
+}
+
+/** Whether an instance run of the deployment counts as a restart (a cron service's exits do not). */
+function isRestart(
+  execution: { deploymentId: string; status: string; createdAt: string; completedAt?: string | null },
+  deploymentId: string,
+  since: number,
+  expectsExit: boolean | undefined,
+): boolean {
+  return (
+    execution.deploymentId === deploymentId &&
+    (execution.status === "CRASHED" ||
+      execution.status === "RESTARTING" ||
+      (execution.status === "EXITED" && !expectsExit)) &&
+    Date.parse(execution.completedAt ?? execution.createdAt) >= since
+  );
+}
+
+/**
+ * instanceRestarts of many deployments at once: one read per 100 services where the API batches
+ * (instanceExecutionsMany), else one read per service, in parallel. Keyed by deployment id;
+ * missing where the API cannot say.
+ */
+export async function instanceRestartsMany(
+  api: RailwayApi,
+  environmentId: string,
+  checks: { serviceId: string; deploymentId: string; expectsExit?: boolean }[],
+): Promise<Map<string, { restarts: number; statuses: string[] }>> {
+  const out = new Map<string, { restarts: number; statuses: string[] }>();
+  if (checks.length === 0) return out;
+  if (!api.instanceExecutionsMany) {
+    await Promise.all(
+      checks.map(async (check) => {
+        const loop = await instanceRestarts(api, environmentId, check.serviceId, check.deploymentId, {
+          expectsExit: check.expectsExit,
+        });
+        if (loop) out.set(check.deploymentId, loop);
+      }),
+    );
+    return out;
+  }
+  let runs: Map<string, InstanceExecution[]>;
+  try {
+    runs = await api.instanceExecutionsMany(
+      environmentId,
+      checks.map((check) => check.serviceId),
+      50,
+    );
+  } catch {
+    return out;
+  }
+  for (const check of checks) {
+    const executions = runs.get(check.serviceId);
+    if (!executions) continue;
+    const bad = executions.filter((e) => isRestart(e, check.deploymentId, 0, check.expectsExit));
+    out.set(check.deploymentId, { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] });
+  }
+  return out;
 }
 
 /** Statuses of a deployment that has not started building: cancelling it changes nothing live. */
@@ -219,6 +274,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
   const ended = new Set<string>();
   const pending = [...jobs];
   const stability: Promise<void>[] = [];
+  const crashChecks: { job: DeployJob; id: string; record: DeploymentRecord; successAt: number }[] = [];
   const active = new Set<Promise<void>>();
   /** Set when Railway's rate limit refused a deploy request longer than the client waits: nothing more starts. */
   let limited: RailwayRateLimitError | undefined;
@@ -317,7 +373,10 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
     record.startedAt = now();
     let id: string;
     try {
-      const options = ctx.interrupted ? { signal: ctx.interrupted } : {};
+      const options = {
+        ...(ctx.interrupted ? { signal: ctx.interrupted } : {}),
+        ...(job.existingDeploymentIds ? { existingDeploymentIds: job.existingDeploymentIds } : {}),
+      };
       id =
         job.source === "commit"
           ? await ctx.api.deployCommit(ctx.environmentId, job.serviceId, ctx.commitSha, options)
@@ -358,6 +417,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
   };
 
   const watchStability = async (job: DeployJob, id: string, record: DeploymentRecord) => {
+    const windowStart = now();
     const window = ctx.interrupted
       ? AbortSignal.any([AbortSignal.timeout(ctx.stabilityMs), ctx.interrupted])
       : AbortSignal.timeout(ctx.stabilityMs);
@@ -378,18 +438,43 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
       return;
     }
     if (ctx.interrupted?.aborted) return;
-    // Still SUCCESS: Railway keeps a crash-looping deployment there; its instance runs tell.
-    const loop = await instanceRestarts(ctx.api, ctx.environmentId, job.serviceId, id, {
-      expectsExit: job.expectsExit,
-    });
-    if (loop && loop.restarts > 0) {
-      record.status = "CRASHED";
-      const failure = await explainFailure(ctx.api, id, "CRASHED");
-      record.failure = {
-        ...failure,
-        message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} within the ${seconds}-second stability window: a crash loop (Railway still shows the deployment SUCCESS)`,
-      };
-    }
+    // Still SUCCESS: Railway keeps a crash-looping deployment there; its instance runs tell,
+    // read for every deployment at once when the last window ends.
+    crashChecks.push({ job, id, record, successAt: windowStart });
+  };
+
+  /** One batched read of every stable deployment's instance runs: a crash loop fails it. */
+  const checkCrashLoops = async () => {
+    if (crashChecks.length === 0 || ctx.interrupted?.aborted) return;
+    const readAt = now();
+    const loops = await instanceRestartsMany(
+      ctx.api,
+      ctx.environmentId,
+      crashChecks.map(({ job, id }) => ({
+        serviceId: job.serviceId,
+        deploymentId: id,
+        expectsExit: job.expectsExit,
+      })),
+    );
+    const seconds = Math.round(ctx.stabilityMs / 1000);
+    await Promise.all(
+      crashChecks.map(async ({ id, record, successAt }) => {
+        const loop = loops.get(id);
+        if (!loop || loop.restarts === 0 || record.status !== "SUCCESS") return;
+        record.status = "CRASHED";
+        const failure = await explainFailure(ctx.api, id, "CRASHED");
+        const watched = Math.round((readAt - successAt) / 1000);
+        // Watched longer than the window when other services' windows ended later: say so.
+        const within =
+          watched <= seconds + 5
+            ? `within the ${seconds}-second stability window`
+            : `in the ${watched} s after it reached SUCCESS (the ${seconds}-second stability window, then the wait for the other services' windows)`;
+        record.failure = {
+          ...failure,
+          message: `reached SUCCESS, but its instance ${loop.statuses.join("/")} ${loop.restarts} time${loop.restarts === 1 ? "" : "s"} ${within}: a crash loop (Railway still shows the deployment SUCCESS)`,
+        };
+      }),
+    );
   };
 
   const schedule = () => {
@@ -439,5 +524,6 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
   // Jobs left pending wait for a dependency that never came (not in the run, or a cycle).
   for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
   await Promise.all(stability);
+  await checkCrashLoops();
   return jobs.map((job) => records.get(job.service) as DeploymentRecord);
 }

@@ -1,6 +1,6 @@
 // Live state: the environment as Railway has it. One request reads the environment config, its
-// etag and every service instance's latest deployment and domains; only a service whose latest
-// deployment is not the one serving costs one more (its recent deployments).
+// etag and every service instance's latest deployment and domains; the services whose latest
+// deployment is not the one serving cost one more, together (their recent deployments).
 import type {
   DeploymentInfo,
   EnvironmentState,
@@ -28,29 +28,33 @@ export async function readLiveState(
   const environment = await api.environmentState(environmentId);
   const instances = new Map(environment.instances.map((instance) => [instance.serviceId, instance]));
   const serving = new Map<string, DeploymentInfo | undefined>();
-  await Promise.all(
-    serviceIds.map(async (serviceId) => {
+  const unsure: string[] = [];
+  for (const serviceId of serviceIds) {
+    const latest = instances.get(serviceId)?.latestDeployment;
+    if (!latest) serving.set(serviceId, undefined);
+    else if (HEALTHY.has(latest.status)) serving.set(serviceId, latest);
+    else unsure.push(serviceId);
+  }
+  // The latest deployment is not serving (failed, building): the newest healthy one of the recent
+  // ones is, read for all such services at once where the API batches.
+  if (unsure.length > 0) {
+    const recent = api.recentDeploymentsMany
+      ? await api.recentDeploymentsMany(projectId, environmentId, unsure, 20)
+      : new Map(
+          await Promise.all(
+            unsure.map(
+              async (serviceId) =>
+                [serviceId, await api.deployments(projectId, environmentId, serviceId, 20)] as const,
+            ),
+          ),
+        );
+    for (const serviceId of unsure)
       serving.set(
         serviceId,
-        await servingDeployment(api, projectId, environmentId, instances.get(serviceId)),
+        recent.get(serviceId)?.find((deployment) => HEALTHY.has(deployment.status)),
       );
-    }),
-  );
+  }
   return { environment, instances, serving };
-}
-
-/** The deployment serving now: the newest SUCCESS (or sleeping) one. */
-async function servingDeployment(
-  api: RailwayApi,
-  projectId: string,
-  environmentId: string,
-  instance: LiveInstance | undefined,
-): Promise<DeploymentInfo | undefined> {
-  const latest = instance?.latestDeployment;
-  if (!instance || !latest) return undefined;
-  if (HEALTHY.has(latest.status)) return latest;
-  const recent = await api.deployments(projectId, environmentId, instance.serviceId, 20);
-  return recent.find((deployment) => HEALTHY.has(deployment.status));
 }
 
 /** A live instance, or an empty one for a service Railway has no instance of here. */

@@ -18,6 +18,7 @@ import { linkByMapping, linkByRailway } from "./link.ts";
 import { instanceOf, type LiveState, readLiveState } from "./live.ts";
 import { planEnvironment } from "./plan.ts";
 import { provision } from "./provision.ts";
+import { withRunReads } from "./reads.ts";
 import { type RollbackTarget, requestRollbacks, rollBack } from "./rollback.ts";
 import {
   GENERIC_SMOKE_NOTE,
@@ -138,7 +139,7 @@ async function stages(
   emit({ kind: "stage", stage: "validate" });
   const files = await validate(options, result);
   if (options.mode === "validate") return done(result);
-  const api = requireApi(maybeApi, options);
+  const api = withRunReads(requireApi(maybeApi, options));
   const commitSha = await resolveCommit(options.repoDir, options.commitSha ?? "HEAD").catch(() => {
     const what = options.commitSha ? `commit ${options.commitSha}` : "HEAD";
     throw new PipelineError(
@@ -438,6 +439,7 @@ async function deployStage(run: Run): Promise<void> {
     source: sourceOf(instanceOf(live, service.serviceId)),
     waitsForCi: waitsForCi.has(service.config.name),
     expectsExit: Boolean(service.settings.cronSchedule),
+    existingDeploymentIds: knownDeployments(live, service.serviceId),
   }));
   result.deployments = await runDeployments(jobs, {
     api,
@@ -459,6 +461,17 @@ async function deployStage(run: Run): Promise<void> {
   // Domains can appear with the first deployment, so read them again after deploying.
   collectUrls(run, await readLiveState(api, target.projectId, desired.environmentId, []));
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
+}
+
+/**
+ * The deployments the live read saw for a service: its latest and the one serving. With the
+ * client's rule that a lost answer's deployment was created after the request started (less
+ * 5 s of clock skew), an older deployment is never taken for this run's (decision 0120), and no
+ * request per service is spent listing them again (decision 0142).
+ */
+function knownDeployments(live: LiveState, serviceId: string): ReadonlySet<string> {
+  const ids = [live.instances.get(serviceId)?.latestDeployment?.id, live.serving.get(serviceId)?.id];
+  return new Set(ids.filter((id): id is string => id !== undefined));
 }
 
 /** Wait's verdict and the smoke test: the failure to roll back for, if any. */

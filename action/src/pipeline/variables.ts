@@ -33,7 +33,7 @@ export function describeProblem(service: string, problem: VariableProblem): stri
 
 /**
  * Stage: the required variables of the services to deploy, checked. The check needs the
- * rendered values (one request for every 50 services where the client batches, else one per
+ * rendered values (one request for every 100 services where the client batches, else one per
  * service); the client masks every one of them.
  */
 export async function checkRequiredVariables(

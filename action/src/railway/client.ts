@@ -25,6 +25,7 @@ import type {
   DeploymentEvent,
   DeploymentInfo,
   DeploymentTriggerInfo,
+  DeployRequestOptions,
   EnvironmentState,
   InstanceExecution,
   LogLine,
@@ -152,9 +153,14 @@ export class RailwayClient implements RailwayApi {
       : { Authorization: `Bearer ${this.#token}` };
   }
 
-  /** Counts a request made outside the HTTP transport (a subscription start). */
-  countRequest(): void {
-    this.#transport.requestCount++;
+  /** A subscription start: paced and counted as a request, as Railway's limits count it. */
+  async startSubscription(): Promise<void> {
+    await this.#transport.reserve("subscription");
+  }
+
+  /** Requests sent so far, by operation name (subscription starts as "subscription"). */
+  get requestsByOperation(): ReadonlyMap<string, number> {
+    return this.#transport.requestsByOperation;
   }
 
   get log(): (message: string) => void {
@@ -557,7 +563,7 @@ export class RailwayClient implements RailwayApi {
   }
 
   /**
-   * variablesForDeployment of many services: one request per 50 services, each service's
+   * variablesForDeployment of many services: one request per 100 services, each service's
    * rendered variables and, in the same request, the names the user set (for the metadata rule).
    */
   async variablesForDeployments(
@@ -677,7 +683,7 @@ export class RailwayClient implements RailwayApi {
     }));
   }
 
-  /** deploymentTriggers of many services: one request per 50 services (aliased fields). */
+  /** deploymentTriggers of many services: one request per 100 services (aliased fields). */
   async deploymentTriggersMany(
     projectId: string,
     environmentId: string,
@@ -722,12 +728,10 @@ export class RailwayClient implements RailwayApi {
     environmentId: string,
     serviceId: string,
     commitSha: string,
-    options: { signal?: AbortSignal } = {},
+    options: DeployRequestOptions = {},
   ): Promise<string> {
     // What exists before the request, so that a lost answer is never matched to an older deployment.
-    const existing = new Set(
-      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id),
-    );
+    const existing = await this.#existingDeployments(environmentId, serviceId, options);
     const startedAt = Date.now();
     try {
       const { data } = await this.#call(
@@ -751,6 +755,53 @@ export class RailwayClient implements RailwayApi {
           createdSince(d, startedAt - this.#skewMs),
       );
     }
+  }
+
+  /** The deployment ids the caller read before (one batched read for the run), or a read of this service's. */
+  async #existingDeployments(
+    environmentId: string,
+    serviceId: string,
+    options: DeployRequestOptions,
+  ): Promise<ReadonlySet<string>> {
+    if (options.existingDeploymentIds) return options.existingDeploymentIds;
+    return new Set((await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id));
+  }
+
+  /**
+   * Recent deployments of many services, newest first: one request per 100 services (aliased
+   * fields), keyed by service id. What exists before a run's deploy requests.
+   */
+  async recentDeploymentsMany(
+    projectId: string,
+    environmentId: string,
+    serviceIds: string[],
+    first = 20,
+  ): Promise<Map<string, DeploymentInfo[]>> {
+    const out = new Map<string, DeploymentInfo[]>();
+    const unique = [...new Set(serviceIds)];
+    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
+      const variables: Json = { projectId, environmentId, first };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "RecentDeploymentsMany",
+        ops.recentDeploymentsManyQuery(chunk.length),
+        variables,
+        { projectId, environmentId },
+      );
+      chunk.forEach((serviceId, i) => {
+        const conn = data?.[`l${i}`] as { edges: { node: Json }[] } | undefined;
+        out.set(
+          serviceId,
+          (conn?.edges ?? [])
+            .map((e) => toDeployment(e.node))
+            .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0")),
+        );
+      });
+    }
+    return out;
   }
 
   /**
@@ -827,14 +878,12 @@ export class RailwayClient implements RailwayApi {
     environmentId: string,
     serviceId: string,
     tarball: Uint8Array,
-    options: { signal?: AbortSignal } = {},
+    options: DeployRequestOptions = {},
   ): Promise<string> {
     const operation = "source upload";
     await this.#checkScope(projectId, environmentId, operation);
     // An upload carries no commit to recognise its deployment by: note what exists before it.
-    const existing = new Set(
-      (await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id),
-    );
+    const existing = await this.#existingDeployments(environmentId, serviceId, options);
     const startedAt = Date.now();
     const url = new URL(
       `/project/${encodeURIComponent(projectId)}/environment/${encodeURIComponent(environmentId)}/up`,
@@ -984,18 +1033,34 @@ export class RailwayClient implements RailwayApi {
       { input: { environmentId, serviceId }, first },
       { environmentId },
     );
-    const conn = data?.deploymentInstanceExecutions as {
-      edges: { node: InstanceExecution & { updatedAt?: string } }[];
-    };
-    return conn.edges
-      .map(({ node }) => ({
-        id: node.id,
-        deploymentId: node.deploymentId,
-        status: node.status,
-        createdAt: node.createdAt,
-        completedAt: node.completedAt ?? null,
-      }))
-      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+    return executionsOf(data?.deploymentInstanceExecutions);
+  }
+
+  /** instanceExecutions of many services: one request per 100 services (aliased fields), keyed by service id. */
+  async instanceExecutionsMany(
+    environmentId: string,
+    serviceIds: string[],
+    first = 50,
+  ): Promise<Map<string, InstanceExecution[]>> {
+    const out = new Map<string, InstanceExecution[]>();
+    const unique = [...new Set(serviceIds)];
+    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
+      const variables: Json = { environmentId, first };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(
+        "DeploymentInstanceExecutionsMany",
+        ops.instanceExecutionsManyQuery(chunk.length),
+        variables,
+        { environmentId },
+      );
+      chunk.forEach((serviceId, i) => {
+        out.set(serviceId, executionsOf(data?.[`e${i}`]));
+      });
+    }
+    return out;
   }
 
   async buildLogs(deploymentId: string, limit = 500): Promise<LogLine[]> {
@@ -1125,4 +1190,18 @@ export function toUpdateInput(settings: ServiceSettings): Json {
     input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
   }
   return input;
+}
+
+/** A deploymentInstanceExecutions connection as runs, newest first. */
+function executionsOf(connection: unknown): InstanceExecution[] {
+  const conn = connection as { edges: { node: InstanceExecution & { updatedAt?: string } }[] } | undefined;
+  return (conn?.edges ?? [])
+    .map(({ node }) => ({
+      id: node.id,
+      deploymentId: node.deploymentId,
+      status: node.status,
+      createdAt: node.createdAt,
+      completedAt: node.completedAt ?? null,
+    }))
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 }

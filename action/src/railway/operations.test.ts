@@ -3,7 +3,14 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildClientSchema, type GraphQLSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { deploymentStatusesQuery, operations } from "./operations.ts";
+import {
+  deploymentStatusesQuery,
+  deploymentTriggersManyQuery,
+  instanceExecutionsManyQuery,
+  operations,
+  recentDeploymentsManyQuery,
+  variablesForDeploymentsQuery,
+} from "./operations.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const realSchemaPath = resolve(repoRoot, "test/data/railway/schema.json");
@@ -27,6 +34,13 @@ describe("every GraphQL operation validates against Railway's real schema", () =
     ...Object.entries(operations),
     ["deploymentStatusesQuery(1)", deploymentStatusesQuery(1)],
     ["deploymentStatusesQuery(3)", deploymentStatusesQuery(3)],
+    ["variablesForDeploymentsQuery(3)", variablesForDeploymentsQuery(3)],
+    ["variablesForDeploymentsQuery(3, odd only)", variablesForDeploymentsQuery(3, (i) => i % 2 === 1)],
+    ["deploymentTriggersManyQuery(2)", deploymentTriggersManyQuery(2)],
+    ["recentDeploymentsManyQuery(1)", recentDeploymentsManyQuery(1)],
+    ["recentDeploymentsManyQuery(3)", recentDeploymentsManyQuery(3)],
+    ["instanceExecutionsManyQuery(1)", instanceExecutionsManyQuery(1)],
+    ["instanceExecutionsManyQuery(3)", instanceExecutionsManyQuery(3)],
   ];
   it.each(documents)("%s", (_name, text) => {
     const schema = loadRealSchema();

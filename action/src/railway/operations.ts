@@ -301,11 +301,20 @@ ${fields.join("\n")}
 ${DEPLOYMENT_FIELDS}`;
 }
 
-/** Most services one batched read covers (aliased fields per request). */
-export const SERVICE_BATCH = 50;
+/**
+ * Most services one batched read covers (aliased fields per request). Railway's CLI reads 500
+ * service instances, with their deployments and domains, in one page; 100 aliased fields is a
+ * smaller answer than that.
+ */
+export const SERVICE_BATCH = 100;
 
-function serviceBatch(name: string, count: number, field: (alias: string) => string): string {
-  const params = ["$projectId: String!", "$environmentId: String!"];
+function serviceBatch(
+  name: string,
+  count: number,
+  field: (alias: string) => string,
+  params = ["$projectId: String!", "$environmentId: String!"],
+): string {
+  params = [...params];
   const fields: string[] = [];
   for (let i = 0; i < count; i++) {
     params.push(`$s${i}: String!`);
@@ -343,6 +352,39 @@ export function deploymentTriggersManyQuery(count: number): string {
     (s) =>
       `  t${s.slice(1)}: deploymentTriggers(projectId: $projectId, environmentId: $environmentId, serviceId: $${s}) {\n` +
       "    edges { node { id branch repository checkSuites } }\n  }",
+  );
+}
+
+/**
+ * Many services' recent deployments in one query: `l0: deployments(input: {...serviceId: $s0})`.
+ * What existed before the deploy requests, so a deploy whose answer is lost is never matched to
+ * an older deployment (docs/decisions/0120-ambiguous-deploy-requests.md).
+ */
+export function recentDeploymentsManyQuery(count: number): string {
+  return `${serviceBatch(
+    "RecentDeploymentsMany",
+    count,
+    (s) =>
+      `  l${s.slice(1)}: deployments(input: { projectId: $projectId, environmentId: $environmentId, serviceId: $${s} }, first: $first) {\n` +
+      "    edges { node { ...DeploymentFields } }\n  }",
+    ["$projectId: String!", "$environmentId: String!", "$first: Int"],
+  )}
+${DEPLOYMENT_FIELDS}`;
+}
+
+/**
+ * Many services' instance runs in one query: `e0: deploymentInstanceExecutions(...)`. The
+ * crash-loop check of every deployment at the end of the stability window
+ * (docs/decisions/0122-crash-loops.md).
+ */
+export function instanceExecutionsManyQuery(count: number): string {
+  return serviceBatch(
+    "DeploymentInstanceExecutionsMany",
+    count,
+    (s) =>
+      `  e${s.slice(1)}: deploymentInstanceExecutions(input: { environmentId: $environmentId, serviceId: $${s} }, first: $first) {\n` +
+      "    edges { node { id deploymentId status createdAt updatedAt completedAt } }\n  }",
+    ["$environmentId: String!", "$first: Int"],
   );
 }
 

@@ -63,6 +63,8 @@ const UNSENT_CODES = new Set([
 export class Transport {
   readonly rateLimit: RateLimitInfo = {};
   requestCount = 0;
+  /** Requests sent, by operation name (diagnostics, benchmarks). */
+  readonly requestsByOperation = new Map<string, number>();
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
   readonly #retry: Required<RetryOptions>;
   /** Start times of the last maxPerSecond requests, in order (pacing). */
@@ -129,6 +131,17 @@ export class Transport {
     }
   }
 
+  /** A request made outside this transport (a subscription start): paced and counted like one. */
+  async reserve(operation: string): Promise<void> {
+    await this.#pace();
+    this.#count(operation);
+  }
+
+  #count(operation: string): void {
+    this.requestCount++;
+    this.requestsByOperation.set(operation, (this.requestsByOperation.get(operation) ?? 0) + 1);
+  }
+
   async close(): Promise<void> {
     await this.#agent.close();
   }
@@ -148,7 +161,7 @@ export class Transport {
       let text: string;
       try {
         await this.#pace();
-        this.requestCount++;
+        this.#count(operation);
         const res = await request(url, {
           method: "POST",
           headers,

@@ -135,6 +135,17 @@ export interface DeploymentTriggerInfo {
   checkSuites: boolean;
 }
 
+/** Options of a deploy request (deployCommit, uploadSource). */
+export interface DeployRequestOptions {
+  /** Cuts the looking for a lost answer's deployment short. */
+  signal?: AbortSignal;
+  /**
+   * The service's deployment ids read before the request (a batched read for the whole run);
+   * without it the client reads them itself, one request per deploy.
+   */
+  existingDeploymentIds?: ReadonlySet<string>;
+}
+
 export interface RailwayApi {
   tokenScope(): Promise<TokenScope>;
   project(projectId: string): Promise<ProjectInfo>;
@@ -159,7 +170,7 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
   ): Promise<Record<string, string>>;
-  /** variablesForDeployment of many services in one request per 50 (aliased fields); keyed by service id. */
+  /** variablesForDeployment of many services in one request per 100 (aliased fields); keyed by service id. */
   variablesForDeployments?(
     projectId: string,
     environmentId: string,
@@ -176,7 +187,7 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
   ): Promise<DeploymentTriggerInfo[]>;
-  /** deploymentTriggers of many services in one request per 50 (aliased fields); keyed by service id. */
+  /** deploymentTriggers of many services in one request per 100 (aliased fields); keyed by service id. */
   deploymentTriggersMany?(
     projectId: string,
     environmentId: string,
@@ -191,7 +202,7 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
     commitSha: string,
-    options?: { signal?: AbortSignal },
+    options?: DeployRequestOptions,
   ): Promise<string>;
   /** Source upload (what `railway up` does); returns the deployment id. Reconciled like deployCommit. */
   uploadSource(
@@ -199,8 +210,15 @@ export interface RailwayApi {
     environmentId: string,
     serviceId: string,
     tarball: Uint8Array,
-    options?: { signal?: AbortSignal },
+    options?: DeployRequestOptions,
   ): Promise<string>;
+  /** Recent deployments of many services, newest first: one request per 100 services; keyed by service id. */
+  recentDeploymentsMany?(
+    projectId: string,
+    environmentId: string,
+    serviceIds: string[],
+    first?: number,
+  ): Promise<Map<string, DeploymentInfo[]>>;
   deployment(id: string): Promise<DeploymentInfo>;
   /** Status of many deployments in one request (aliased fields). */
   deploymentStatuses(ids: string[]): Promise<Map<string, DeploymentInfo>>;
@@ -221,6 +239,12 @@ export interface RailwayApi {
    * stays SUCCESS while its instance crashes and restarts: this is where that shows.
    */
   instanceExecutions?(environmentId: string, serviceId: string, first?: number): Promise<InstanceExecution[]>;
+  /** instanceExecutions of many services: one request per 100 services; keyed by service id. */
+  instanceExecutionsMany?(
+    environmentId: string,
+    serviceIds: string[],
+    first?: number,
+  ): Promise<Map<string, InstanceExecution[]>>;
   /**
    * Follows deployments until each reaches a terminal status or the signal aborts:
    * a WebSocket subscription when it works, batched polling with an adaptive interval otherwise.

@@ -56,7 +56,8 @@ export interface WatchHost {
   readonly endpoint: string;
   authHeaders(): Promise<Record<string, string>>;
   deploymentStatuses(ids: string[]): Promise<Map<string, DeploymentInfo>>;
-  countRequest(): void;
+  /** Waits for the rate limit's pacing, then counts a subscription start as a request. */
+  startSubscription(): Promise<void>;
   readonly log: (message: string) => void;
 }
 
@@ -93,6 +94,8 @@ export class DeploymentWatcher {
   /** When each unread id was added, and the ids a subscription reported since. */
   readonly #unreadSince = new Map<string, number>();
   readonly #reported = new Set<string>();
+  /** Subscriptions still waiting for the rate limit's pacing: their grace has not begun. */
+  readonly #notStarted = new Set<string>();
   readonly #addedReadGrace: number;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -182,6 +185,7 @@ export class DeploymentWatcher {
       if (!pending.has(id)) {
         this.#firstWatched.delete(id);
         this.#notVisible.delete(id);
+        this.#notStarted.delete(id);
       }
     }
     this.#wake?.();
@@ -344,12 +348,13 @@ export class DeploymentWatcher {
     if (!subscribed || this.#addedReadGrace <= 0) return take(all);
     for (const id of all) if (this.#reported.has(id)) take([id]);
     const now = Date.now();
-    const due = [...this.#unread].filter(
-      (id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace,
-    );
+    const waiting = [...this.#unread].filter((id) => !this.#notStarted.has(id));
+    const due = waiting.filter((id) => now - (this.#unreadSince.get(id) ?? 0) >= this.#addedReadGrace);
     if (due.length > 0) return take(due);
     if (this.#unread.size === 0) return [];
-    const next = Math.min(...[...this.#unread].map((id) => this.#unreadSince.get(id) ?? now));
+    // Only subscriptions still being paced: look again after a grace (a start resets theirs).
+    if (waiting.length === 0) return this.#addedReadGrace;
+    const next = Math.min(...waiting.map((id) => this.#unreadSince.get(id) ?? now));
     return Math.max(1, next + this.#addedReadGrace - now);
   }
 
@@ -376,8 +381,16 @@ export class DeploymentWatcher {
       },
       () => this.#wake?.(),
       (id) => this.#retryWhileFresh(id, true),
+      // The grace for a subscription's first report runs from its start, after any pacing.
+      (id) => {
+        this.#notStarted.delete(id);
+        if (this.#unreadSince.has(id)) this.#unreadSince.set(id, Date.now());
+      },
     );
-    for (const id of ids) this.#socket.add(id);
+    for (const id of ids) {
+      if (!this.#socket.has(id)) this.#notStarted.add(id);
+      this.#socket.add(id);
+    }
   }
 
   /**
@@ -405,6 +418,8 @@ class Socket {
   readonly #onFail: () => void;
   /** A subscription answered "not found": true when the watcher subscribes again later. */
   readonly #onNotFound: (id: string) => boolean;
+  /** A subscription is about to be sent (after the rate limit's pacing). */
+  readonly #onStarted: (id: string) => void;
   readonly #subscriptions = new Map<string, () => void>();
   #client: Promise<Client> | undefined;
   #disposed = false;
@@ -414,11 +429,13 @@ class Socket {
     onDeployment: (d: DeploymentInfo) => void,
     onFail: () => void,
     onNotFound: (id: string) => boolean,
+    onStarted: (id: string) => void,
   ) {
     this.#host = host;
     this.#onDeployment = onDeployment;
     this.#onFail = onFail;
     this.#onNotFound = onNotFound;
+    this.#onStarted = onStarted;
   }
 
   has(id: string): boolean {
@@ -472,7 +489,6 @@ class Socket {
       removed = true;
       stop?.();
     });
-    this.#host.countRequest();
     // "Deployment not found" right after creation: drop this subscription; the watcher subscribes again.
     const failOrRetry = (message: string) => {
       if (isNotFoundMessage(message) && this.#onNotFound(id)) {
@@ -481,9 +497,11 @@ class Socket {
         removed = true;
       } else this.#fail(message);
     };
-    this.#connect().then(
-      (client) => {
+    // A subscription start counts against the same per-second and hourly limits as a request.
+    Promise.all([this.#connect(), this.#host.startSubscription()]).then(
+      ([client]) => {
         if (removed || this.#disposed) return;
+        this.#onStarted(id);
         stop = client.subscribe<{ deployment?: Record<string, unknown> }>(
           { query: DeploymentStatusSubscription, variables: { id }, operationName: "DeploymentStatus" },
           {
