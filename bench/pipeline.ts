@@ -279,6 +279,7 @@ async function railyardRun(
   repoDir: string,
   token: string,
   options: Partial<PipelineOptions>,
+  byOperation?: [operation: string, requests: number][],
 ): Promise<boolean> {
   const client = new RailwayClient({ endpoint: emulator.graphqlUrl, token });
   try {
@@ -288,8 +289,7 @@ async function railyardRun(
       { api: client },
     );
     if (!result.ok) log(`    railyard failed: ${result.reason}`);
-    if (process.env.RAILYARD_BENCH_OPS)
-      log(`    by operation: ${JSON.stringify(Object.fromEntries(client.requestsByOperation))}`);
+    byOperation?.push(...client.requestsByOperation);
     return result.ok;
   } finally {
     await client.close();
@@ -319,12 +319,16 @@ async function scenario(n: number, latencyMs: number): Promise<Measured[]> {
     emulator.latency.requestMs = latencyMs;
     emulator.latency.subscriptionMessageMs =
       latencyMs > 0 ? SUBSCRIPTION_LATENCY_FOR_100 * (latencyMs / 100) : 0;
-    if (alternatives.has("railyard"))
+    if (alternatives.has("railyard")) {
+      const counted: [string, number][] = [];
       rows.push(
         await measure(emulator, "railyard", "railyard", n, latencyMs, () =>
-          railyardRun(emulator, repoDir, "railyard-token", {}),
+          railyardRun(emulator, repoDir, "railyard-token", {}, counted),
         ),
       );
+      for (const [operation, requests] of counted)
+        byOperation.push({ services: n, latencyMs, operation, requests });
+    }
     if (alternatives.has("unchanged"))
       rows.push(
         await measure(emulator, "unchanged", "unchanged", n, latencyMs, () =>
@@ -350,6 +354,8 @@ async function scenario(n: number, latencyMs: number): Promise<Measured[]> {
 }
 
 const rows: Measured[] = [];
+/** What Railyard's client sent, by GraphQL operation (subscription starts as "subscription"). */
+const byOperation: { services: number; latencyMs: number; operation: string; requests: number }[] = [];
 for (const n of sizes) {
   for (const latencyMs of latencies) {
     log(`pipeline: ${n} services, ${latencyMs} ms latency`);
@@ -396,11 +402,15 @@ console.log(
       rateLimits: `Hobby: ${HOBBY_PER_HOUR} requests/hour, ${HOBBY_PER_SECOND}/s`,
       results: rows,
       railyardRequestsPerService: perService,
+      railyardRequestsByOperation: byOperation.filter(
+        (row) => row.services === Math.max(...sizes) && row.latencyMs === Math.max(...latencies),
+      ),
       goals,
       notes: [
         "requests: counted by the emulator against the run's own token (HTTP requests and subscription starts: what X-RateLimit-Remaining subtracts); hobbyBudgetPercent = requests / 1,000.",
         "beyondSlowestMs = wallMs − slowestDeploymentMs (the emulator's record, created → SUCCESS). Railyard's includes the default 20-second stability window after the last SUCCESS; the recipe's includes every other deployment, one after another.",
         "railyard: deploy after a push that changes every service's files, settings and a fixed variable. unchanged: the same deploy run again, nothing to do.",
+        "railyardRequestsByOperation: what Railyard's client sent in the largest run at the highest latency, by GraphQL operation (its own count; the requests column above is the emulator's).",
         "recipe: `railway up --service X --ci` per service, one after another: project read, source upload, 500 ms pause, build-log and deployment subscriptions on their own sockets (railwayapp/cli src/commands/up.rs).",
         "autodeploy: Railway rebuilds every service on every push, all at once, started on Railway's side: no request from the user's token; its wall time is the emulator's, first creation to last SUCCESS. It deploys every service even when one changed.",
         `At 100 ms: every request answers after 100 ms and every subscription message arrives ${SUBSCRIPTION_LATENCY_FOR_100} ms after the event (emulator --latency remote); both latencies share Hobby's limits (${HOBBY_PER_HOUR}/hour, ${HOBBY_PER_SECOND}/s, 429 with Retry-After).`,

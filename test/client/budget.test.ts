@@ -88,9 +88,18 @@ describe("the request estimate", () => {
       stabilityMs: 20_000,
       timeoutMs: 10 * 60_000,
     });
-    expect(stable.perService).toBe(3);
-    // alpha's changes are not applied when alpha does not deploy.
-    expect(stable.constant).toBe(11);
+    // The stability follow reuses the subscription; the instance runs are one batched read.
+    expect(stable.perService).toBe(2);
+    // alpha's changes are not applied when alpha does not deploy: URLs (1) + 10 safety reads + 1.
+    expect(stable.constant).toBe(12);
+    const many = estimateRequests({
+      deploying: Array.from({ length: 150 }, (_, i) => `s${i}`),
+      plan,
+      stabilityMs: 20_000,
+      timeoutMs: 10 * 60_000,
+    });
+    expect(many.constant).toBe(13);
+    expect(many.breakdown).toContain("2 to read the instances at the end of the stability window");
   });
 
   it("passes when the budget is unknown or enough, and names the numbers and what fits when it is not", () => {

@@ -12,8 +12,11 @@ export const REQUESTS = {
   deployPerService: 1,
   /** The deployment(id) subscription that follows it to its outcome. */
   followPerService: 1,
-  /** Following it again through the stability window, when there is one. */
-  stabilityPerService: 1,
+  /**
+   * The crash-loop read at the end of the stability windows, when there is one: one batched
+   * read per this many services (the stability follow reuses each deployment's subscription).
+   */
+  crashLoopReadPerServices: 100,
   /** Applying the change set and reading its outcome. */
   applyChangeSet: 2,
   /** The environment read after deploying (URLs). */
@@ -40,20 +43,19 @@ export interface BudgetEstimate {
 }
 
 export function estimateRequests(input: BudgetInput): BudgetEstimate {
-  const perService =
-    REQUESTS.deployPerService +
-    REQUESTS.followPerService +
-    (input.stabilityMs > 0 ? REQUESTS.stabilityPerService : 0);
+  const perService = REQUESTS.deployPerService + REQUESTS.followPerService;
   // The safety reads are bounded by the run's timeout: the estimate is an upper bound.
   const safetyReads = Math.ceil(input.timeoutMs / SAFETY_READ_EVERY_MS);
   const deploying = new Set(input.deploying);
   const applies = input.plan.services.some((s) => deploying.has(s.service) && s.rows.length > 0);
   const apply = applies ? REQUESTS.applyChangeSet : 0;
-  const constant = apply + REQUESTS.urls + safetyReads;
   const n = input.deploying.length;
+  const crashReads = input.stabilityMs > 0 ? Math.ceil(n / REQUESTS.crashLoopReadPerServices) : 0;
+  const constant = apply + REQUESTS.urls + safetyReads + crashReads;
   const parts = [
-    `${n} × ${perService} to deploy and follow${input.stabilityMs > 0 ? " (stability window included)" : ""}`,
+    `${n} × ${perService} to deploy and follow`,
     ...(apply > 0 ? [`${apply} to apply the settings`] : []),
+    ...(crashReads > 0 ? [`${crashReads} to read the instances at the end of the stability window`] : []),
     `${REQUESTS.urls} to read the URLs`,
     `up to ${safetyReads} safety reads over the ${Math.round(input.timeoutMs / 60_000)}-minute timeout`,
   ];
