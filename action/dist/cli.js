@@ -56962,36 +56962,47 @@ var RailwayClient = class {
     return this.#secretMap(rendered, userNames ?? /* @__PURE__ */ new Set());
   }
   /**
-   * variablesForDeployment of many services: one request per 100 services, each service's
-   * rendered variables and, in the same request, the names the user set (for the metadata rule).
+   * One aliased query per SERVICE_BATCH services: `$s0…` carry the chunk's service ids beside
+   * `shared`; `read` takes each service's answer out of the chunk's data by its index.
    */
-  async variablesForDeployments(projectId, environmentId, serviceIds2) {
+  async #perServiceBatch(serviceIds2, operation, shared, query, scope, read) {
     const out = /* @__PURE__ */ new Map();
     const unique = [...new Set(serviceIds2)];
     for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
       const chunk = unique.slice(start, start + SERVICE_BATCH);
-      const variables = { projectId, environmentId };
+      const variables = { ...shared };
       chunk.forEach((id, i) => {
         variables[`s${i}`] = id;
       });
-      const unknown = (i) => !this.#userVariables.has(`${environmentId}/${chunk[i]}`);
-      const { data } = await this.#call(
-        "VariablesForServiceDeployments",
-        variablesForDeploymentsQuery(chunk.length, unknown),
-        variables,
-        { projectId, environmentId }
-      );
+      const { data } = await this.#call(operation, query(chunk), variables, scope);
       chunk.forEach((serviceId, i) => {
+        out.set(serviceId, read(data, i, serviceId));
+      });
+    }
+    return out;
+  }
+  /**
+   * variablesForDeployment of many services: one request per 100 services, each service's
+   * rendered variables and, in the same request, the names the user set (for the metadata rule).
+   */
+  async variablesForDeployments(projectId, environmentId, serviceIds2) {
+    const known = (serviceId) => this.#userVariables.has(`${environmentId}/${serviceId}`);
+    return this.#perServiceBatch(
+      serviceIds2,
+      "VariablesForServiceDeployments",
+      { projectId, environmentId },
+      (chunk) => variablesForDeploymentsQuery(chunk.length, (i) => !known(chunk[i])),
+      { projectId, environmentId },
+      (data, i, serviceId) => {
         const key = `${environmentId}/${serviceId}`;
         let userNames = this.#userVariables.get(key);
         if (userNames === void 0) {
           userNames = new Set(Object.keys(data?.[`u${i}`] ?? {}));
           this.#userVariables.set(key, userNames);
         }
-        out.set(serviceId, this.#secretMap(data?.[`r${i}`], userNames));
-      });
-    }
-    return out;
+        return this.#secretMap(data?.[`r${i}`], userNames);
+      }
+    );
   }
   /**
    * The names of the variables a user set on a service (from a read the caller already made, such
@@ -57057,34 +57068,22 @@ var RailwayClient = class {
   }
   /** deploymentTriggers of many services: one request per 100 services (aliased fields). */
   async deploymentTriggersMany(projectId, environmentId, serviceIds2) {
-    const out = /* @__PURE__ */ new Map();
-    const unique = [...new Set(serviceIds2)];
-    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + SERVICE_BATCH);
-      const variables = { projectId, environmentId };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "DeploymentTriggersMany",
-        deploymentTriggersManyQuery(chunk.length),
-        variables,
-        { projectId, environmentId }
-      );
-      chunk.forEach((serviceId, i) => {
+    return this.#perServiceBatch(
+      serviceIds2,
+      "DeploymentTriggersMany",
+      { projectId, environmentId },
+      (chunk) => deploymentTriggersManyQuery(chunk.length),
+      { projectId, environmentId },
+      (data, i) => {
         const conn = data?.[`t${i}`];
-        out.set(
-          serviceId,
-          (conn?.edges ?? []).map((e) => ({
-            id: e.node.id,
-            branch: e.node.branch,
-            repository: e.node.repository,
-            checkSuites: e.node.checkSuites
-          }))
-        );
-      });
-    }
-    return out;
+        return (conn?.edges ?? []).map((e) => ({
+          id: e.node.id,
+          branch: e.node.branch,
+          repository: e.node.repository,
+          checkSuites: e.node.checkSuites
+        }));
+      }
+    );
   }
   /**
    * Deploys a commit. The mutation is sent once: when its answer is lost (timeout, dropped
@@ -57124,29 +57123,17 @@ var RailwayClient = class {
    * fields), keyed by service id. What exists before a run's deploy requests.
    */
   async recentDeploymentsMany(projectId, environmentId, serviceIds2, first = 20) {
-    const out = /* @__PURE__ */ new Map();
-    const unique = [...new Set(serviceIds2)];
-    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + SERVICE_BATCH);
-      const variables = { projectId, environmentId, first };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "RecentDeploymentsMany",
-        recentDeploymentsManyQuery(chunk.length),
-        variables,
-        { projectId, environmentId }
-      );
-      chunk.forEach((serviceId, i) => {
+    return this.#perServiceBatch(
+      serviceIds2,
+      "RecentDeploymentsMany",
+      { projectId, environmentId, first },
+      (chunk) => recentDeploymentsManyQuery(chunk.length),
+      { projectId, environmentId },
+      (data, i) => {
         const conn = data?.[`l${i}`];
-        out.set(
-          serviceId,
-          (conn?.edges ?? []).map((e) => toDeployment(e.node)).sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"))
-        );
-      });
-    }
-    return out;
+        return (conn?.edges ?? []).map((e) => toDeployment(e.node)).sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
+      }
+    );
   }
   /**
    * After an ambiguous deploy request: looks for the deployment it created, for as long as
@@ -57326,25 +57313,14 @@ var RailwayClient = class {
   }
   /** instanceExecutions of many services: one request per 100 services (aliased fields), keyed by service id. */
   async instanceExecutionsMany(environmentId, serviceIds2, first = 50) {
-    const out = /* @__PURE__ */ new Map();
-    const unique = [...new Set(serviceIds2)];
-    for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + SERVICE_BATCH);
-      const variables = { environmentId, first };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "DeploymentInstanceExecutionsMany",
-        instanceExecutionsManyQuery(chunk.length),
-        variables,
-        { environmentId }
-      );
-      chunk.forEach((serviceId, i) => {
-        out.set(serviceId, executionsOf(data?.[`e${i}`]));
-      });
-    }
-    return out;
+    return this.#perServiceBatch(
+      serviceIds2,
+      "DeploymentInstanceExecutionsMany",
+      { environmentId, first },
+      (chunk) => instanceExecutionsManyQuery(chunk.length),
+      { environmentId },
+      (data, i) => executionsOf(data?.[`e${i}`])
+    );
   }
   async buildLogs(deploymentId, limit = 500) {
     const { data } = await this.#call("BuildLogs", BuildLogsQuery, { deploymentId, limit });

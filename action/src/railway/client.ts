@@ -563,6 +563,34 @@ export class RailwayClient implements RailwayApi {
   }
 
   /**
+   * One aliased query per SERVICE_BATCH services: `$s0…` carry the chunk's service ids beside
+   * `shared`; `read` takes each service's answer out of the chunk's data by its index.
+   */
+  async #perServiceBatch<T>(
+    serviceIds: string[],
+    operation: string,
+    shared: Json,
+    query: (chunk: string[]) => string,
+    scope: { projectId?: string; environmentId?: string },
+    read: (data: Record<string, unknown> | null | undefined, index: number, serviceId: string) => T,
+  ): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    const unique = [...new Set(serviceIds)];
+    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
+      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
+      const variables: Json = { ...shared };
+      chunk.forEach((id, i) => {
+        variables[`s${i}`] = id;
+      });
+      const { data } = await this.#call(operation, query(chunk), variables, scope);
+      chunk.forEach((serviceId, i) => {
+        out.set(serviceId, read(data, i, serviceId));
+      });
+    }
+    return out;
+  }
+
+  /**
    * variablesForDeployment of many services: one request per 100 services, each service's
    * rendered variables and, in the same request, the names the user set (for the metadata rule).
    */
@@ -571,33 +599,24 @@ export class RailwayClient implements RailwayApi {
     environmentId: string,
     serviceIds: string[],
   ): Promise<Map<string, Record<string, string>>> {
-    const out = new Map<string, Record<string, string>>();
-    const unique = [...new Set(serviceIds)];
-    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
-      const variables: Json = { projectId, environmentId };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      // Unrendered (raw) values are read only where the user's variable names are not known yet.
-      const unknown = (i: number) => !this.#userVariables.has(`${environmentId}/${chunk[i]}`);
-      const { data } = await this.#call(
-        "VariablesForServiceDeployments",
-        ops.variablesForDeploymentsQuery(chunk.length, unknown),
-        variables,
-        { projectId, environmentId },
-      );
-      chunk.forEach((serviceId, i) => {
+    // Unrendered (raw) values are read only where the user's variable names are not known yet.
+    const known = (serviceId: string | undefined) => this.#userVariables.has(`${environmentId}/${serviceId}`);
+    return this.#perServiceBatch(
+      serviceIds,
+      "VariablesForServiceDeployments",
+      { projectId, environmentId },
+      (chunk) => ops.variablesForDeploymentsQuery(chunk.length, (i) => !known(chunk[i])),
+      { projectId, environmentId },
+      (data, i, serviceId) => {
         const key = `${environmentId}/${serviceId}`;
         let userNames = this.#userVariables.get(key);
         if (userNames === undefined) {
           userNames = new Set(Object.keys((data?.[`u${i}`] ?? {}) as Record<string, unknown>));
           this.#userVariables.set(key, userNames);
         }
-        out.set(serviceId, this.#secretMap(data?.[`r${i}`], userNames));
-      });
-    }
-    return out;
+        return this.#secretMap(data?.[`r${i}`], userNames);
+      },
+    );
   }
 
   /**
@@ -689,34 +708,22 @@ export class RailwayClient implements RailwayApi {
     environmentId: string,
     serviceIds: string[],
   ): Promise<Map<string, DeploymentTriggerInfo[]>> {
-    const out = new Map<string, DeploymentTriggerInfo[]>();
-    const unique = [...new Set(serviceIds)];
-    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
-      const variables: Json = { projectId, environmentId };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "DeploymentTriggersMany",
-        ops.deploymentTriggersManyQuery(chunk.length),
-        variables,
-        { projectId, environmentId },
-      );
-      chunk.forEach((serviceId, i) => {
+    return this.#perServiceBatch(
+      serviceIds,
+      "DeploymentTriggersMany",
+      { projectId, environmentId },
+      (chunk) => ops.deploymentTriggersManyQuery(chunk.length),
+      { projectId, environmentId },
+      (data, i) => {
         const conn = data?.[`t${i}`] as { edges: { node: DeploymentTriggerInfo }[] } | undefined;
-        out.set(
-          serviceId,
-          (conn?.edges ?? []).map((e) => ({
-            id: e.node.id,
-            branch: e.node.branch,
-            repository: e.node.repository,
-            checkSuites: e.node.checkSuites,
-          })),
-        );
-      });
-    }
-    return out;
+        return (conn?.edges ?? []).map((e) => ({
+          id: e.node.id,
+          branch: e.node.branch,
+          repository: e.node.repository,
+          checkSuites: e.node.checkSuites,
+        }));
+      },
+    );
   }
 
   /**
@@ -777,31 +784,19 @@ export class RailwayClient implements RailwayApi {
     serviceIds: string[],
     first = 20,
   ): Promise<Map<string, DeploymentInfo[]>> {
-    const out = new Map<string, DeploymentInfo[]>();
-    const unique = [...new Set(serviceIds)];
-    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
-      const variables: Json = { projectId, environmentId, first };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "RecentDeploymentsMany",
-        ops.recentDeploymentsManyQuery(chunk.length),
-        variables,
-        { projectId, environmentId },
-      );
-      chunk.forEach((serviceId, i) => {
+    return this.#perServiceBatch(
+      serviceIds,
+      "RecentDeploymentsMany",
+      { projectId, environmentId, first },
+      (chunk) => ops.recentDeploymentsManyQuery(chunk.length),
+      { projectId, environmentId },
+      (data, i) => {
         const conn = data?.[`l${i}`] as { edges: { node: Json }[] } | undefined;
-        out.set(
-          serviceId,
-          (conn?.edges ?? [])
-            .map((e) => toDeployment(e.node))
-            .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0")),
-        );
-      });
-    }
-    return out;
+        return (conn?.edges ?? [])
+          .map((e) => toDeployment(e.node))
+          .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
+      },
+    );
   }
 
   /**
@@ -1042,25 +1037,14 @@ export class RailwayClient implements RailwayApi {
     serviceIds: string[],
     first = 50,
   ): Promise<Map<string, InstanceExecution[]>> {
-    const out = new Map<string, InstanceExecution[]>();
-    const unique = [...new Set(serviceIds)];
-    for (let start = 0; start < unique.length; start += ops.SERVICE_BATCH) {
-      const chunk = unique.slice(start, start + ops.SERVICE_BATCH);
-      const variables: Json = { environmentId, first };
-      chunk.forEach((id, i) => {
-        variables[`s${i}`] = id;
-      });
-      const { data } = await this.#call(
-        "DeploymentInstanceExecutionsMany",
-        ops.instanceExecutionsManyQuery(chunk.length),
-        variables,
-        { environmentId },
-      );
-      chunk.forEach((serviceId, i) => {
-        out.set(serviceId, executionsOf(data?.[`e${i}`]));
-      });
-    }
-    return out;
+    return this.#perServiceBatch(
+      serviceIds,
+      "DeploymentInstanceExecutionsMany",
+      { environmentId, first },
+      (chunk) => ops.instanceExecutionsManyQuery(chunk.length),
+      { environmentId },
+      (data, i) => executionsOf(data?.[`e${i}`]),
+    );
   }
 
   async buildLogs(deploymentId: string, limit = 500): Promise<LogLine[]> {
