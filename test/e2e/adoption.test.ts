@@ -106,6 +106,53 @@ describe("a single-service Express API with a root railway.toml and no Railyard 
   });
 });
 
+describe("a crash loop in a foreign app (issue 10, item 5)", () => {
+  it("an Express API that crashes after its health check passes fails the run and is rolled back, though Railway says SUCCESS", async () => {
+    const repo = fixtureRepo("express-api");
+    const p = await project(repo, [{ name: "orders-api", settings: { railwayConfigFile: "/railway.toml" } }]);
+    const first = await p.run({ smoke: false });
+    expect(first.ok).toBe(true);
+    const good = first.deployments[0]?.deploymentId;
+
+    // The app's own bug, no injected fault: it serves /health, then throws a moment later;
+    // its restart policy (ON_FAILURE, 10 retries) starts it again and again.
+    const server = readFileSync(`${repo.dir}/src/server.js`, "utf8");
+    repo.commit(
+      {
+        "src/server.js": `${server}setTimeout(() => {\n  throw new Error("orders cache corrupted");\n}, 2_500);\n`,
+      },
+      "orders: warm the cache",
+    );
+    const result = await p.run({ smoke: false, stabilityMs: 6_000 });
+    expect(result.ok).toBe(false);
+    const loop = result.deployments[0];
+    expect(loop?.status).toBe("CRASHED");
+    expect(loop?.failure?.message).toMatch(
+      /reached SUCCESS, but its instance \S+ \d+ times? within the 6-second stability window: a crash loop/,
+    );
+    expect(result.reason).toContain("crash loop");
+
+    // Railway's view: the deployment reached SUCCESS (and stayed there until the rollback
+    // replaced it), while its instance ran more than once, crashing.
+    expect(
+      result.events.some(
+        (e) => e.kind === "deployment" && e.deploymentId === loop?.deploymentId && e.status === "SUCCESS",
+      ),
+    ).toBe(true);
+    const api = p.client();
+    expect((await api.deployment(loop?.deploymentId ?? "")).status).toBe("REMOVED");
+    const runs = (await api.instanceExecutions("env-production", "svc-0")).filter(
+      (e) => e.deploymentId === loop?.deploymentId,
+    );
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.map((e) => e.status)).toContain("CRASHED");
+    // Rolled back to the deployment that served before, which serves again.
+    expect(result.rollbacks).toEqual([
+      expect.objectContaining({ service: "orders-api", toDeploymentId: good, ok: true }),
+    ]);
+  });
+});
+
 describe("a railway.json with $schema, nulls and lower-case enums", () => {
   it("validates, deploys unchanged with Railway's upper-case settings, and passes the generic check", async () => {
     const repo = fixtureRepo("node-json");
