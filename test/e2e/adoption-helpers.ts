@@ -4,42 +4,26 @@
 // would have them (the Railway Config File setting linking each file, its root directory).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { ServiceSettings } from "../../action/src/config/types.ts";
 import { runPipeline } from "../../action/src/pipeline/run.ts";
 import type { PipelineEvent, PipelineOptions, PipelineResult } from "../../action/src/pipeline/types.ts";
 import { RailwayClient } from "../../action/src/railway/client.ts";
 import { type EmulatorStateFile, startEmulator } from "../../emulator/src/index.ts";
 import { ProcessRunner } from "../../emulator/src/runner/process.ts";
-import { ROOT, type TempRepo } from "./helpers.ts";
+import { ROOT, type TempRepo, tempRepoAt } from "./helpers.ts";
 
 /** A fixture's files as a new git repository with one commit. */
 export function fixtureRepo(name: string): TempRepo {
   const dir = mkdtempSync(join(tmpdir(), `railyard-adopt-${name}-`));
   cpSync(join(ROOT, "test/fixtures/adoption", name), dir, { recursive: true });
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
-  git("init", "-q", "-b", "main");
-  git("config", "user.email", "adopt@railyard.test");
-  git("config", "user.name", "Railyard adoption");
-  git("add", "-A");
-  git("commit", "-q", "-m", "the repository as its owners keep it");
-  return {
-    dir,
-    git,
-    commit(files, message) {
-      for (const [path, content] of Object.entries(files)) {
-        mkdirSync(dirname(join(dir, path)), { recursive: true });
-        writeFileSync(join(dir, path), content);
-      }
-      git("add", "-A");
-      git("commit", "-q", "-m", message);
-      return git("rev-parse", "HEAD");
-    },
-    head: () => git("rev-parse", "HEAD"),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
+  const repo = tempRepoAt(dir, "adopt@railyard.test", "Railyard adoption");
+  repo.git("add", "-A");
+  repo.git("commit", "-q", "-m", "the repository as its owners keep it");
+  return repo;
 }
 
 export interface ForeignService {

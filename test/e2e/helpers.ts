@@ -27,9 +27,14 @@ export interface TempRepo {
 export function cloneRepo(): TempRepo {
   const dir = mkdtempSync(join(tmpdir(), "railyard-e2e-repo-"));
   execFileSync("git", ["clone", "-q", "--no-hardlinks", ROOT, dir]);
+  return tempRepoAt(dir, "e2e@railyard.test", "Railyard e2e");
+}
+
+/** A git repository in `dir` (made by the caller) that stories commit to as `name`. */
+export function tempRepoAt(dir: string, email: string, name: string): TempRepo {
   const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
-  git("config", "user.email", "e2e@railyard.test");
-  git("config", "user.name", "Railyard e2e");
+  git("config", "user.email", email);
+  git("config", "user.name", name);
   return {
     dir,
     git,
