@@ -58252,7 +58252,7 @@ async function follow(ctx, service, id, signal, isDone, knownStatus) {
     return last2;
   }
 }
-function interruptedReason(records, rollbacks) {
+function interruptedReason(records, rollbacks, more = []) {
   const names = (keep) => records.filter(keep).map((d) => d.service).join(", ") || "none";
   const parts = [
     `live on the new commit: ${names((d) => d.status === "SUCCESS")}`,
@@ -58268,6 +58268,7 @@ function interruptedReason(records, rollbacks) {
   if (failed.length > 0) parts.push(`failed: ${failed.map((d) => d.service).join(", ")}`);
   const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
   if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
+  parts.push(...more);
   return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
 }
 async function instanceRestarts(api, environmentId, serviceId, deploymentId, options = {}) {
@@ -59866,7 +59867,7 @@ async function stages(options, maybeApi, result, emit) {
   const applied = await applyStage(run);
   emit({ kind: "stage", stage: "deploy" });
   await deployStage(run);
-  const failure = await verifyStage(run);
+  const failure = await verifyStage(run, applied);
   if (failure) await rollbackStage(run, applied, failure);
   done(result);
 }
@@ -60102,18 +60103,27 @@ function knownDeployments(live, serviceId) {
   const ids = [live.instances.get(serviceId)?.latestDeployment?.id, live.serving.get(serviceId)?.id];
   return new Set(ids.filter((id) => id !== void 0));
 }
-async function verifyStage(run) {
+async function verifyStage(run, applied) {
   const { api, options, result, selected, commitSha, emit, target, desired } = run;
   const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
+    const more = [];
     if (options.rollback) {
       const live = result.deployments.filter((d) => d.deploymentId && d.status === "SUCCESS");
-      result.rollbacks = await requestRollbacks(api, rollbackTargets(run, live), {
-        projectId: target.projectId,
-        environmentId: desired.environmentId
-      });
+      const [rollbacks, settings] = await Promise.all([
+        requestRollbacks(api, rollbackTargets(run, live), {
+          projectId: target.projectId,
+          environmentId: desired.environmentId
+        }),
+        restoreSettings(api, desired.environmentId, applied)
+      ]);
+      result.rollbacks = rollbacks;
+      if (settings) {
+        result.notes.push(`settings: ${settings.detail}`);
+        more.push(settings.ok ? "settings restored" : "settings NOT fully restored (see notes)");
+      }
     }
-    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks));
+    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks, more));
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];

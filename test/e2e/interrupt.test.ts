@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { RailwayClient } from "../../action/src/railway/client.ts";
 import { type EmulatorStateFile, startEmulator } from "../../emulator/src/index.ts";
 import { cloneRepo, ROOT, stackState, type TempRepo } from "./helpers.ts";
 
@@ -142,7 +143,23 @@ describe("interrupting a deploy", () => {
   }, 120_000);
 
   it("the action, SIGINT then SIGTERM as GitHub's runner sends them: the report is printed, nothing is left deploying (rollback on), exit 1", async () => {
-    const { emulator, token, repo } = await slowStack();
+    const { emulator, token, repo, projectId } = await slowStack();
+    const api = new RailwayClient({ endpoint: emulator.graphqlUrl, token });
+    cleanups.push(() => api.close());
+    const environmentId =
+      (await api.project(projectId)).environments.find((e) => e.name === "production")?.id ?? "";
+    // Each service's source, build and deploy settings. Not compared: variables (one this run
+    // changed cannot be put back, its earlier value is not readable without decrypting it, and
+    // the report says so), the domains provision created, and the Config File setting Railway's
+    // IaC clears (both stay, by design: decisions 0110, 0130).
+    const settings = async () => {
+      const { config } = await api.environmentState(environmentId);
+      const services = (config as { services?: Record<string, Record<string, unknown>> }).services ?? {};
+      return JSON.stringify(
+        Object.entries(services).map(([id, { source, build, deploy }]) => [id, source, build, deploy]),
+      );
+    };
+    const before = await settings();
     const inputs: Record<string, string> = {
       mode: "deploy",
       "railway-token": token,
@@ -166,6 +183,8 @@ describe("interrupting a deploy", () => {
       run.child,
       run.output,
     );
+    // The run applied its settings before deploying (else the check below could not fail).
+    expect(await settings()).not.toBe(before);
     run.signal("SIGINT");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     if (run.child.exitCode === null) run.signal("SIGTERM");
@@ -180,5 +199,10 @@ describe("interrupting a deploy", () => {
     for (const [service, statuses] of statusesOf(emulator)) {
       expect([service, statuses]).toEqual([service, ["REMOVED"]]);
     }
+    // And the settings it changed are back as they were.
+    expect(finished.stdout).toContain(
+      "settings: restored the settings of api, data-poller, trading-engine, frontend; not restored: service.api variable CORS_ORIGIN",
+    );
+    expect(await settings()).toBe(before);
   }, 120_000);
 });

@@ -143,7 +143,11 @@ async function follow(
 }
 
 /** The one line an interrupted run ends with: what is live, cancelled, unknown, not started. */
-export function interruptedReason(records: DeploymentRecord[], rollbacks: RollbackRecord[]): string {
+export function interruptedReason(
+  records: DeploymentRecord[],
+  rollbacks: RollbackRecord[],
+  more: string[] = [],
+): string {
   const names = (keep: (d: DeploymentRecord) => boolean) =>
     records
       .filter(keep)
@@ -163,6 +167,7 @@ export function interruptedReason(records: DeploymentRecord[], rollbacks: Rollba
   if (failed.length > 0) parts.push(`failed: ${failed.map((d) => d.service).join(", ")}`);
   const requested = rollbacks.filter((r) => r.toDeploymentId).map((r) => r.service);
   if (requested.length > 0) parts.push(`rollback requested: ${requested.join(", ")}`);
+  parts.push(...more);
   return `interrupted: ${parts.join("; ")}. A rerun deploys what is not live yet.`;
 }
 

@@ -180,7 +180,7 @@ async function stages(
 
   emit({ kind: "stage", stage: "deploy" });
   await deployStage(run);
-  const failure = await verifyStage(run);
+  const failure = await verifyStage(run, applied);
   if (failure) await rollbackStage(run, applied, failure);
   done(result);
 }
@@ -475,18 +475,29 @@ function knownDeployments(live: LiveState, serviceId: string): ReadonlySet<strin
 }
 
 /** Wait's verdict and the smoke test: the failure to roll back for, if any. */
-async function verifyStage(run: Run): Promise<string | undefined> {
+async function verifyStage(run: Run, applied: ApplyOutcome): Promise<string | undefined> {
   const { api, options, result, selected, commitSha, emit, target, desired } = run;
   const failed = result.deployments.filter((d) => d.status !== "SUCCESS");
   if (options.signal?.aborted) {
+    const more: string[] = [];
     if (options.rollback) {
+      // Requested, not awaited (GitHub kills the job 10 s after SIGINT); the settings this run
+      // changed are put back in the same moment, so the services meet their old settings again.
       const live = result.deployments.filter((d) => d.deploymentId && d.status === "SUCCESS");
-      result.rollbacks = await requestRollbacks(api, rollbackTargets(run, live), {
-        projectId: target.projectId,
-        environmentId: desired.environmentId,
-      });
+      const [rollbacks, settings] = await Promise.all([
+        requestRollbacks(api, rollbackTargets(run, live), {
+          projectId: target.projectId,
+          environmentId: desired.environmentId,
+        }),
+        restoreSettings(api, desired.environmentId, applied),
+      ]);
+      result.rollbacks = rollbacks;
+      if (settings) {
+        result.notes.push(`settings: ${settings.detail}`);
+        more.push(settings.ok ? "settings restored" : "settings NOT fully restored (see notes)");
+      }
     }
-    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks));
+    throw new PipelineError(interruptedReason(result.deployments, result.rollbacks, more));
   }
   if (failed.length > 0) {
     const first = failed.find((d) => d.status !== "NOT_STARTED") ?? failed[0];
