@@ -54694,7 +54694,10 @@ fragment LiveInstanceFields on ServiceInstance {
   latestDeployment { ...DeploymentFields }
   domains {
     serviceDomains { domain }
-    customDomains { domain status { verified certificateStatus } }
+    customDomains {
+      domain
+      status { verified certificateStatus dnsRecords { recordType fqdn requiredValue status } }
+    }
   }
 }`;
 var INSTANCES_PAGE_SIZE = 500;
@@ -57385,7 +57388,15 @@ function toDomains(d) {
     customDomains: d.customDomains.map((c) => ({
       domain: c.domain,
       verified: c.status.verified,
-      certificateStatus: c.status.certificateStatus ?? null
+      certificateStatus: c.status.certificateStatus ?? null,
+      ...c.status.dnsRecords ? {
+        dnsRecords: c.status.dnsRecords.map((r) => ({
+          type: r.recordType.replace(/^DNS_RECORD_TYPE_/, ""),
+          fqdn: r.fqdn,
+          requiredValue: r.requiredValue,
+          status: r.status
+        }))
+      } : {}
     }))
   };
 }
@@ -58973,8 +58984,10 @@ async function provision(api, projectId, environmentId, declared, options) {
       const target = instance.domains.serviceDomains[0]?.domain;
       for (const domain of instance.domains.customDomains) {
         if (!custom.some((row) => row.name === domain.domain) || domain.verified) continue;
+        const listed = (domain.dnsRecords ?? []).filter((r) => r.status !== "DNS_RECORD_STATUS_PROPAGATED");
+        const records = listed.length > 0 ? listed.map((r) => `${r.type} ${r.fqdn} \u2192 ${r.requiredValue || "the value Railway shows"}`) : [`CNAME ${domain.domain} \u2192 ${target ?? "the service's Railway domain"}`];
         notes.push(
-          `${names.get(instance.serviceId) ?? instance.serviceId}: custom domain ${domain.domain} needs a DNS record: CNAME ${domain.domain} \u2192 ${target ?? "the service's Railway domain"}; until Railway verifies it the smoke test uses the Railway domain`
+          `${names.get(instance.serviceId) ?? instance.serviceId}: custom domain ${domain.domain} needs ${records.length === 1 ? "a DNS record" : "DNS records"}${listed.length > 0 ? " (as Railway lists them)" : ""}: ${records.join("; ")}; until Railway verifies it the smoke test uses the Railway domain`
         );
       }
     }

@@ -128,7 +128,7 @@ describe("an empty Railway project becomes the platform from the repository's fi
     expect(names("domain").sort()).toEqual(["api", "api.railyard.example", "frontend"]);
     expect(created.every((r) => r.severity === "safe")).toBe(true);
     expect(first.notes.join("\n")).toMatch(
-      /custom domain api\.railyard\.example needs a DNS record: CNAME api\.railyard\.example → 127\.0\.0\.1:\d+/,
+      /custom domain api\.railyard\.example needs a DNS record \(as Railway lists them\): CNAME api\.railyard\.example → 127\.0\.0\.1:\d+/,
     );
   });
 

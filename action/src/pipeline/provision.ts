@@ -305,8 +305,14 @@ export async function provision(
       const target = instance.domains.serviceDomains[0]?.domain;
       for (const domain of instance.domains.customDomains) {
         if (!custom.some((row) => row.name === domain.domain) || domain.verified) continue;
+        // The records Railway lists as still needed; a CNAME to the service's domain where it lists none.
+        const listed = (domain.dnsRecords ?? []).filter((r) => r.status !== "DNS_RECORD_STATUS_PROPAGATED");
+        const records =
+          listed.length > 0
+            ? listed.map((r) => `${r.type} ${r.fqdn} → ${r.requiredValue || "the value Railway shows"}`)
+            : [`CNAME ${domain.domain} → ${target ?? "the service's Railway domain"}`];
         notes.push(
-          `${names.get(instance.serviceId) ?? instance.serviceId}: custom domain ${domain.domain} needs a DNS record: CNAME ${domain.domain} → ${target ?? "the service's Railway domain"}; until Railway verifies it the smoke test uses the Railway domain`,
+          `${names.get(instance.serviceId) ?? instance.serviceId}: custom domain ${domain.domain} needs ${records.length === 1 ? "a DNS record" : "DNS records"}${listed.length > 0 ? " (as Railway lists them)" : ""}: ${records.join("; ")}; until Railway verifies it the smoke test uses the Railway domain`,
         );
       }
     }

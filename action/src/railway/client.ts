@@ -1126,7 +1126,14 @@ function createdSince(d: DeploymentInfo, since: number): boolean {
 
 interface RawDomains {
   serviceDomains: { domain: string }[];
-  customDomains: { domain: string; status: { verified: boolean; certificateStatus?: string | null } }[];
+  customDomains: {
+    domain: string;
+    status: {
+      verified: boolean;
+      certificateStatus?: string | null;
+      dnsRecords?: { recordType: string; fqdn: string; requiredValue: string; status: string }[];
+    };
+  }[];
 }
 
 function toDomains(d: RawDomains): ServiceInstanceInfo["domains"] {
@@ -1136,6 +1143,16 @@ function toDomains(d: RawDomains): ServiceInstanceInfo["domains"] {
       domain: c.domain,
       verified: c.status.verified,
       certificateStatus: c.status.certificateStatus ?? null,
+      ...(c.status.dnsRecords
+        ? {
+            dnsRecords: c.status.dnsRecords.map((r) => ({
+              type: r.recordType.replace(/^DNS_RECORD_TYPE_/, ""),
+              fqdn: r.fqdn,
+              requiredValue: r.requiredValue,
+              status: r.status,
+            })),
+          }
+        : {}),
     })),
   };
 }

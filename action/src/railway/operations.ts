@@ -90,7 +90,10 @@ fragment LiveInstanceFields on ServiceInstance {
   latestDeployment { ...DeploymentFields }
   domains {
     serviceDomains { domain }
-    customDomains { domain status { verified certificateStatus } }
+    customDomains {
+      domain
+      status { verified certificateStatus dnsRecords { recordType fqdn requiredValue status } }
+    }
   }
 }`;
 

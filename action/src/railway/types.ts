@@ -68,8 +68,24 @@ export interface ServiceInstanceInfo extends ServiceSettings {
   latestDeployment?: DeploymentInfo | null;
   domains: {
     serviceDomains: { domain: string }[];
-    customDomains: { domain: string; verified: boolean; certificateStatus?: string | null }[];
+    customDomains: {
+      domain: string;
+      verified: boolean;
+      certificateStatus?: string | null;
+      /** The DNS records Railway asks for (read with the live state only). */
+      dnsRecords?: DnsRecord[];
+    }[];
   };
+}
+
+/** A DNS record Railway lists for a custom domain: what it requires and whether it is there. */
+export interface DnsRecord {
+  /** CNAME, A, TXT, ... (Railway's DNS_RECORD_TYPE_ prefix removed). */
+  type: string;
+  fqdn: string;
+  requiredValue: string;
+  /** Railway's DNSRecordStatus, e.g. DNS_RECORD_STATUS_REQUIRES_UPDATE or _PROPAGATED. */
+  status: string;
 }
 
 /** What the environment config does not hold about a service instance. */
