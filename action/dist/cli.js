@@ -58068,6 +58068,25 @@ function watchScope(patterns, service) {
     description: `its folder /${root} (no watchPatterns${scope.length > 1 ? `; and /${dockerfile}` : ""})`
   };
 }
+function unmatchedWatchPatterns(files, service) {
+  const live = service.patterns.filter((p) => p.trim().length > 0 && !p.startsWith("#"));
+  if (live.length === 0 || live.every((p) => p.startsWith("!"))) return void 0;
+  if (files.some((file) => watchMatcher(live).matches(file))) return void 0;
+  const root = service.rootDirectory.replace(/^\/+|\/+$/g, "");
+  const listed = live.map((p) => JSON.stringify(p)).join(", ");
+  if (root !== "") {
+    const rooted = live.map((p) => {
+      const negated = p.startsWith("!");
+      const body = (negated ? p.slice(1) : p).replace(/^\/+/, "");
+      return `${negated ? "!" : ""}/${root}/${body}`;
+    });
+    const matcher = watchMatcher(rooted);
+    const count = files.filter((file) => matcher.matches(file)).length;
+    if (count > 0)
+      return `${service.name}: watchPatterns ${listed} match no file of the repository, but would match ${count} file${count === 1 ? "" : "s"} read from its root directory /${root}; Railway matches them from the repository root, so no change deploys it. Write ${rooted.map((p) => JSON.stringify(p)).join(", ")}`;
+  }
+  return `${service.name}: watchPatterns ${listed} match no file of the repository (Railway matches them from the repository root), so no change deploys it`;
+}
 
 // action/src/pipeline/changes.ts
 function commitOf(deployment) {
@@ -58077,6 +58096,18 @@ function commitOf(deployment) {
 var short = (sha) => sha.slice(0, 7);
 async function planChanges(repoDir, commitSha, services, explicit, notes) {
   const shallow = await isShallow(repoDir);
+  const patterned = services.filter((s) => (s.wanted.watchPatterns ?? []).length > 0);
+  if (patterned.length > 0) {
+    const files = (await listTree(repoDir, commitSha)).map((entry) => entry.path);
+    for (const service of patterned) {
+      const warning = unmatchedWatchPatterns(files, {
+        name: service.config.name,
+        rootDirectory: service.config.rootDirectory,
+        patterns: service.wanted.watchPatterns ?? []
+      });
+      if (warning) notes.push(warning);
+    }
+  }
   let deepenTried = false;
   const plans = [];
   const diffCache = /* @__PURE__ */ new Map();

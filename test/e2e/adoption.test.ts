@@ -106,6 +106,24 @@ describe("a single-service Express API with a root railway.toml and no Railyard 
   });
 });
 
+describe("watch patterns that can never match", () => {
+  it("plan says so, naming the patterns, before a push that changes the app deploys nothing", async () => {
+    const repo = fixtureRepo("express-api");
+    // Written as if Railway matched from a folder the app does not have.
+    const toml = readFileSync(`${repo.dir}/railway.toml`, "utf8").replace(
+      "[build]\n",
+      '[build]\nwatchPatterns = ["/services/orders/**"]\n',
+    );
+    repo.commit({ "railway.toml": toml }, "watch the orders folder");
+    const p = await project(repo, [{ name: "orders-api", settings: { railwayConfigFile: "/railway.toml" } }]);
+    const plan = await p.run({ mode: "plan" });
+    expect(plan.reason).toBeUndefined();
+    expect(plan.notes).toContain(
+      'orders-api: watchPatterns "/services/orders/**" match no file of the repository (Railway matches them from the repository root), so no change deploys it',
+    );
+  });
+});
+
 describe("a crash loop in a foreign app (issue 10, item 5)", () => {
   it("an Express API that crashes after its health check passes fails the run and is rolled back, though Railway says SUCCESS", async () => {
     const repo = fixtureRepo("express-api");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { triggeringFiles, watchMatcher, watchScope } from "./watch.ts";
+import { triggeringFiles, unmatchedWatchPatterns, watchMatcher, watchScope } from "./watch.ts";
 
 describe("watch patterns", () => {
   const backend = ["/backend/**", "!/backend/test/**", "!/backend/**/*.md"];
@@ -80,5 +80,32 @@ describe("watchScope: what a service without watchPatterns is watched by", () =>
     const whole = watchScope(undefined, { file: "railway.toml", rootDirectory: "/" });
     expect(whole.patterns).toEqual([]);
     expect(triggeringFiles(["README.md"], whole.patterns)).toEqual(["README.md"]);
+  });
+});
+
+describe("watch patterns that match no file", () => {
+  const files = ["backend/src/index.ts", "backend/package.json", "frontend/app/page.tsx", "README.md"];
+  const service = (patterns: string[], rootDirectory = "/backend") => ({
+    name: "api",
+    rootDirectory,
+    patterns,
+  });
+
+  it("say nothing when a pattern matches a file from the repository root", () => {
+    expect(unmatchedWatchPatterns(files, service(["/backend/**"]))).toBeUndefined();
+    expect(unmatchedWatchPatterns(files, service(["**/*.md"]))).toBeUndefined();
+    expect(unmatchedWatchPatterns(files, service([]))).toBeUndefined();
+  });
+
+  it("name the patterns written from the root directory, and what to write instead", () => {
+    expect(unmatchedWatchPatterns(files, service(["src/**", "!src/**/*.test.ts"]))).toBe(
+      'api: watchPatterns "src/**", "!src/**/*.test.ts" match no file of the repository, but would match 1 file read from its root directory /backend; Railway matches them from the repository root, so no change deploys it. Write "/backend/src/**", "!/backend/src/**/*.test.ts"',
+    );
+  });
+
+  it("say plainly when the patterns match nothing from either root", () => {
+    expect(unmatchedWatchPatterns(files, service(["/services/api/**"], "/"))).toBe(
+      'api: watchPatterns "/services/api/**" match no file of the repository (Railway matches them from the repository root), so no change deploys it',
+    );
   });
 });

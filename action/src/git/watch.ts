@@ -90,3 +90,32 @@ export function watchScope(
     description: `its folder /${root} (no watchPatterns${scope.length > 1 ? `; and /${dockerfile}` : ""})`,
   };
 }
+
+/**
+ * Railway matches watch patterns from the repository root. Patterns that match no file of the
+ * commit never trigger a deploy; when the same patterns match files once read from the
+ * service's root directory, they were written from there. One sentence per such service, with
+ * the patterns to write instead; undefined when the patterns match something.
+ */
+export function unmatchedWatchPatterns(
+  files: readonly string[],
+  service: { name: string; rootDirectory: string; patterns: readonly string[] },
+): string | undefined {
+  const live = service.patterns.filter((p) => p.trim().length > 0 && !p.startsWith("#"));
+  if (live.length === 0 || live.every((p) => p.startsWith("!"))) return undefined;
+  if (files.some((file) => watchMatcher(live).matches(file))) return undefined;
+  const root = service.rootDirectory.replace(/^\/+|\/+$/g, "");
+  const listed = live.map((p) => JSON.stringify(p)).join(", ");
+  if (root !== "") {
+    const rooted = live.map((p) => {
+      const negated = p.startsWith("!");
+      const body = (negated ? p.slice(1) : p).replace(/^\/+/, "");
+      return `${negated ? "!" : ""}/${root}/${body}`;
+    });
+    const matcher = watchMatcher(rooted);
+    const count = files.filter((file) => matcher.matches(file)).length;
+    if (count > 0)
+      return `${service.name}: watchPatterns ${listed} match no file of the repository, but would match ${count} file${count === 1 ? "" : "s"} read from its root directory /${root}; Railway matches them from the repository root, so no change deploys it. Write ${rooted.map((p) => JSON.stringify(p)).join(", ")}`;
+  }
+  return `${service.name}: watchPatterns ${listed} match no file of the repository (Railway matches them from the repository root), so no change deploys it`;
+}

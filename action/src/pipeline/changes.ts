@@ -3,8 +3,8 @@
 
 import { posix } from "node:path";
 import type { ServiceConfig, ServiceSettings } from "../config/types.ts";
-import { changedFiles, fetchHistoryFor, hasCommit, isAncestor, isShallow } from "../git/git.ts";
-import { triggeringFiles, watchScope } from "../git/watch.ts";
+import { changedFiles, fetchHistoryFor, hasCommit, isAncestor, isShallow, listTree } from "../git/git.ts";
+import { triggeringFiles, unmatchedWatchPatterns, watchScope } from "../git/watch.ts";
 import type { DeploymentInfo } from "../railway/types.ts";
 import type { ServicePlan } from "./types.ts";
 
@@ -36,6 +36,19 @@ export async function planChanges(
   notes: string[],
 ): Promise<ServicePlan[]> {
   const shallow = await isShallow(repoDir);
+  // Watch patterns that can never match (written from the service's root directory, say).
+  const patterned = services.filter((s) => (s.wanted.watchPatterns ?? []).length > 0);
+  if (patterned.length > 0) {
+    const files = (await listTree(repoDir, commitSha)).map((entry) => entry.path);
+    for (const service of patterned) {
+      const warning = unmatchedWatchPatterns(files, {
+        name: service.config.name,
+        rootDirectory: service.config.rootDirectory,
+        patterns: service.wanted.watchPatterns ?? [],
+      });
+      if (warning) notes.push(warning);
+    }
+  }
   let deepenTried = false;
   const plans: ServicePlan[] = [];
   const diffCache = new Map<string, string[]>();
