@@ -58111,6 +58111,16 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
   let deepenTried = false;
   const plans = [];
   const diffCache = /* @__PURE__ */ new Map();
+  const ancestry = /* @__PURE__ */ new Map();
+  const ancestorOfThis = (liveCommit) => {
+    let known = ancestry.get(liveCommit);
+    if (!known) {
+      known = isAncestor(repoDir, liveCommit, commitSha);
+      ancestry.set(liveCommit, known);
+    }
+    return known;
+  };
+  const presence = /* @__PURE__ */ new Map();
   for (const service of services) {
     const base = {
       service: service.config.name,
@@ -58153,7 +58163,7 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       });
       continue;
     }
-    let present = await hasCommit(repoDir, liveCommit);
+    let present = presence.get(liveCommit) ?? await hasCommit(repoDir, liveCommit);
     if (!present && shallow && !deepenTried) {
       deepenTried = true;
       notes.push(`shallow clone: fetching more history to find live commit ${short(liveCommit)}`);
@@ -58161,6 +58171,7 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
     } else if (!present && shallow) {
       present = await hasCommit(repoDir, liveCommit);
     }
+    presence.set(liveCommit, present);
     if (!present) {
       plans.push({
         ...base,
@@ -58169,7 +58180,7 @@ async function planChanges(repoDir, commitSha, services, explicit, notes) {
       });
       continue;
     }
-    if (!await isAncestor(repoDir, liveCommit, commitSha)) {
+    if (!await ancestorOfThis(liveCommit)) {
       plans.push({
         ...base,
         deploy: true,
@@ -58586,6 +58597,7 @@ async function runDeployments(jobs, ctx) {
     schedule();
   }
   for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
+  ctx.onDeploymentsEnded?.();
   await Promise.all(stability);
   await checkCrashLoops();
   return jobs.map((job) => records.get(job.service));
@@ -59925,6 +59937,9 @@ async function validate(options, result) {
   return { ...config, services: linkByMapping(config, options.serviceConfigs).services };
 }
 async function provisionStage(api, files, options, result) {
+  const token = await api.tokenScope();
+  if (token.kind === "project" && token.environmentId)
+    api.environmentState(token.environmentId).catch(() => void 0);
   const scope = await resolveTarget(api, [], options);
   const outcome = await provision(
     api,
@@ -60113,6 +60128,8 @@ async function deployStage(run) {
   const deadline = options.signal ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal]) : AbortSignal.timeout(options.timeoutMs);
   setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball;
+  let urls;
+  const readUrls = () => readLiveState(api, target.projectId, desired.environmentId, []);
   const names = new Set(selected.map((service) => service.config.name));
   const jobs = selected.map((service) => ({
     service: service.config.name,
@@ -60138,9 +60155,13 @@ async function deployStage(run) {
       tarball ??= sourceTarball(options.repoDir, commitSha).then((t) => t.tarball);
       return tarball;
     },
-    emit
+    emit,
+    onDeploymentsEnded: () => {
+      urls = readUrls();
+      urls.catch(() => void 0);
+    }
   });
-  collectUrls(run, await readLiveState(api, target.projectId, desired.environmentId, []));
+  collectUrls(run, await (urls ?? readUrls()).catch(() => readUrls()));
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
 }
 function knownDeployments(live, serviceId) {

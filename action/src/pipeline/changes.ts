@@ -52,6 +52,17 @@ export async function planChanges(
   let deepenTried = false;
   const plans: ServicePlan[] = [];
   const diffCache = new Map<string, string[]>();
+  // Services deployed together share their live commit: ask git once per commit, not per service.
+  const ancestry = new Map<string, Promise<boolean>>();
+  const ancestorOfThis = (liveCommit: string) => {
+    let known = ancestry.get(liveCommit);
+    if (!known) {
+      known = isAncestor(repoDir, liveCommit, commitSha);
+      ancestry.set(liveCommit, known);
+    }
+    return known;
+  };
+  const presence = new Map<string, boolean>();
 
   for (const service of services) {
     const base: ServicePlan = {
@@ -99,7 +110,7 @@ export async function planChanges(
       });
       continue;
     }
-    let present = await hasCommit(repoDir, liveCommit);
+    let present = presence.get(liveCommit) ?? (await hasCommit(repoDir, liveCommit));
     if (!present && shallow && !deepenTried) {
       deepenTried = true;
       notes.push(`shallow clone: fetching more history to find live commit ${short(liveCommit)}`);
@@ -107,6 +118,7 @@ export async function planChanges(
     } else if (!present && shallow) {
       present = await hasCommit(repoDir, liveCommit);
     }
+    presence.set(liveCommit, present);
     if (!present) {
       plans.push({
         ...base,
@@ -117,7 +129,7 @@ export async function planChanges(
       });
       continue;
     }
-    if (!(await isAncestor(repoDir, liveCommit, commitSha))) {
+    if (!(await ancestorOfThis(liveCommit))) {
       plans.push({
         ...base,
         deploy: true,

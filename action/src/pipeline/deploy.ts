@@ -44,6 +44,8 @@ export interface DeployContext {
   tarball: () => Promise<Uint8Array>;
   emit: (event: PipelineEvent) => void;
   now?: () => number;
+  /** Called once every deployment has ended, before the stability windows do (reads that can start then). */
+  onDeploymentsEnded?: () => void;
 }
 
 export function outcomeMessage(record: DeploymentRecord, timeoutMinutes: number): string {
@@ -528,6 +530,7 @@ export async function runDeployments(jobs: DeployJob[], ctx: DeployContext): Pro
   }
   // Jobs left pending wait for a dependency that never came (not in the run, or a cycle).
   for (const job of pending.splice(0)) notStarted(job, "not started: its dependencies did not deploy");
+  ctx.onDeploymentsEnded?.();
   await Promise.all(stability);
   await checkCrashLoops();
   return jobs.map((job) => records.get(job.service) as DeploymentRecord);

@@ -209,6 +209,10 @@ async function provisionStage(
   options: PipelineOptions,
   result: PipelineResult,
 ): Promise<boolean> {
+  // A project token names its environment: its state is read while the project is.
+  const token = await api.tokenScope();
+  if (token.kind === "project" && token.environmentId)
+    api.environmentState(token.environmentId).catch(() => undefined);
   const scope = await resolveTarget(api, [], options);
   const outcome = await provision(
     api,
@@ -431,6 +435,9 @@ async function deployStage(run: Run): Promise<void> {
   // Every deployment's watch listens on the one deadline.
   setMaxListeners(selected.length * 2 + 10, deadline);
   let tarball: Promise<Uint8Array> | undefined;
+  // Domains appear with the first deployment: read them while the stability windows run.
+  let urls: Promise<LiveState> | undefined;
+  const readUrls = () => readLiveState(api, target.projectId, desired.environmentId, []);
   const names = new Set(selected.map((service) => service.config.name));
   const jobs: DeployJob[] = selected.map((service) => ({
     service: service.config.name,
@@ -457,9 +464,13 @@ async function deployStage(run: Run): Promise<void> {
       return tarball;
     },
     emit,
+    onDeploymentsEnded: () => {
+      urls = readUrls();
+      urls.catch(() => undefined);
+    },
   });
-  // Domains can appear with the first deployment, so read them again after deploying.
-  collectUrls(run, await readLiveState(api, target.projectId, desired.environmentId, []));
+  // Domains can appear with the first deployment, so they are read again after deploying.
+  collectUrls(run, await (urls ?? readUrls()).catch(() => readUrls()));
   for (const record of result.deployments) record.url = result.urls.services[record.service] ?? record.url;
 }
 
