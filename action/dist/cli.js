@@ -56966,9 +56966,10 @@ var RailwayClient = class {
   }
   /**
    * One aliased query per SERVICE_BATCH services: `$s0…` carry the chunk's service ids beside
-   * `shared`; `read` takes each service's answer out of the chunk's data by its index.
+   * `shared` (whose projectId and environmentId the token's scope is checked against); `read`
+   * takes each service's answer out of the chunk's data by its index.
    */
-  async #perServiceBatch(serviceIds2, operation, shared, query, scope, read) {
+  async #perServiceBatch(serviceIds2, operation, shared, query, read) {
     const out = /* @__PURE__ */ new Map();
     const unique = [...new Set(serviceIds2)];
     for (let start = 0; start < unique.length; start += SERVICE_BATCH) {
@@ -56977,7 +56978,8 @@ var RailwayClient = class {
       chunk.forEach((id, i) => {
         variables[`s${i}`] = id;
       });
-      const { data } = await this.#call(operation, query(chunk), variables, scope);
+      const { projectId, environmentId } = shared;
+      const { data } = await this.#call(operation, query(chunk), variables, { projectId, environmentId });
       chunk.forEach((serviceId, i) => {
         out.set(serviceId, read(data, i, serviceId));
       });
@@ -56995,7 +56997,6 @@ var RailwayClient = class {
       "VariablesForServiceDeployments",
       { projectId, environmentId },
       (chunk) => variablesForDeploymentsQuery(chunk.length, (i) => !known(chunk[i])),
-      { projectId, environmentId },
       (data, i, serviceId) => {
         const key = `${environmentId}/${serviceId}`;
         let userNames = this.#userVariables.get(key);
@@ -57076,7 +57077,6 @@ var RailwayClient = class {
       "DeploymentTriggersMany",
       { projectId, environmentId },
       (chunk) => deploymentTriggersManyQuery(chunk.length),
-      { projectId, environmentId },
       (data, i) => {
         const conn = data?.[`t${i}`];
         return (conn?.edges ?? []).map((e) => ({
@@ -57116,7 +57116,7 @@ var RailwayClient = class {
       );
     }
   }
-  /** The deployment ids the caller read before (one batched read for the run), or a read of this service's. */
+  /** The deployment ids the caller knows of (the pipeline's live read), or a read of this service's. */
   async #existingDeployments(environmentId, serviceId, options) {
     if (options.existingDeploymentIds) return options.existingDeploymentIds;
     return new Set((await this.#recentDeployments({ environmentId, serviceId }, 20)).map((d) => d.id));
@@ -57131,11 +57131,7 @@ var RailwayClient = class {
       "RecentDeploymentsMany",
       { projectId, environmentId, first },
       (chunk) => recentDeploymentsManyQuery(chunk.length),
-      { projectId, environmentId },
-      (data, i) => {
-        const conn = data?.[`l${i}`];
-        return (conn?.edges ?? []).map((e) => toDeployment(e.node)).sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
-      }
+      (data, i) => deploymentsOf(data?.[`l${i}`])
     );
   }
   /**
@@ -57288,8 +57284,7 @@ var RailwayClient = class {
   }
   async #recentDeployments(input, first) {
     const { data } = await this.#call("Deployments", DeploymentsQuery, { input, first });
-    const conn = data?.deployments;
-    return conn.edges.map((e) => toDeployment(e.node)).sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
+    return deploymentsOf(data?.deployments);
   }
   async deploymentEvents(id) {
     const { data } = await this.#call("DeploymentEvents", DeploymentEventsQuery, { id, first: 100 });
@@ -57321,7 +57316,6 @@ var RailwayClient = class {
       "DeploymentInstanceExecutionsMany",
       { environmentId, first },
       (chunk) => instanceExecutionsManyQuery(chunk.length),
-      { environmentId },
       (data, i) => executionsOf(data?.[`e${i}`])
     );
   }
@@ -57432,6 +57426,10 @@ function toUpdateInput(settings) {
     input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
   }
   return input;
+}
+function deploymentsOf(connection) {
+  const conn = connection;
+  return (conn?.edges ?? []).map((e) => toDeployment(e.node)).sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
 }
 function executionsOf(connection) {
   const conn = connection;
@@ -58071,7 +58069,7 @@ function watchScope(patterns, service) {
 function unmatchedWatchPatterns(files, service) {
   const live = service.patterns.filter((p) => p.trim().length > 0 && !p.startsWith("#"));
   if (live.length === 0 || live.every((p) => p.startsWith("!"))) return void 0;
-  if (files.some((file) => watchMatcher(live).matches(file))) return void 0;
+  if (triggeringFiles(files, live).length > 0) return void 0;
   const root = service.rootDirectory.replace(/^\/+|\/+$/g, "");
   const listed = live.map((p) => JSON.stringify(p)).join(", ");
   if (root !== "") {
@@ -58080,8 +58078,7 @@ function unmatchedWatchPatterns(files, service) {
       const body = (negated ? p.slice(1) : p).replace(/^\/+/, "");
       return `${negated ? "!" : ""}/${root}/${body}`;
     });
-    const matcher = watchMatcher(rooted);
-    const count = files.filter((file) => matcher.matches(file)).length;
+    const count = triggeringFiles(files, rooted).length;
     if (count > 0)
       return `${service.name}: watchPatterns ${listed} match no file of the repository, but would match ${count} file${count === 1 ? "" : "s"} read from its root directory /${root}; Railway matches them from the repository root, so no change deploys it. Write ${rooted.map((p) => JSON.stringify(p)).join(", ")}`;
   }
@@ -58332,11 +58329,13 @@ async function instanceRestarts(api, environmentId, serviceId, deploymentId, opt
   } catch {
     return void 0;
   }
-  const bad = executions.filter((e) => isRestart(e, deploymentId, options.sinceMs ?? 0, options.expectsExit));
-  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
+  return restartsOf(executions, deploymentId, options.sinceMs ?? 0, options.expectsExit);
 }
-function isRestart(execution, deploymentId, since, expectsExit) {
-  return execution.deploymentId === deploymentId && (execution.status === "CRASHED" || execution.status === "RESTARTING" || execution.status === "EXITED" && !expectsExit) && Date.parse(execution.completedAt ?? execution.createdAt) >= since;
+function restartsOf(executions, deploymentId, since, expectsExit) {
+  const bad = executions.filter(
+    (e) => e.deploymentId === deploymentId && (e.status === "CRASHED" || e.status === "RESTARTING" || e.status === "EXITED" && !expectsExit) && Date.parse(e.completedAt ?? e.createdAt) >= since
+  );
+  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
 }
 async function instanceRestartsMany(api, environmentId, checks) {
   const out = /* @__PURE__ */ new Map();
@@ -58364,9 +58363,8 @@ async function instanceRestartsMany(api, environmentId, checks) {
   }
   for (const check of checks) {
     const executions = runs.get(check.serviceId);
-    if (!executions) continue;
-    const bad = executions.filter((e) => isRestart(e, check.deploymentId, 0, check.expectsExit));
-    out.set(check.deploymentId, { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] });
+    if (executions)
+      out.set(check.deploymentId, restartsOf(executions, check.deploymentId, 0, check.expectsExit));
   }
   return out;
 }

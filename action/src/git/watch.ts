@@ -103,7 +103,7 @@ export function unmatchedWatchPatterns(
 ): string | undefined {
   const live = service.patterns.filter((p) => p.trim().length > 0 && !p.startsWith("#"));
   if (live.length === 0 || live.every((p) => p.startsWith("!"))) return undefined;
-  if (files.some((file) => watchMatcher(live).matches(file))) return undefined;
+  if (triggeringFiles(files, live).length > 0) return undefined;
   const root = service.rootDirectory.replace(/^\/+|\/+$/g, "");
   const listed = live.map((p) => JSON.stringify(p)).join(", ");
   if (root !== "") {
@@ -112,8 +112,7 @@ export function unmatchedWatchPatterns(
       const body = (negated ? p.slice(1) : p).replace(/^\/+/, "");
       return `${negated ? "!" : ""}/${root}/${body}`;
     });
-    const matcher = watchMatcher(rooted);
-    const count = files.filter((file) => matcher.matches(file)).length;
+    const count = triggeringFiles(files, rooted).length;
     if (count > 0)
       return `${service.name}: watchPatterns ${listed} match no file of the repository, but would match ${count} file${count === 1 ? "" : "s"} read from its root directory /${root}; Railway matches them from the repository root, so no change deploys it. Write ${rooted.map((p) => JSON.stringify(p)).join(", ")}`;
   }

@@ -186,30 +186,29 @@ export async function instanceRestarts(
   options: { sinceMs?: number; expectsExit?: boolean } = {},
 ): Promise<{ restarts: number; statuses: string[] } | undefined> {
   if (!api.instanceExecutions) return undefined;
-  let executions: Awaited<ReturnType<NonNullable<RailwayApi["instanceExecutions"]>>>;
+  let executions: InstanceExecution[];
   try {
     executions = await api.instanceExecutions(environmentId, serviceId, 50);
   } catch {
     return undefined;
   }
-  const bad = executions.filter((e) => isRestart(e, deploymentId, options.sinceMs ?? 0, options.expectsExit));
-  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
+  return restartsOf(executions, deploymentId, options.sinceMs ?? 0, options.expectsExit);
 }
 
-/** Whether an instance run of the deployment counts as a restart (a cron service's exits do not). */
-function isRestart(
-  execution: { deploymentId: string; status: string; createdAt: string; completedAt?: string | null },
+/** The runs of the deployment that count as restarts since `since` (a cron service's exits do not). */
+function restartsOf(
+  executions: InstanceExecution[],
   deploymentId: string,
   since: number,
   expectsExit: boolean | undefined,
-): boolean {
-  return (
-    execution.deploymentId === deploymentId &&
-    (execution.status === "CRASHED" ||
-      execution.status === "RESTARTING" ||
-      (execution.status === "EXITED" && !expectsExit)) &&
-    Date.parse(execution.completedAt ?? execution.createdAt) >= since
+): { restarts: number; statuses: string[] } {
+  const bad = executions.filter(
+    (e) =>
+      e.deploymentId === deploymentId &&
+      (e.status === "CRASHED" || e.status === "RESTARTING" || (e.status === "EXITED" && !expectsExit)) &&
+      Date.parse(e.completedAt ?? e.createdAt) >= since,
   );
+  return { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] };
 }
 
 /**
@@ -247,9 +246,8 @@ export async function instanceRestartsMany(
   }
   for (const check of checks) {
     const executions = runs.get(check.serviceId);
-    if (!executions) continue;
-    const bad = executions.filter((e) => isRestart(e, check.deploymentId, 0, check.expectsExit));
-    out.set(check.deploymentId, { restarts: bad.length, statuses: [...new Set(bad.map((e) => e.status))] });
+    if (executions)
+      out.set(check.deploymentId, restartsOf(executions, check.deploymentId, 0, check.expectsExit));
   }
   return out;
 }

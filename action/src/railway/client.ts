@@ -564,14 +564,14 @@ export class RailwayClient implements RailwayApi {
 
   /**
    * One aliased query per SERVICE_BATCH services: `$s0…` carry the chunk's service ids beside
-   * `shared`; `read` takes each service's answer out of the chunk's data by its index.
+   * `shared` (whose projectId and environmentId the token's scope is checked against); `read`
+   * takes each service's answer out of the chunk's data by its index.
    */
   async #perServiceBatch<T>(
     serviceIds: string[],
     operation: string,
-    shared: Json,
+    shared: { projectId?: string; environmentId: string; first?: number },
     query: (chunk: string[]) => string,
-    scope: { projectId?: string; environmentId?: string },
     read: (data: Record<string, unknown> | null | undefined, index: number, serviceId: string) => T,
   ): Promise<Map<string, T>> {
     const out = new Map<string, T>();
@@ -582,7 +582,8 @@ export class RailwayClient implements RailwayApi {
       chunk.forEach((id, i) => {
         variables[`s${i}`] = id;
       });
-      const { data } = await this.#call(operation, query(chunk), variables, scope);
+      const { projectId, environmentId } = shared;
+      const { data } = await this.#call(operation, query(chunk), variables, { projectId, environmentId });
       chunk.forEach((serviceId, i) => {
         out.set(serviceId, read(data, i, serviceId));
       });
@@ -606,7 +607,6 @@ export class RailwayClient implements RailwayApi {
       "VariablesForServiceDeployments",
       { projectId, environmentId },
       (chunk) => ops.variablesForDeploymentsQuery(chunk.length, (i) => !known(chunk[i])),
-      { projectId, environmentId },
       (data, i, serviceId) => {
         const key = `${environmentId}/${serviceId}`;
         let userNames = this.#userVariables.get(key);
@@ -713,7 +713,6 @@ export class RailwayClient implements RailwayApi {
       "DeploymentTriggersMany",
       { projectId, environmentId },
       (chunk) => ops.deploymentTriggersManyQuery(chunk.length),
-      { projectId, environmentId },
       (data, i) => {
         const conn = data?.[`t${i}`] as { edges: { node: DeploymentTriggerInfo }[] } | undefined;
         return (conn?.edges ?? []).map((e) => ({
@@ -764,7 +763,7 @@ export class RailwayClient implements RailwayApi {
     }
   }
 
-  /** The deployment ids the caller read before (one batched read for the run), or a read of this service's. */
+  /** The deployment ids the caller knows of (the pipeline's live read), or a read of this service's. */
   async #existingDeployments(
     environmentId: string,
     serviceId: string,
@@ -789,13 +788,7 @@ export class RailwayClient implements RailwayApi {
       "RecentDeploymentsMany",
       { projectId, environmentId, first },
       (chunk) => ops.recentDeploymentsManyQuery(chunk.length),
-      { projectId, environmentId },
-      (data, i) => {
-        const conn = data?.[`l${i}`] as { edges: { node: Json }[] } | undefined;
-        return (conn?.edges ?? [])
-          .map((e) => toDeployment(e.node))
-          .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
-      },
+      (data, i) => deploymentsOf(data?.[`l${i}`]),
     );
   }
 
@@ -987,10 +980,7 @@ export class RailwayClient implements RailwayApi {
 
   async #recentDeployments(input: Json, first: number): Promise<DeploymentInfo[]> {
     const { data } = await this.#call("Deployments", ops.DeploymentsQuery, { input, first });
-    const conn = data?.deployments as { edges: { node: Json }[] };
-    return conn.edges
-      .map((e) => toDeployment(e.node))
-      .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
+    return deploymentsOf(data?.deployments);
   }
 
   async deploymentEvents(id: string): Promise<DeploymentEvent[]> {
@@ -1042,7 +1032,6 @@ export class RailwayClient implements RailwayApi {
       "DeploymentInstanceExecutionsMany",
       { environmentId, first },
       (chunk) => ops.instanceExecutionsManyQuery(chunk.length),
-      { environmentId },
       (data, i) => executionsOf(data?.[`e${i}`]),
     );
   }
@@ -1191,6 +1180,14 @@ export function toUpdateInput(settings: ServiceSettings): Json {
     input.dockerfilePath = settings.dockerfilePath ?? "Dockerfile";
   }
   return input;
+}
+
+/** A deployments connection as deployments, newest first. */
+function deploymentsOf(connection: unknown): DeploymentInfo[] {
+  const conn = connection as { edges: { node: Json }[] } | undefined;
+  return (conn?.edges ?? [])
+    .map((e) => toDeployment(e.node))
+    .sort((a, b) => Date.parse(b.createdAt ?? "0") - Date.parse(a.createdAt ?? "0"));
 }
 
 /** A deploymentInstanceExecutions connection as runs, newest first. */
